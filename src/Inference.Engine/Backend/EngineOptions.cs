@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Inference.Engine.Backend;
+
+public enum BackendKind { Auto, Cpu, Cuda }
+
+/// <summary>Engine settings (section "Inference"); Ollama's environment variables map onto these.</summary>
+public sealed class EngineOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>auto: CUDA when its native library loads and a device exists, else CPU.</summary>
+    public BackendKind Backend { get; set; } = BackendKind.Cpu;
+
+    /// <summary>Models directory in Ollama's layout (OLLAMA_MODELS).</summary>
+    [Required]
+    public string ModelsDirectory { get; set; } =
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ollama", "models");
+
+    /// <summary>How long an idle model stays loaded (OLLAMA_KEEP_ALIVE); negative = forever.</summary>
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Sequences decoded together per model (OLLAMA_NUM_PARALLEL).</summary>
+    [Range(1, 64)]
+    public int NumParallel { get; set; } = 4;
+
+    /// <summary>Requests waiting per model beyond the parallel ones (OLLAMA_MAX_QUEUE).</summary>
+    [Range(1, 100_000)]
+    public int MaxQueue { get; set; } = 512;
+
+    /// <summary>Default context window of one sequence when a request sets no num_ctx.</summary>
+    [Range(16, 1_048_576)]
+    public int DefaultContextLength { get; set; } = 2048;
+
+    /// <summary>Tokens decoded per scheduler step at most (prompt chunks share what running streams leave).</summary>
+    [Range(16, 65_536)]
+    public int StepTokenBudget { get; set; } = 512;
+
+    /// <summary>
+    /// Finished sequences per model whose KV cells are kept so later prompts with the same prefix
+    /// (chat follow-ups, shared system prompts) skip evaluating it; 0 disables the prefix cache.
+    /// </summary>
+    [Range(0, 128)]
+    public int PrefixCacheSequences { get; set; } = 4;
+
+    /// <summary>CPU threads for decoding; 0 = one per core.</summary>
+    [Range(0, 1024)]
+    public int Threads { get; set; }
+
+    /// <summary>Layers offloaded to the GPU when a request sets no num_gpu; -1 = all that fit (CUDA only).</summary>
+    public int DefaultGpuLayers { get; set; } = -1;
+
+    public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
+}

@@ -1,0 +1,76 @@
+using System.Threading.Channels;
+using LLama.Native;
+
+namespace Inference.Engine.Scheduling;
+
+/// <summary>Per-request sampling settings (Ollama option names in comments).</summary>
+public sealed record SamplingSettings
+{
+    public float Temperature { get; init; } = 0.8f;      // temperature; <= 0 means greedy
+    public int TopK { get; init; } = 40;                  // top_k; <= 0 disables
+    public float TopP { get; init; } = 0.9f;              // top_p; >= 1 disables
+    public float MinP { get; init; }                      // min_p; 0 disables
+    public float TypicalP { get; init; } = 1f;            // typical_p; >= 1 disables
+    public float RepeatPenalty { get; init; } = 1.1f;     // repeat_penalty
+    public int RepeatLastN { get; init; } = 64;           // repeat_last_n
+    public float PresencePenalty { get; init; }           // presence_penalty
+    public float FrequencyPenalty { get; init; }          // frequency_penalty
+    public uint Seed { get; init; } = LLamaSeedDefault;   // seed; LLamaSeedDefault = random
+
+    /// <summary>llama.cpp's LLAMA_DEFAULT_SEED: the sampler picks a random seed.</summary>
+    public const uint LLamaSeedDefault = 0xFFFFFFFF;
+}
+
+/// <summary>One generation submitted to a model's scheduler loop.</summary>
+public sealed class GenerationRequest
+{
+    public required LLamaToken[] PromptTokens { get; init; }
+
+    /// <summary>Tokens to generate at most; -1 = until the context is full.</summary>
+    public int MaxTokens { get; init; } = -1;
+
+    public IReadOnlyList<string> Stop { get; init; } = [];
+    public SamplingSettings Sampling { get; init; } = new();
+
+    /// <summary>Cancelled when the client goes away; the loop drops the sequence at its next step.</summary>
+    public CancellationToken Cancellation { get; init; }
+}
+
+public enum FinishReason { Stop, Length, Cancelled, Unload }
+
+public abstract record GenerationEvent;
+
+/// <summary>A piece of generated text; never splits a UTF-8 character.</summary>
+public sealed record TokenPiece(string Text) : GenerationEvent;
+
+/// <summary>
+/// The last event of a generation. PromptEvalCount counts only prompt tokens actually evaluated;
+/// CachedPromptCount those reused from the prefix cache. Durations are measured around real decode calls.
+/// </summary>
+public sealed record GenerationCompleted(
+    FinishReason Reason,
+    int PromptEvalCount,
+    TimeSpan PromptEvalDuration,
+    int EvalCount,
+    TimeSpan EvalDuration,
+    int CachedPromptCount = 0) : GenerationEvent;
+
+/// <summary>The generation failed inside the engine (e.g. the KV cache had no room).</summary>
+public sealed record GenerationFailed(string Message) : GenerationEvent;
+
+/// <summary>What the caller reads: events in order, ending with Completed or Failed.</summary>
+public sealed class GenerationStream(ChannelReader<GenerationEvent> events)
+{
+    public ChannelReader<GenerationEvent> Events { get; } = events;
+}
+
+/// <summary>The scheduler's wait queue is full (OLLAMA_MAX_QUEUE).</summary>
+public sealed class QueueFullException() : Exception("server busy, please try again: maximum pending requests exceeded");
+
+/// <summary>A prompt that can never fit in one sequence's context window.</summary>
+public sealed class PromptTooLongException(int promptTokens, int contextLength)
+    : Exception($"the input length ({promptTokens} tokens) exceeds the context length ({contextLength} tokens)")
+{
+    public int PromptTokens { get; } = promptTokens;
+    public int ContextLength { get; } = contextLength;
+}

@@ -1,0 +1,365 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using Microsoft.Extensions.Logging;
+
+namespace Inference.Engine.Scheduling;
+
+/// <summary>Settings of one model's scheduler loop, fixed while the model is loaded.</summary>
+public sealed record RunnerSettings
+{
+    /// <summary>Context window of one sequence (Ollama's num_ctx).</summary>
+    public int ContextLength { get; init; } = 2048;
+    /// <summary>Sequences decoded together (OLLAMA_NUM_PARALLEL).</summary>
+    public int Parallel { get; init; } = 4;
+    /// <summary>Requests waiting for a free sequence (OLLAMA_MAX_QUEUE).</summary>
+    public int MaxQueue { get; init; } = 512;
+    /// <summary>Tokens decoded per step at most; long prompts are prefilled in chunks of what is left.</summary>
+    public int StepTokenBudget { get; init; } = 512;
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Finished sequences whose KV cells are kept for prefix reuse; 0 turns the prefix cache off.</summary>
+    public int CachedSequences { get; init; } = 4;
+}
+
+/// <summary>
+/// One loop per loaded model that owns its llama context. Requests are queued; every step puts
+/// the next token of each generating sequence and a chunk of each prefilling prompt into one
+/// batch, decodes it once, then samples per sequence. Nothing else touches the context.
+/// </summary>
+public sealed class ModelRunner : IDisposable
+{
+    private readonly LLamaContext _context;
+    private readonly RunnerSettings _settings;
+    private readonly ILogger _logger;
+    private readonly Channel<PendingRequest> _pending;
+    private readonly List<SequenceSlot> _active = [];
+    private readonly Stack<LLamaSeqId> _freeSeqIds = new();
+    private readonly PrefixCache _cache;
+    private readonly int _totalCells;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Thread _thread;
+    private int _queued;
+
+    public ModelRunner(LLamaWeights weights, RunnerSettings settings, ILogger logger)
+    {
+        _settings = settings;
+        _logger = logger;
+        var contextParams = new ModelParams(string.Empty)
+        {
+            // One KV pool shared by all sequences, so cells can later be shared between them.
+            ContextSize = (uint)(settings.ContextLength * settings.Parallel),
+            // Active sequences plus the cached ones whose cells are kept for prefix reuse.
+            SeqMax = (uint)(settings.Parallel + settings.CachedSequences),
+            KVUnified = true,
+            BatchSize = (uint)settings.StepTokenBudget,
+            UBatchSize = (uint)settings.StepTokenBudget,
+            Threads = settings.Threads,
+            BatchThreads = settings.Threads,
+        };
+        _context = weights.CreateContext(contextParams);
+        _totalCells = settings.ContextLength * settings.Parallel;
+        _cache = new PrefixCache(settings.CachedSequences);
+        for (int i = settings.Parallel + settings.CachedSequences - 1; i >= 0; i--) _freeSeqIds.Push((LLamaSeqId)i);
+        _pending = Channel.CreateBounded<PendingRequest>(
+            new BoundedChannelOptions(settings.MaxQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _thread = new Thread(Loop) { IsBackground = true, Name = "model-runner" };
+        _thread.Start();
+    }
+
+    public RunnerSettings Settings => _settings;
+    public SchedulerStats Stats { get; } = new();
+    public SafeLlamaModelHandle Model => _context.NativeHandle.ModelHandle;
+
+    public LLamaToken[] Tokenize(string text, bool addBos, bool special) =>
+        _context.NativeHandle.Tokenize(text, addBos, special, System.Text.Encoding.UTF8);
+
+    /// <summary>Queues a generation; throws QueueFullException or PromptTooLongException.</summary>
+    public GenerationStream Submit(GenerationRequest request)
+    {
+        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        if (request.PromptTokens.Length == 0) throw new ArgumentException("prompt has no tokens");
+        if (request.PromptTokens.Length >= _settings.ContextLength)
+            throw new PromptTooLongException(request.PromptTokens.Length, _settings.ContextLength);
+
+        // The output channel exists before the loop admits the request, so the caller can wait on it.
+        var output = Channel.CreateUnbounded<GenerationEvent>(
+            new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        if (!_pending.Writer.TryWrite(new PendingRequest(request, output))) throw new QueueFullException();
+        Stats.QueuedRequests = Interlocked.Increment(ref _queued);
+        return new GenerationStream(output.Reader);
+    }
+
+    private sealed record PendingRequest(GenerationRequest Request, Channel<GenerationEvent> Output);
+
+    private void Loop()
+    {
+        var batch = new LLamaBatch();
+        try
+        {
+            while (!_shutdown.IsCancellationRequested)
+            {
+                Admit();
+                DropCancelled();
+                if (_active.Count == 0)
+                {
+                    WaitForWork();
+                    continue;
+                }
+                Step(batch);
+            }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Scheduler loop failed");
+            foreach (var slot in _active) slot.Fail("the model's scheduler loop failed: " + ex.Message);
+            _active.Clear();
+        }
+        finally
+        {
+            foreach (var slot in _active) slot.Complete(FinishReason.Unload);
+            _active.Clear();
+            while (_pending.Reader.TryRead(out var item)) CompleteUnstarted(item.Output, FinishReason.Unload);
+        }
+    }
+
+    private void WaitForWork()
+    {
+        try
+        {
+            _pending.Reader.WaitToReadAsync(_shutdown.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Admit()
+    {
+        while (_active.Count < _settings.Parallel && _pending.Reader.TryRead(out var item))
+        {
+            Interlocked.Decrement(ref _queued);
+            if (item.Request.Cancellation.IsCancellationRequested)
+            {
+                Stats.RecordCancelled();
+                CompleteUnstarted(item.Output, FinishReason.Cancelled);
+                continue;
+            }
+            _active.Add(StartSequence(item));
+        }
+        Stats.QueuedRequests = Volatile.Read(ref _queued);
+        Stats.ActiveSequences = _active.Count;
+    }
+
+    /// <summary>
+    /// Gives a request a sequence, reusing the longest cached or running prefix of its prompt:
+    /// those KV cells are shared into the new sequence (copy-on-fork), and only the rest is evaluated.
+    /// </summary>
+    private SequenceSlot StartSequence(PendingRequest item)
+    {
+        var prompt = item.Request.PromptTokens;
+        var (sourceSeq, reuse) = FindReusablePrefix(prompt);
+        // The last prompt token is always evaluated: its logits give the first generated token.
+        reuse = Math.Min(reuse, prompt.Length - 1);
+        MakeRoomFor(prompt.Length - reuse);
+        var seq = AllocateSequenceId();
+        if (reuse > 0) _context.NativeHandle.MemorySequenceCopy(sourceSeq, seq, 0, reuse);
+
+        var slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output);
+        slot.KvTokens.AddRange(prompt.AsSpan(0, reuse));
+        slot.PromptDone = reuse;
+        slot.Position = reuse;
+        slot.CachedTokens = reuse;
+        Stats.RecordCached(reuse);
+        return slot;
+    }
+
+    private (LLamaSeqId Seq, int Length) FindReusablePrefix(LLamaToken[] prompt)
+    {
+        var (entry, length) = _cache.FindLongestPrefix(prompt);
+        var seq = entry?.SeqId ?? default;
+        // A sequence still running (e.g. the first of many clients sharing a system prompt) is a source too.
+        foreach (var slot in _active)
+        {
+            int n = PrefixCache.CommonPrefix(CollectionsMarshal.AsSpan(slot.KvTokens), prompt);
+            if (n > length)
+            {
+                length = n;
+                seq = slot.SeqId;
+            }
+        }
+        return (seq, length);
+    }
+
+    private LLamaSeqId AllocateSequenceId()
+    {
+        while (_freeSeqIds.Count == 0)
+        {
+            var lru = _cache.EvictLeastRecentlyUsed() ?? throw new InvalidOperationException("no sequence id free");
+            FreeSequence(lru.SeqId);
+        }
+        return _freeSeqIds.Pop();
+    }
+
+    /// <summary>Evicts cached prefixes (least recently used first) until the KV budget has room.</summary>
+    private void MakeRoomFor(int tokens)
+    {
+        long used = _active.Sum(s => (long)s.Position) + _cache.TotalTokens;
+        while (used + tokens > _totalCells && _cache.EvictLeastRecentlyUsed() is { } lru)
+        {
+            FreeSequence(lru.SeqId);
+            used -= lru.Tokens.Length;
+        }
+    }
+
+    private void FreeSequence(LLamaSeqId seq)
+    {
+        _context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
+        _freeSeqIds.Push(seq);
+    }
+
+    private void DropCancelled()
+    {
+        for (int i = _active.Count - 1; i >= 0; i--)
+        {
+            var slot = _active[i];
+            if (!slot.Request.Cancellation.IsCancellationRequested) continue;
+            Stats.RecordCancelled();
+            Release(i, FinishReason.Cancelled);
+        }
+    }
+
+    private void Step(LLamaBatch batch)
+    {
+        batch.Clear();
+        int budget = _settings.StepTokenBudget;
+        int promptTokens = 0;
+
+        // Running streams first: one token each, so a long prompt never stalls them.
+        foreach (var slot in _active)
+        {
+            slot.LogitsIndex = -1;
+            slot.TokensInStep = 0;
+            slot.PromptInStep = slot.Prefilling;
+            if (slot.Prefilling) continue;
+            slot.LogitsIndex = batch.Add(slot.LastToken, slot.Position++, slot.SeqId, true);
+            slot.KvTokens.Add(slot.LastToken);
+            slot.TokensInStep = 1;
+            budget--;
+        }
+
+        // Then prompt chunks under what is left of the step's token budget.
+        foreach (var slot in _active)
+        {
+            if (!slot.Prefilling || budget <= 0) continue;
+            var prompt = slot.Request.PromptTokens;
+            int n = Math.Min(prompt.Length - slot.PromptDone, budget);
+            bool last = slot.PromptDone + n == prompt.Length;
+            int index = batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
+            slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
+            slot.PromptDone += n;
+            slot.Position += n;
+            slot.TokensInStep = n;
+            slot.LogitsIndex = last ? index : -1;
+            budget -= n;
+            promptTokens += n;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var result = _context.NativeHandle.Decode(batch);
+        // No free KV cells: give up cached prefixes, then try the same batch again.
+        while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
+        {
+            FreeSequence(lru.SeqId);
+            result = _context.NativeHandle.Decode(batch);
+        }
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (result != DecodeResult.Ok)
+        {
+            _logger.LogError("llama_decode returned {Result} for a batch of {Tokens} tokens", result, batch.TokenCount);
+            for (int i = _active.Count - 1; i >= 0; i--)
+                if (_active[i].TokensInStep > 0) Release(i, null, $"decode failed: {result} (the KV cache is full)");
+            return;
+        }
+
+        int sequences = _active.Count(s => s.TokensInStep > 0);
+        Stats.RecordStep(sequences, promptTokens);
+        int total = batch.TokenCount;
+
+        for (int i = _active.Count - 1; i >= 0; i--)
+        {
+            var slot = _active[i];
+            if (slot.TokensInStep == 0) continue;
+            var share = elapsed * ((double)slot.TokensInStep / total);
+            if (slot.PromptInStep) slot.PromptEvalTime += share; else slot.EvalTime += share;
+            if (slot.LogitsIndex < 0) continue;
+            var finish = SampleNext(slot);
+            if (finish is { } reason) Release(i, reason);
+        }
+    }
+
+    /// <summary>Samples this slot's next token and emits its text; returns a reason when it is done.</summary>
+    private FinishReason? SampleNext(SequenceSlot slot)
+    {
+        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex);
+        if (token.IsEndOfGeneration(_context.NativeHandle.Vocab)) return FinishReason.Stop;
+
+        slot.EvalCount++;
+        Stats.RecordGenerated();
+        slot.LastToken = token;
+        slot.Decoder.Add(token);
+        var (emit, stopped) = slot.Stops.Push(slot.Decoder.Read());
+        if (emit.Length > 0) slot.Output.Writer.TryWrite(new TokenPiece(emit));
+        if (stopped) return FinishReason.Stop;
+
+        int max = slot.Request.MaxTokens;
+        if (max >= 0 && slot.EvalCount >= max) return FinishReason.Length;
+        if (slot.Position + 1 >= slot.ContextLength) return FinishReason.Length;
+        return null;
+    }
+
+    /// <summary>
+    /// Removes a finished slot. A sequence that completed keeps its KV cells as a cached prefix;
+    /// a cancelled or failed one frees them at once.
+    /// </summary>
+    private void Release(int index, FinishReason? reason, string? error = null)
+    {
+        var slot = _active[index];
+        _active.RemoveAt(index);
+        bool keep = reason is FinishReason.Stop or FinishReason.Length && _cache.MaxEntries > 0 && slot.KvTokens.Count > 0;
+        if (keep)
+        {
+            foreach (var redundant in _cache.Add(slot.SeqId, [.. slot.KvTokens])) FreeSequence(redundant.SeqId);
+            while (_cache.Count > _cache.MaxEntries && _cache.EvictLeastRecentlyUsed() is { } lru) FreeSequence(lru.SeqId);
+        }
+        else
+        {
+            FreeSequence(slot.SeqId);
+        }
+        if (reason is { } r) slot.Complete(r); else slot.Fail(error ?? "generation failed");
+        slot.Dispose();
+        Stats.ActiveSequences = _active.Count;
+        Stats.CachedSequences = _cache.Count;
+    }
+
+    private static void CompleteUnstarted(Channel<GenerationEvent> output, FinishReason reason)
+    {
+        output.Writer.TryWrite(new GenerationCompleted(reason, 0, TimeSpan.Zero, 0, TimeSpan.Zero));
+        output.Writer.TryComplete();
+    }
+
+    public void Dispose()
+    {
+        if (_shutdown.IsCancellationRequested) return;
+        _shutdown.Cancel();
+        _pending.Writer.TryComplete();
+        _thread.Join();
+        _context.Dispose();
+        _shutdown.Dispose();
+    }
+}

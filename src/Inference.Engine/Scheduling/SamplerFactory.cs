@@ -1,0 +1,28 @@
+using LLama.Native;
+
+namespace Inference.Engine.Scheduling;
+
+/// <summary>Builds a llama.cpp sampler chain in the order llama.cpp's own server uses.</summary>
+public static class SamplerFactory
+{
+    public static SafeLLamaSamplerChainHandle Create(SamplingSettings s)
+    {
+        var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
+        if (s.RepeatPenalty != 1f || s.PresencePenalty != 0f || s.FrequencyPenalty != 0f)
+            chain.AddPenalties(s.RepeatLastN, s.RepeatPenalty, s.FrequencyPenalty, s.PresencePenalty);
+
+        if (s.Temperature <= 0f)
+        {
+            chain.AddGreedySampler();
+            return chain;
+        }
+
+        if (s.TopK > 0) chain.AddTopK(s.TopK);
+        if (s.TypicalP < 1f) chain.AddTypical(s.TypicalP, 1);
+        if (s.TopP < 1f) chain.AddTopP(s.TopP, 1);
+        if (s.MinP > 0f) chain.AddMinP(s.MinP, 1);
+        chain.AddTemperature(s.Temperature);
+        chain.AddDistributionSampler(s.Seed);
+        return chain;
+    }
+}

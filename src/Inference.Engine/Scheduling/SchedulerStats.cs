@@ -1,0 +1,33 @@
+namespace Inference.Engine.Scheduling;
+
+/// <summary>Counters the scheduler loop updates; read by /api/ps, metrics and tests.</summary>
+public sealed class SchedulerStats
+{
+    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled;
+    private int _maxSequencesInStep;
+
+    public long DecodeSteps => Interlocked.Read(ref _decodeSteps);
+    /// <summary>Sum over steps of the sequences decoded in that step.</summary>
+    public long BatchedSequenceSteps => Interlocked.Read(ref _batchedSequenceSteps);
+    public int MaxSequencesInStep => Volatile.Read(ref _maxSequencesInStep);
+    public long PromptTokensEvaluated => Interlocked.Read(ref _promptTokens);
+    /// <summary>Prompt tokens taken from the prefix cache instead of being evaluated.</summary>
+    public long PromptTokensCached => Interlocked.Read(ref _cachedTokens);
+    public long TokensGenerated => Interlocked.Read(ref _generatedTokens);
+    public long CancelledSequences => Interlocked.Read(ref _cancelled);
+    public int ActiveSequences { get; internal set; }
+    public int QueuedRequests { get; internal set; }
+    public int CachedSequences { get; internal set; }
+
+    internal void RecordStep(int sequences, int promptTokens)
+    {
+        Interlocked.Increment(ref _decodeSteps);
+        Interlocked.Add(ref _batchedSequenceSteps, sequences);
+        Interlocked.Add(ref _promptTokens, promptTokens);
+        if (sequences > _maxSequencesInStep) Volatile.Write(ref _maxSequencesInStep, sequences);
+    }
+
+    internal void RecordCached(int tokens) => Interlocked.Add(ref _cachedTokens, tokens);
+    internal void RecordGenerated() => Interlocked.Increment(ref _generatedTokens);
+    internal void RecordCancelled() => Interlocked.Increment(ref _cancelled);
+}

@@ -1,0 +1,78 @@
+using System.Threading.Channels;
+using LLama;
+using LLama.Native;
+
+namespace Inference.Engine.Scheduling;
+
+/// <summary>The scheduler's state for one active sequence (llama.cpp's server calls this a slot).</summary>
+internal sealed class SequenceSlot : IDisposable
+{
+    public SequenceSlot(GenerationRequest request, LLamaSeqId seqId, SafeLLamaContextHandle context, int contextLength,
+        Channel<GenerationEvent> output)
+    {
+        Request = request;
+        SeqId = seqId;
+        ContextLength = contextLength;
+        Output = output;
+        Sampler = SamplerFactory.Create(request.Sampling);
+        Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
+        Stops = new StopSequenceFilter(request.Stop);
+        // Penalties look at recent history, which includes the prompt (as llama.cpp's server does).
+        var prompt = request.PromptTokens;
+        int from = Math.Max(0, prompt.Length - Math.Max(request.Sampling.RepeatLastN, 0));
+        for (int i = from; i < prompt.Length; i++) Sampler.Accept(prompt[i]);
+    }
+
+    public GenerationRequest Request { get; }
+    public LLamaSeqId SeqId { get; }
+    public int ContextLength { get; }
+    public SafeLLamaSamplerChainHandle Sampler { get; }
+    public StreamingTokenDecoder Decoder { get; }
+    public StopSequenceFilter Stops { get; }
+    public Channel<GenerationEvent> Output { get; }
+
+    /// <summary>Prompt tokens already placed in the KV cache.</summary>
+    public int PromptDone { get; set; }
+    public bool Prefilling => PromptDone < Request.PromptTokens.Length;
+
+    /// <summary>Next KV position of this sequence.</summary>
+    public int Position { get; set; }
+
+    /// <summary>The last sampled token, fed back at the next step.</summary>
+    public LLamaToken LastToken { get; set; }
+
+    /// <summary>Where this slot's logits are in the current batch, or -1 if it gets none this step.</summary>
+    public int LogitsIndex { get; set; } = -1;
+
+    /// <summary>Tokens this slot put into the current batch (to share out the step's time).</summary>
+    public int TokensInStep { get; set; }
+
+    /// <summary>Whether this step's tokens were prompt tokens (their time counts as prompt eval).</summary>
+    public bool PromptInStep { get; set; }
+
+    /// <summary>The tokens whose KV cells this sequence holds, in position order.</summary>
+    public List<LLamaToken> KvTokens { get; } = [];
+
+    /// <summary>Prompt tokens reused from the prefix cache instead of evaluated.</summary>
+    public int CachedTokens { get; set; }
+
+    public int EvalCount { get; set; }
+    public TimeSpan PromptEvalTime { get; set; }
+    public TimeSpan EvalTime { get; set; }
+
+    public void Complete(FinishReason reason)
+    {
+        var rest = Stops.Flush();
+        if (reason != FinishReason.Stop && rest.Length > 0) Output.Writer.TryWrite(new TokenPiece(rest));
+        Output.Writer.TryWrite(new GenerationCompleted(reason, PromptDone - CachedTokens, PromptEvalTime, EvalCount, EvalTime, CachedTokens));
+        Output.Writer.TryComplete();
+    }
+
+    public void Fail(string message)
+    {
+        Output.Writer.TryWrite(new GenerationFailed(message));
+        Output.Writer.TryComplete();
+    }
+
+    public void Dispose() => Sampler.Dispose();
+}
