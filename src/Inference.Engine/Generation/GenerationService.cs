@@ -1,0 +1,104 @@
+using Inference.Engine.Models;
+using Inference.Engine.Prompting;
+using Inference.Engine.Scheduling;
+using LLama.Native;
+
+namespace Inference.Engine.Generation;
+
+/// <summary>What a route asks the engine to generate. Exactly one of Messages or RawPrompt is set.</summary>
+public sealed record GenerationInput
+{
+    public required ModelDefinition Model { get; init; }
+    /// <summary>Chat turns rendered through the model's template.</summary>
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+    /// <summary>Text used as the prompt exactly (Ollama's raw mode, or fill-in-the-middle pieces).</summary>
+    public string? RawPrompt { get; init; }
+    /// <summary>Fill-in-the-middle: text after the cursor; RawPrompt is the text before it.</summary>
+    public string? Suffix { get; init; }
+    /// <summary>A Go template from the request that replaces the model's.</summary>
+    public string? Template { get; init; }
+    public ModelOptions Options { get; init; } = new();
+}
+
+/// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
+public sealed class RunningGeneration(ModelLease lease, GenerationStream stream, int promptTokens, TimeSpan keepAlive)
+    : IAsyncDisposable
+{
+    public ModelLease Lease { get; } = lease;
+    public GenerationStream Stream { get; } = stream;
+    public int PromptTokens { get; } = promptTokens;
+    public TimeSpan LoadDuration => Lease.LoadDuration;
+    public ValueTask DisposeAsync() => new(Lease.ReleaseAsync(keepAlive));
+}
+
+/// <summary>The model lacks something a request needs (e.g. fill-in-the-middle tokens).</summary>
+public sealed class UnsupportedByModelException(string message) : Exception(message);
+
+/// <summary>
+/// Glue between routes and the scheduler: loads the model, renders and tokenizes the prompt, and
+/// submits it. Errors that a client must see as a status code are thrown before anything streams.
+/// </summary>
+public sealed class GenerationService(ModelManager models)
+{
+    public ModelManager Models { get; } = models;
+
+    /// <summary>Loads the model without generating (Ollama's empty-prompt request).</summary>
+    public async Task<TimeSpan> LoadOnlyAsync(ModelDefinition model, ModelOptions options, TimeSpan keepAlive, CancellationToken ct)
+    {
+        var lease = await Models.AcquireAsync(model, Models.SettingsFor(model, options.Over(model.Parameters)), ct);
+        await lease.ReleaseAsync(keepAlive);
+        return lease.LoadDuration;
+    }
+
+    public async Task<RunningGeneration> StartAsync(GenerationInput input, TimeSpan keepAlive, CancellationToken ct)
+    {
+        var options = input.Options.Over(input.Model.Parameters);
+        var lease = await Models.AcquireAsync(input.Model, Models.SettingsFor(input.Model, options), ct);
+        try
+        {
+            var runner = lease.Runner;
+            var tokens = Tokenize(input, runner);
+            int ctx = runner.Settings.ContextLength;
+            var request = new GenerationRequest
+            {
+                PromptTokens = tokens,
+                MaxTokens = options.NumPredict switch { null or -1 => -1, -2 => ctx, var n => n.Value },
+                Stop = options.Stop ?? [],
+                Sampling = options.ToSampling(ctx),
+                Cancellation = ct,
+            };
+            return new RunningGeneration(lease, runner.Submit(request), tokens.Length, keepAlive);
+        }
+        catch
+        {
+            await lease.ReleaseAsync(keepAlive);
+            throw;
+        }
+    }
+
+    private static LLamaToken[] Tokenize(GenerationInput input, ModelRunner runner)
+    {
+        var vocab = runner.Model.Vocab;
+        if (input.Suffix is { } suffix)
+        {
+            if (vocab.InfillPrefix is not { } pre || vocab.InfillSuffix is not { } suf || vocab.InfillMiddle is not { } mid)
+                throw new UnsupportedByModelException($"{input.Model.DisplayName} does not support insert (no fill-in-the-middle tokens)");
+            // llama.cpp's infill order: <PRE> prefix <SUF> suffix <MID>.
+            var prefixTokens = runner.Tokenize(input.RawPrompt ?? "", false, false);
+            var suffixTokens = runner.Tokenize(suffix, false, false);
+            var list = new List<LLamaToken>();
+            if (vocab.ShouldAddBOS && vocab.BOS is { } bos) list.Add(bos);
+            list.Add(pre);
+            list.AddRange(prefixTokens);
+            list.Add(suf);
+            list.AddRange(suffixTokens);
+            list.Add(mid);
+            return [.. list];
+        }
+
+        string prompt = input.RawPrompt
+            ?? PromptBuilder.Render(input.Model, runner.Model, input.Messages ?? [], input.Template);
+        // Special tokens in the rendered template (e.g. <|im_start|>) must become control tokens.
+        return runner.Tokenize(prompt, vocab.ShouldAddBOS, special: true);
+    }
+}

@@ -1,0 +1,77 @@
+using Inference.Engine.Scheduling;
+using LLama;
+
+namespace Inference.Engine.Models;
+
+/// <summary>Settings that need a reload when they change (Ollama reloads a model for a new num_ctx too).</summary>
+public sealed record LoadSettings(int ContextLength, int GpuLayers, int Threads);
+
+/// <summary>A model in memory with its scheduler loop. Owned by <see cref="ModelManager"/>.</summary>
+public sealed class LoadedModel : IDisposable
+{
+    internal LoadedModel(ModelDefinition definition, LoadSettings settings, LLamaWeights weights, ModelRunner runner,
+        long sizeBytes, long sizeVram, TimeSpan loadDuration)
+    {
+        Definition = definition;
+        Settings = settings;
+        Weights = weights;
+        Runner = runner;
+        SizeBytes = sizeBytes;
+        SizeVram = sizeVram;
+        LoadDuration = loadDuration;
+    }
+
+    public ModelDefinition Definition { get; }
+    public LoadSettings Settings { get; }
+    public LLamaWeights Weights { get; }
+    public ModelRunner Runner { get; }
+    /// <summary>Weights plus the KV cache for the configured context and parallelism.</summary>
+    public long SizeBytes { get; }
+    public long SizeVram { get; }
+    public TimeSpan LoadDuration { get; }
+
+    // Guarded by the manager's lock.
+    internal int References;
+    internal DateTimeOffset ExpiresAt;
+    internal bool Forever;
+    internal bool Draining;
+    internal TaskCompletionSource Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DateTimeOffset ExpiresAtUtc => Forever ? DateTimeOffset.MaxValue : ExpiresAt;
+
+    public void Dispose()
+    {
+        Runner.Dispose();
+        Weights.Dispose();
+    }
+}
+
+/// <summary>A request's hold on a loaded model; the model is not unloaded while any lease is open.</summary>
+public sealed class ModelLease
+{
+    private readonly ModelManager _manager;
+    private int _released;
+
+    internal ModelLease(ModelManager manager, LoadedModel model, TimeSpan loadDuration)
+    {
+        _manager = manager;
+        Model = model;
+        LoadDuration = loadDuration;
+    }
+
+    public LoadedModel Model { get; }
+    public ModelRunner Runner => Model.Runner;
+
+    /// <summary>Time this request spent loading the model (zero when it was already loaded).</summary>
+    public TimeSpan LoadDuration { get; }
+
+    /// <summary>Ends the hold; the model then stays loaded for keepAlive (zero unloads now, negative keeps it).</summary>
+    public Task ReleaseAsync(TimeSpan keepAlive)
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 1) return Task.CompletedTask;
+        return _manager.ReleaseAsync(Model, keepAlive);
+    }
+}
+
+/// <summary>A model file that llama.cpp could not load; the store is left untouched.</summary>
+public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Inference.Engine.Gguf;
+using Inference.Engine.Store;
+
+namespace Inference.Engine.Models;
+
+/// <summary>Resolves names to installed models, reading manifests and GGUF headers (cached by blob digest).</summary>
+public sealed class ModelCatalog(ModelStore store)
+{
+    private readonly ConcurrentDictionary<string, GgufFile> _headers = new();
+
+    public ModelStore Store { get; } = store;
+
+    /// <summary>Null when no such model is installed. Throws InvalidGgufException for a broken blob.</summary>
+    public ModelDefinition? Find(ModelName name)
+    {
+        var stored = Store.Get(name);
+        if (stored is null) return null;
+        var manifest = stored.Manifest;
+        var modelLayer = manifest.Find(MediaTypes.Model)
+            ?? throw new InvalidGgufException($"model '{name.DisplayShortest()}' has no model layer");
+        var path = Store.BlobPath(modelLayer.Digest);
+        var gguf = _headers.GetOrAdd(modelLayer.Digest, _ => GgufFile.Read(path));
+        return new ModelDefinition(
+            name,
+            stored,
+            path,
+            gguf,
+            Text(manifest, MediaTypes.Template),
+            Text(manifest, MediaTypes.System),
+            ReadParameters(manifest),
+            Text(manifest, MediaTypes.License));
+    }
+
+    private string? Text(ModelManifest manifest, string mediaType) =>
+        manifest.Find(mediaType) is { } layer ? Store.ReadText(layer) : null;
+
+    private ModelOptions ReadParameters(ModelManifest manifest)
+    {
+        var json = Text(manifest, MediaTypes.Params);
+        if (string.IsNullOrWhiteSpace(json)) return new ModelOptions();
+        try
+        {
+            return JsonSerializer.Deserialize(json, EngineJsonContext.Default.ModelOptions) ?? new ModelOptions();
+        }
+        catch (JsonException)
+        {
+            // A params layer written by another tool with values we do not model: ignore it rather than refuse the model.
+            return new ModelOptions();
+        }
+    }
+}

@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using Inference.Engine.Backend;
+using Inference.Engine.Scheduling;
+using LLama;
+using LLama.Common;
+using Microsoft.Extensions.Logging;
+
+namespace Inference.Engine.Models;
+
+/// <summary>
+/// Decides which models are in memory (Ollama's sched.go): loads on demand, shares a loaded model
+/// between requests, reloads when load settings change, and unloads after keep_alive.
+/// </summary>
+public sealed class ModelManager : IAsyncDisposable
+{
+    private readonly EngineOptions _options;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.OrdinalIgnoreCase);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _expiryLoop;
+
+    public ModelManager(EngineOptions options, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ModelManager>();
+        _expiryLoop = Task.Run(ExpireLoopAsync);
+    }
+
+    public EngineOptions Options => _options;
+
+    public IReadOnlyList<LoadedModel> Loaded
+    {
+        get { lock (_gate) return _loaded.Values.Where(m => !m.Draining).ToList(); }
+    }
+
+    /// <summary>The settings a request's options ask for, with the engine's defaults filled in.</summary>
+    public LoadSettings SettingsFor(ModelDefinition model, ModelOptions options)
+    {
+        var backend = NativeBackend.State.Info;
+        int gpuLayers = backend is { GpuOffload: true } ? options.NumGpu ?? _options.DefaultGpuLayers : 0;
+        int trained = (int)Math.Min(model.Gguf.ContextLength ?? int.MaxValue, int.MaxValue);
+        int ctx = options.NumCtx ?? Math.Min(_options.DefaultContextLength, trained);
+        return new LoadSettings(ctx, gpuLayers, options.NumThread is > 0 ? options.NumThread.Value : _options.EffectiveThreads);
+    }
+
+    public async Task<ModelLease> AcquireAsync(ModelDefinition model, LoadSettings settings, CancellationToken ct)
+    {
+        while (true)
+        {
+            LoadedModel? stale = null;
+            lock (_gate)
+            {
+                if (_loaded.TryGetValue(model.Key, out var current))
+                {
+                    if (!current.Draining && current.Settings == settings && SameFile(current, model))
+                    {
+                        if (current.References++ == 0) current.Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                        return new ModelLease(this, current, TimeSpan.Zero);
+                    }
+                    current.Draining = true;
+                    stale = current;
+                }
+            }
+
+            if (stale is not null)
+            {
+                // Another request still uses the old settings or file: wait for it, then unload.
+                await WaitIdleAsync(stale, ct);
+                await UnloadAsync(stale);
+                continue;
+            }
+
+            await _loading.WaitAsync(ct);
+            try
+            {
+                lock (_gate)
+                {
+                    if (_loaded.ContainsKey(model.Key)) continue; // someone else loaded it meanwhile
+                }
+                var loaded = await Task.Run(() => Load(model, settings), ct);
+                lock (_gate)
+                {
+                    loaded.References = 1;
+                    _loaded[model.Key] = loaded;
+                }
+                return new ModelLease(this, loaded, loaded.LoadDuration);
+            }
+            finally
+            {
+                _loading.Release();
+            }
+        }
+    }
+
+    private static bool SameFile(LoadedModel loaded, ModelDefinition model) =>
+        loaded.Definition.ModelPath == model.ModelPath;
+
+    private Task WaitIdleAsync(LoadedModel model, CancellationToken ct)
+    {
+        Task idle;
+        lock (_gate) idle = model.References == 0 ? Task.CompletedTask : model.Idle.Task;
+        return idle.WaitAsync(ct);
+    }
+
+    private LoadedModel Load(ModelDefinition model, LoadSettings settings)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var parameters = new ModelParams(model.ModelPath)
+        {
+            ContextSize = (uint)settings.ContextLength,
+            GpuLayerCount = settings.GpuLayers,
+            Threads = settings.Threads,
+        };
+        LLamaWeights weights;
+        try
+        {
+            weights = LLamaWeights.LoadFromFile(parameters);
+        }
+        catch (Exception ex)
+        {
+            throw new ModelLoadException($"failed to load model '{model.DisplayName}': {ex.Message}", ex);
+        }
+
+        ModelRunner runner;
+        try
+        {
+            runner = new ModelRunner(weights, new RunnerSettings
+            {
+                ContextLength = settings.ContextLength,
+                Parallel = _options.NumParallel,
+                MaxQueue = _options.MaxQueue,
+                StepTokenBudget = _options.StepTokenBudget,
+                CachedSequences = _options.PrefixCacheSequences,
+                Threads = settings.Threads,
+            }, _loggerFactory.CreateLogger<ModelRunner>());
+        }
+        catch (Exception ex)
+        {
+            weights.Dispose();
+            throw new ModelLoadException($"failed to create a context for model '{model.DisplayName}': {ex.Message}", ex);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        long size = new FileInfo(model.ModelPath).Length + MemoryEstimate.KvCacheBytes(model.Gguf, settings.ContextLength * _options.NumParallel);
+        int layers = (int)(model.Gguf.GetInt($"{model.Gguf.Architecture}.block_count") ?? 0);
+        long vram = settings.GpuLayers switch
+        {
+            0 => 0,
+            < 0 => size,
+            var n when layers > 0 => size * Math.Min(n, layers) / layers,
+            _ => 0,
+        };
+        var backend = NativeBackend.State.Info;
+        _logger.LogInformation(
+            "Loaded model {Model} ({Family} {Parameters} {Quantization}) in {LoadMs:F0} ms on {Backend}: " +
+            "context {Context} x {Parallel} sequences, {Threads} threads, {GpuLayers} GPU layers, ~{SizeMiB:F1} MiB",
+            model.DisplayName, model.Gguf.Architecture, Gguf.GgufNames.FormatParameterSize(model.Gguf.ParameterCount),
+            Gguf.GgufNames.QuantizationLevel(model.Gguf), elapsed.TotalMilliseconds,
+            backend?.GpuOffload == true && settings.GpuLayers != 0 ? "cuda" : "cpu",
+            settings.ContextLength, _options.NumParallel, settings.Threads, settings.GpuLayers, size / 1048576.0);
+        return new LoadedModel(model, settings, weights, runner, size, vram, elapsed);
+    }
+
+    internal async Task ReleaseAsync(LoadedModel model, TimeSpan keepAlive)
+    {
+        bool unloadNow;
+        lock (_gate)
+        {
+            model.References--;
+            model.Forever = keepAlive < TimeSpan.Zero;
+            model.ExpiresAt = DateTimeOffset.UtcNow + (model.Forever ? TimeSpan.Zero : keepAlive);
+            unloadNow = model.References == 0 && (keepAlive == TimeSpan.Zero || model.Draining);
+            if (model.References == 0) model.Idle.TrySetResult();
+        }
+        if (unloadNow) await UnloadAsync(model);
+    }
+
+    /// <summary>Unloads a model by key once nothing uses it (keep_alive: 0 with an empty request).</summary>
+    public async Task<bool> UnloadAsync(string key)
+    {
+        LoadedModel? model;
+        lock (_gate)
+        {
+            if (!_loaded.TryGetValue(key, out model)) return false;
+            model.Draining = true;
+        }
+        await WaitIdleAsync(model, CancellationToken.None);
+        await UnloadAsync(model);
+        return true;
+    }
+
+    private async Task UnloadAsync(LoadedModel model)
+    {
+        await _loading.WaitAsync();
+        try
+        {
+            lock (_gate)
+            {
+                if (!_loaded.TryGetValue(model.Definition.Key, out var current) || current != model) return;
+                _loaded.Remove(model.Definition.Key);
+            }
+            model.Dispose();
+            _logger.LogInformation("Unloaded model {Model}", model.Definition.DisplayName);
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    private async Task ExpireLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                List<LoadedModel> expired;
+                lock (_gate)
+                {
+                    var now = DateTimeOffset.UtcNow;
+                    expired = _loaded.Values.Where(m => m.References == 0 && !m.Forever && m.ExpiresAt <= now).ToList();
+                }
+                foreach (var model in expired) await UnloadAsync(model);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _expiryLoop;
+        List<LoadedModel> all;
+        lock (_gate)
+        {
+            all = _loaded.Values.ToList();
+            _loaded.Clear();
+        }
+        foreach (var model in all) model.Dispose();
+    }
+}

@@ -1,0 +1,115 @@
+using System.Text;
+using Inference.Engine.Models;
+using LLama;
+using LLama.Native;
+
+namespace Inference.Engine.Prompting;
+
+/// <summary>Where a model's prompt format comes from, in order of precedence.</summary>
+public enum TemplateSource { Request, Manifest, GgufChatTemplate, Fallback }
+
+/// <summary>
+/// Turns chat messages (or a generate prompt) into the model's prompt text. Precedence: a template
+/// in the request, then the manifest's template layer (Ollama's Go-template syntax), then the GGUF's
+/// tokenizer.chat_template applied by llama.cpp, then <see cref="FallbackTemplate"/>.
+/// </summary>
+public static class PromptBuilder
+{
+    /// <summary>
+    /// For models with no template (base models such as stories260K): the system text, a blank
+    /// line, then the prompt, so a generate prompt is continued exactly as written (Ollama's own
+    /// default is "{{ .Prompt }}"; this adds the system part).
+    /// </summary>
+    public const string FallbackTemplate = "{{ if .System }}{{ .System }}\n\n{{ end }}{{ .Prompt }}{{ .Response }}";
+
+    // Stands in for the response being generated; the rendered text is cut where it appears.
+    private const string ResponseMarker = "\u0001RESPONSE\u0001";
+
+    public static (TemplateSource Source, string Text) Describe(ModelDefinition model) =>
+        model.Template is { Length: > 0 } t ? (TemplateSource.Manifest, t)
+        : model.Gguf.ChatTemplate is { Length: > 0 } g ? (TemplateSource.GgufChatTemplate, g)
+        : (TemplateSource.Fallback, FallbackTemplate);
+
+    /// <summary>Renders messages as the prompt for the assistant's next turn.</summary>
+    public static string Render(ModelDefinition model, SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages,
+        string? requestTemplate = null)
+    {
+        if (!string.IsNullOrEmpty(requestTemplate)) return RenderGo(GoTemplate.Parse(requestTemplate), messages);
+        var (source, text) = Describe(model);
+        if (source == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages) is { } native) return native;
+        return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages);
+    }
+
+    /// <summary>Adds the model's default system prompt when the conversation has none (as Ollama does).</summary>
+    public static IReadOnlyList<ChatMessage> WithDefaultSystem(IReadOnlyList<ChatMessage> messages, string? system) =>
+        string.IsNullOrEmpty(system) || messages.Any(m => m.Role == "system")
+            ? messages
+            : [new ChatMessage("system", system), .. messages];
+
+    private static string? TryApplyNative(SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages)
+    {
+        try
+        {
+            var template = new LLamaTemplate(handle, strict: true) { AddAssistant = true };
+            foreach (var m in messages) template.Add(m.Role, m.Content);
+            return Encoding.UTF8.GetString(template.Apply());
+        }
+        catch (Exception)
+        {
+            // llama.cpp recognises a fixed set of chat formats; anything else gets the fallback.
+            return null;
+        }
+    }
+
+    private static string RenderGo(GoTemplate template, IReadOnlyList<ChatMessage> messages)
+    {
+        if (template.UsesMessages)
+        {
+            return template.Render(new TemplateData
+            {
+                System = messages.Where(m => m.Role == "system").Select(m => m.Content).LastOrDefault(),
+                Messages = messages.Select(m => new TemplateMessage(m.Role, m.Content)).ToList(),
+            });
+        }
+        return RenderLegacy(template, messages);
+    }
+
+    /// <summary>
+    /// Ollama's rendering for templates without .Messages: each completed user/assistant turn is
+    /// rendered with .System/.Prompt/.Response; the last turn is cut where .Response would appear.
+    /// </summary>
+    private static string RenderLegacy(GoTemplate template, IReadOnlyList<ChatMessage> messages)
+    {
+        var output = new StringBuilder();
+        string system = "", prompt = "", response = "";
+        void Flush()
+        {
+            output.Append(template.Render(new TemplateData { System = system, Prompt = prompt, Response = response }));
+            system = prompt = response = "";
+        }
+
+        foreach (var m in messages)
+        {
+            switch (m.Role)
+            {
+                case "system":
+                    if (prompt.Length > 0 || response.Length > 0) Flush();
+                    system = m.Content;
+                    break;
+                case "user":
+                case "tool":
+                    if (response.Length > 0) Flush();
+                    prompt = m.Content;
+                    break;
+                case "assistant":
+                    response = m.Content;
+                    break;
+            }
+        }
+
+        var last = template.Render(new TemplateData { System = system, Prompt = prompt, Response = ResponseMarker });
+        int cut = last.IndexOf(ResponseMarker, StringComparison.Ordinal);
+        output.Append(cut >= 0 ? last[..cut] : last);
+        return output.ToString();
+    }
+}
