@@ -1,0 +1,55 @@
+using Inference.Engine.Backend;
+using Inference.Engine.Generation;
+using Inference.Engine.Models;
+using Inference.Engine.Store;
+using Inference.Server.Ollama;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Server.Hosting;
+
+/// <summary>Builds the web application; Program.cs and the tests both start the server through here.</summary>
+public static class InferenceServer
+{
+    public static WebApplication Build(string[] args)
+    {
+        var startupModels = new StartupModels(ServerConfiguration.ModelArguments(args));
+        var builder = WebApplication.CreateBuilder(ServerConfiguration.WithoutModelArguments(args));
+        builder.Configuration.AddOllamaEnvironment();
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls(ServerConfiguration.ListenUrl(Environment.GetEnvironmentVariable("OLLAMA_HOST")));
+
+        builder.Services.AddOptions<EngineOptions>()
+            .Bind(builder.Configuration.GetSection(EngineOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(startupModels);
+        builder.Services.AddSingleton(sp => new ModelStore(sp.GetRequiredService<IOptions<EngineOptions>>().Value.ModelsDirectory));
+        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ModelImporter>();
+        builder.Services.AddSingleton(sp => new ModelManager(
+            sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton<GenerationService>();
+        builder.Services.AddHostedService<StartupService>();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, OllamaJsonContext.Wire));
+
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(WriteInternalErrorAsync));
+        app.MapOpenApi();
+        app.MapOllamaModelApi();
+        app.MapOllamaGenerationApi();
+        return app;
+    }
+
+    /// <summary>Unhandled failures become {"error": "..."} without a stack trace (which is only logged).</summary>
+    private static async Task WriteInternalErrorAsync(HttpContext http)
+    {
+        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        http.Response.StatusCode = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+        http.Response.ContentType = "application/json";
+        var message = error is BadHttpRequestException b ? b.Message : "internal server error";
+        await System.Text.Json.JsonSerializer.SerializeAsync(http.Response.Body, new ErrorResponse(message),
+            OllamaJsonContext.Wire.ErrorResponse);
+    }
+}

@@ -1,0 +1,47 @@
+using Inference.Engine.Backend;
+using Inference.Engine.Models;
+using Inference.Engine.Store;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Server.Hosting;
+
+/// <summary>At start-up: loads the native backend (logging what it is) and registers --model files.</summary>
+public sealed class StartupService(
+    IOptions<EngineOptions> options,
+    ModelImporter importer,
+    ModelStore store,
+    StartupModels models,
+    ILogger<StartupService> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var engine = options.Value;
+        try
+        {
+            var backend = NativeBackend.Initialize(engine.Backend, logger);
+            logger.LogInformation("llama.cpp backend: requested {Requested}, loaded {Loaded}; GPU offload {Gpu}; devices: {Devices}",
+                backend.Requested, backend.Loaded, backend.GpuOffload, string.Join(", ", backend.Devices));
+            logger.LogInformation("llama.cpp system info: {SystemInfo}", backend.SystemInfo);
+        }
+        catch (Exception ex)
+        {
+            // Keep serving (health and model management work); readiness reports the failure.
+            logger.LogError("The llama.cpp backend '{Backend}' could not be loaded: {Error}", engine.Backend, ex.Message);
+        }
+
+        logger.LogInformation("Models directory {Directory}; {Parallel} parallel sequences per model, queue {Queue}, keep-alive {KeepAlive}, {Threads} threads",
+            store.Root, engine.NumParallel, engine.MaxQueue, engine.KeepAlive, engine.EffectiveThreads);
+
+        foreach (var (name, path) in models.Registrations)
+        {
+            var spec = new CreateSpec { Name = ModelName.Parse(name), FromFile = Path.GetFullPath(path) };
+            await importer.CreateAsync(spec, _ => { }, ct);
+            logger.LogInformation("Registered model {Name} from {Path}", spec.Name.DisplayShortest(), spec.FromFile);
+        }
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>The --model name=path pairs given on the command line.</summary>
+public sealed record StartupModels(IReadOnlyList<(string Name, string Path)> Registrations);

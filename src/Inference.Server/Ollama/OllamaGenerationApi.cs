@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Inference.Engine.Backend;
+using Inference.Engine.Generation;
+using Inference.Engine.Models;
+using Inference.Engine.Prompting;
+using Inference.Engine.Scheduling;
+using Inference.Server.Http;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Server.Ollama;
+
+/// <summary>POST /api/generate and /api/chat: thin handlers over <see cref="GenerationService"/>.</summary>
+public static class OllamaGenerationApi
+{
+    public static IEndpointRouteBuilder MapOllamaGenerationApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Ollama");
+        api.MapPost("/generate", GenerateAsync)
+            .Accepts<GenerateRequest>("application/json")
+            .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json", Ndjson.ContentType)
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+            .WithSummary("Generate a completion");
+        api.MapPost("/chat", ChatAsync)
+            .Accepts<ChatRequest>("application/json")
+            .Produces<ChatResponse>(StatusCodes.Status200OK, "application/json", Ndjson.ContentType)
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+            .WithSummary("Generate the next chat message");
+        return app;
+    }
+
+    private static async Task<IResult> GenerateAsync(HttpContext http, ModelCatalog catalog, GenerationService generation,
+        IOptions<EngineOptions> engine)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var ct = http.RequestAborted;
+        var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.GenerateRequest, ct);
+        if (req is null) return OllamaErrors.BadRequest(bodyError!);
+        if (req.Images is { Length: > 0 }) return OllamaErrors.BadRequest("images are not supported yet: this server has no vision models");
+        if (Unsupported(req.Format) is { } formatError) return formatError;
+        if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var options = req.Options ?? new ModelOptions();
+        if (options.Validate() is { } invalid) return OllamaErrors.BadRequest(invalid.Message);
+        if (!KeepAlive.TryParse(req.KeepAlive, engine.Value.KeepAlive, out var keepAlive, out var keepAliveError))
+            return OllamaErrors.BadRequest(keepAliveError!);
+
+        string name = req.Model!;
+        if (string.IsNullOrEmpty(req.Prompt) && string.IsNullOrEmpty(req.Suffix))
+        {
+            return await LoadOrUnloadAsync(generation, model, options, keepAlive, started, ct, reason =>
+                TypedResults.Json(new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Done = true, DoneReason = reason },
+                    OllamaJsonContext.Wire.GenerateResponse));
+        }
+
+        var input = req.Raw == true || req.Suffix is not null
+            ? new GenerationInput { Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options }
+            : new GenerationInput
+            {
+                Model = model,
+                Messages = PromptBuilder.WithDefaultSystem([new ChatMessage("user", req.Prompt!)], req.System ?? model.System),
+                Template = req.Template,
+                Options = options,
+            };
+
+        return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,
+            text => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
+            (text, done, load) => Summarize(new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text }, done, load, started),
+            OllamaJsonContext.Wire.GenerateResponse);
+    }
+
+    private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationService generation,
+        IOptions<EngineOptions> engine)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var ct = http.RequestAborted;
+        var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.ChatRequest, ct);
+        if (req is null) return OllamaErrors.BadRequest(bodyError!);
+        if (Unsupported(req.Format) is { } formatError) return formatError;
+        if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
+            return OllamaErrors.BadRequest("tools are not supported yet");
+
+        var messages = new List<ChatMessage>();
+        for (int i = 0; i < (req.Messages?.Length ?? 0); i++)
+        {
+            var m = req.Messages![i];
+            if (m is null) return OllamaErrors.BadRequest($"messages[{i}] must be an object");
+            if (m.Role is null || !ChatMessage.KnownRoles.Contains(m.Role))
+                return OllamaErrors.BadRequest($"invalid role '{m.Role}' in messages[{i}].role: use system, user, assistant or tool");
+            if (m.Images is { Length: > 0 }) return OllamaErrors.BadRequest($"messages[{i}].images: images are not supported yet");
+            messages.Add(new ChatMessage(m.Role, m.Content ?? ""));
+        }
+
+        if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var options = req.Options ?? new ModelOptions();
+        if (options.Validate() is { } invalid) return OllamaErrors.BadRequest(invalid.Message);
+        if (!KeepAlive.TryParse(req.KeepAlive, engine.Value.KeepAlive, out var keepAlive, out var keepAliveError))
+            return OllamaErrors.BadRequest(keepAliveError!);
+
+        string name = req.Model!;
+        if (messages.Count == 0)
+        {
+            return await LoadOrUnloadAsync(generation, model, options, keepAlive, started, ct, reason =>
+                TypedResults.Json(new ChatResponse
+                {
+                    Model = name, CreatedAt = DateTimeOffset.UtcNow, Done = true, DoneReason = reason,
+                    Message = new ChatResponseMessage("assistant", ""),
+                }, OllamaJsonContext.Wire.ChatResponse));
+        }
+
+        var input = new GenerationInput
+        {
+            Model = model,
+            Messages = PromptBuilder.WithDefaultSystem(messages, model.System),
+            Options = options,
+        };
+        return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,
+            text => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) },
+            (text, done, load) => Summarize(new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) }, done, load, started),
+            OllamaJsonContext.Wire.ChatResponse);
+    }
+
+    private static IResult? Unsupported(JsonElement? format) =>
+        format is { } f && f.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined)
+            && !(f.ValueKind == JsonValueKind.String && f.GetString() == "")
+            ? OllamaErrors.BadRequest("format (structured outputs) is not supported yet")
+            : null;
+
+    /// <summary>Ollama's empty request: load the model (done_reason "load"), or unload it when keep_alive is 0.</summary>
+    private static async Task<IResult> LoadOrUnloadAsync(GenerationService generation, ModelDefinition model, ModelOptions options,
+        TimeSpan keepAlive, long started, CancellationToken ct, Func<string, IResult> respond)
+    {
+        if (keepAlive == TimeSpan.Zero)
+        {
+            await generation.Models.UnloadAsync(model.Key);
+            return respond("unload");
+        }
+        try
+        {
+            await generation.LoadOnlyAsync(model, options, keepAlive, ct);
+            return respond("load");
+        }
+        catch (ModelLoadException ex)
+        {
+            return OllamaErrors.Error(StatusCodes.Status500InternalServerError, ex.Message);
+        }
+    }
+
+    private static async Task<IResult> RunAsync<T>(HttpContext http, GenerationService generation, GenerationInput input,
+        TimeSpan keepAlive, bool stream, long started, Func<string, T> piece, Func<string, GenerationCompleted, TimeSpan, T> final,
+        JsonTypeInfo<T> type)
+    {
+        var ct = http.RequestAborted;
+        RunningGeneration run;
+        try
+        {
+            run = await generation.StartAsync(input, keepAlive, ct);
+        }
+        catch (Exception ex) when (ToError(ex) is { } error)
+        {
+            return error;
+        }
+
+        await using (run)
+        {
+            var text = new StringBuilder();
+            try
+            {
+                if (stream) Ndjson.Start(http.Response);
+                await foreach (var e in run.Stream.Events.ReadAllAsync(ct))
+                {
+                    switch (e)
+                    {
+                        case TokenPiece p when stream:
+                            await Ndjson.WriteAsync(http.Response, piece(p.Text), type, ct);
+                            break;
+                        case TokenPiece p:
+                            text.Append(p.Text);
+                            break;
+                        case GenerationCompleted done when stream:
+                            await Ndjson.WriteAsync(http.Response, final("", done, run.LoadDuration), type, ct);
+                            return Results.Empty;
+                        case GenerationCompleted done:
+                            return TypedResults.Json(final(text.ToString(), done, run.LoadDuration), type);
+                        case GenerationFailed failed when stream:
+                            await Ndjson.WriteAsync(http.Response, new ErrorResponse(failed.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
+                            return Results.Empty;
+                        case GenerationFailed failed:
+                            return OllamaErrors.Error(StatusCodes.Status500InternalServerError, failed.Message);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The client went away; the scheduler drops the sequence at its next step.
+            }
+            return Results.Empty;
+        }
+    }
+
+    private static IResult? ToError(Exception ex) => ex switch
+    {
+        PromptTooLongException e => OllamaErrors.BadRequest(e.Message),
+        QueueFullException e => OllamaErrors.Error(StatusCodes.Status503ServiceUnavailable, e.Message),
+        UnsupportedByModelException e => OllamaErrors.BadRequest(e.Message),
+        TemplateParseException e => OllamaErrors.BadRequest("invalid template: " + e.Message),
+        ModelLoadException e => OllamaErrors.Error(StatusCodes.Status500InternalServerError, e.Message),
+        _ => null,
+    };
+
+    private static T Summarize<T>(T response, GenerationCompleted done, TimeSpan load, long started) where T : GenerationSummary =>
+        response with
+        {
+            Done = true,
+            DoneReason = done.Reason switch
+            {
+                FinishReason.Length => "length",
+                FinishReason.Unload => "unload",
+                _ => "stop",
+            },
+            TotalDuration = Nanoseconds(Stopwatch.GetElapsedTime(started)),
+            LoadDuration = Nanoseconds(load),
+            PromptEvalCount = done.PromptEvalCount,
+            PromptEvalDuration = Nanoseconds(done.PromptEvalDuration),
+            EvalCount = done.EvalCount,
+            EvalDuration = Nanoseconds(done.EvalDuration),
+        };
+
+    private static long Nanoseconds(TimeSpan t) => t.Ticks * 100;
+}

@@ -1,0 +1,317 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Inference.Engine.Gguf;
+using Inference.Engine.Models;
+using Inference.Engine.Prompting;
+using Inference.Engine.Store;
+using Inference.Server.Http;
+
+namespace Inference.Server.Ollama;
+
+/// <summary>Model management routes: list, show, running models, create, copy, delete, blobs, version.</summary>
+public static class OllamaModelApi
+{
+    /// <summary>The Ollama API version this server implements (clients gate features on it).</summary>
+    public const string CompatibleVersion = "0.12.0";
+
+    public static IEndpointRouteBuilder MapOllamaModelApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", () => Results.Text("Ollama is running")).WithTags("Ollama").ExcludeFromDescription();
+        app.MapMethods("/", ["HEAD"], () => Results.Text("Ollama is running")).WithTags("Ollama").ExcludeFromDescription();
+
+        var api = app.MapGroup("/api").WithTags("Ollama");
+        api.MapGet("/version", () => TypedResults.Json(new VersionResponse(CompatibleVersion), OllamaJsonContext.Wire.VersionResponse));
+        api.MapGet("/tags", Tags).Produces<TagsResponse>().WithSummary("List installed models");
+        api.MapPost("/show", ShowAsync).Accepts<ShowRequest>("application/json").Produces<ShowResponse>().WithSummary("Show a model");
+        api.MapGet("/ps", Ps).Produces<PsResponse>().WithSummary("List loaded models");
+        api.MapPost("/create", CreateAsync).Accepts<CreateRequest>("application/json").Produces<StatusResponse>().WithSummary("Create a model");
+        api.MapDelete("/delete", DeleteAsync).Accepts<DeleteRequest>("application/json").WithSummary("Delete a model");
+        api.MapPost("/copy", CopyAsync).Accepts<CopyRequest>("application/json").WithSummary("Copy a model");
+        api.MapMethods("/blobs/{digest}", ["HEAD"], BlobExists).WithSummary("Check that a blob exists");
+        api.MapPost("/blobs/{digest}", PushBlobAsync).WithSummary("Upload a blob (digest verified)");
+        return app;
+    }
+
+    private static IResult Tags(ModelCatalog catalog)
+    {
+        var models = new List<ListedModel>();
+        foreach (var stored in catalog.Store.List())
+        {
+            var details = DetailsOf(catalog.Store, stored.Manifest);
+            models.Add(new ListedModel
+            {
+                Name = stored.Name.DisplayShortest(),
+                Model = stored.Name.DisplayShortest(),
+                ModifiedAt = stored.ModifiedAt,
+                Size = stored.Size,
+                Digest = stored.Digest,
+                Details = details,
+            });
+        }
+        return TypedResults.Json(new TagsResponse(models.OrderByDescending(m => m.ModifiedAt).ToList()), OllamaJsonContext.Wire.TagsResponse);
+    }
+
+    private static IResult Ps(ModelManager manager)
+    {
+        var running = manager.Loaded.Select(m => new RunningModel
+        {
+            Name = m.Definition.DisplayName,
+            Model = m.Definition.DisplayName,
+            Size = m.SizeBytes,
+            SizeVram = m.SizeVram,
+            Digest = m.Definition.Stored.Digest,
+            Details = DetailsOf(m.Definition.Gguf),
+            ExpiresAt = m.ExpiresAtUtc == DateTimeOffset.MaxValue ? new DateTimeOffset(2318, 1, 1, 0, 0, 0, TimeSpan.Zero) : m.ExpiresAtUtc,
+            ContextLength = m.Settings.ContextLength,
+        }).ToList();
+        return TypedResults.Json(new PsResponse(running), OllamaJsonContext.Wire.PsResponse);
+    }
+
+    private static async Task<IResult> ShowAsync(HttpContext http, ModelCatalog catalog)
+    {
+        var (req, error) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.ShowRequest, http.RequestAborted);
+        if (req is null) return OllamaErrors.BadRequest(error!);
+        var name = req.Model ?? req.Name;
+        if (!ModelLookup.TryResolve(name, catalog, out var model, out var failure)) return failure;
+
+        var (source, template) = PromptBuilder.Describe(model);
+        var gguf = model.Gguf;
+        var info = new Dictionary<string, object?>();
+        foreach (var (key, value) in gguf.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            // Like Ollama, the large tokenizer arrays are only sent when verbose is asked for.
+            info[key] = value is IReadOnlyList<object?> { Count: > 64 } && req.Verbose != true ? null : value;
+        }
+        info["general.parameter_count"] = gguf.ParameterCount;
+
+        var parameters = FormatParameters(model.Parameters);
+        var capabilities = new List<string> { "completion" };
+        if (HasFimTokens(gguf)) capabilities.Add("insert");
+
+        return TypedResults.Json(new ShowResponse
+        {
+            License = model.License,
+            Modelfile = Modelfile(model, template, parameters),
+            Parameters = parameters.Length > 0 ? parameters : null,
+            Template = template,
+            System = model.System,
+            Details = DetailsOf(gguf),
+            ModelInfo = info,
+            Capabilities = [.. capabilities],
+            ModifiedAt = model.Stored.ModifiedAt,
+        }, OllamaJsonContext.Wire.ShowResponse);
+    }
+
+    private static bool HasFimTokens(GgufFile gguf) =>
+        (gguf.GetInt("tokenizer.ggml.fim_pre_token_id") ?? gguf.GetInt("tokenizer.ggml.prefix_token_id")) is not null &&
+        (gguf.GetInt("tokenizer.ggml.fim_mid_token_id") ?? gguf.GetInt("tokenizer.ggml.middle_token_id")) is not null;
+
+    private static string FormatParameters(ModelOptions options)
+    {
+        var json = JsonSerializer.SerializeToElement(options, Inference.Engine.EngineJson.ModelOptions);
+        var lines = new StringBuilder();
+        foreach (var p in json.EnumerateObject())
+        {
+            if (p.Value.ValueKind == JsonValueKind.Array)
+                foreach (var item in p.Value.EnumerateArray()) lines.AppendLine($"{p.Name,-30} {item.GetRawText()}");
+            else
+                lines.AppendLine($"{p.Name,-30} {p.Value.GetRawText()}");
+        }
+        return lines.ToString().TrimEnd('\n');
+    }
+
+    private static string Modelfile(ModelDefinition model, string template, string parameters)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# Modelfile generated by \"ollama show\"");
+        sb.AppendLine("# To build a new Modelfile based on this, replace FROM with:");
+        sb.AppendLine($"# FROM {model.DisplayName}");
+        sb.AppendLine();
+        sb.AppendLine($"FROM {model.ModelPath}");
+        sb.AppendLine($"TEMPLATE \"\"\"{template}\"\"\"");
+        if (!string.IsNullOrEmpty(model.System)) sb.AppendLine($"SYSTEM \"\"\"{model.System}\"\"\"");
+        foreach (var line in parameters.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            sb.AppendLine("PARAMETER " + string.Join(' ', line.Split(' ', 2).Select(s => s.Trim())));
+        if (!string.IsNullOrEmpty(model.License)) sb.AppendLine($"LICENSE \"\"\"{model.License}\"\"\"");
+        return sb.ToString();
+    }
+
+    private static ModelDetails DetailsOf(ModelStore store, ModelManifest manifest)
+    {
+        var config = store.ReadConfig(manifest);
+        return new ModelDetails
+        {
+            Format = config?.ModelFormat ?? "gguf",
+            Family = config?.ModelFamily ?? "",
+            Families = config?.ModelFamilies is { } families ? [.. families] : config?.ModelFamily is { } f ? [f] : [],
+            ParameterSize = config?.ModelType ?? "",
+            QuantizationLevel = config?.FileType ?? "",
+        };
+    }
+
+    private static ModelDetails DetailsOf(GgufFile gguf) => new()
+    {
+        Family = gguf.Architecture,
+        Families = [gguf.Architecture],
+        ParameterSize = GgufNames.FormatParameterSize(gguf.ParameterCount),
+        QuantizationLevel = GgufNames.QuantizationLevel(gguf),
+    };
+
+    private static async Task<IResult> CreateAsync(HttpContext http, ModelImporter importer)
+    {
+        var ct = http.RequestAborted;
+        var (req, error) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.CreateRequest, ct);
+        if (req is null) return OllamaErrors.BadRequest(error!);
+        if (string.IsNullOrWhiteSpace(req.Model)) return OllamaErrors.BadRequest("model is required");
+        if (!ModelName.TryParse(req.Model, out var name, out var nameError)) return OllamaErrors.BadRequest($"invalid model name '{req.Model}': {nameError}");
+        if (req.Quantize is { Length: > 0 }) return OllamaErrors.BadRequest("quantize is not supported yet");
+        if (req.Adapters is { ValueKind: JsonValueKind.Object } a && a.EnumerateObject().Any()) return OllamaErrors.BadRequest("adapters are not supported yet");
+
+        var spec = new CreateSpec { Name = name, Template = req.Template, System = req.System };
+        if (req.Files is { Count: > 0 } files)
+        {
+            var ggufs = files.Where(f => f.Key.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();
+            if (ggufs.Count != 1) return OllamaErrors.BadRequest("files must name exactly one .gguf file");
+            spec = spec with { FromBlob = ggufs[0].Value };
+        }
+        else if (!string.IsNullOrWhiteSpace(req.From))
+        {
+            // A path (absolute, or starting with . or ~) is a GGUF on this machine; anything else is a model name.
+            var from = req.From.StartsWith('~') ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), req.From[1..].TrimStart('/')) : req.From;
+            if (Path.IsPathRooted(from) || from.StartsWith('.') || from.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+                spec = spec with { FromFile = Path.GetFullPath(from) };
+            else if (ModelName.TryParse(from, out var fromName, out var fromError))
+                spec = spec with { FromModel = fromName };
+            else
+                return OllamaErrors.BadRequest($"invalid 'from' model name '{req.From}': {fromError}");
+        }
+        else
+        {
+            return OllamaErrors.BadRequest("neither 'from' nor 'files' was specified");
+        }
+
+        if (req.Parameters is { ValueKind: JsonValueKind.Object } p)
+        {
+            try
+            {
+                var options = p.Deserialize(Inference.Engine.EngineJson.ModelOptions);
+                if (options?.Validate() is { } invalid) return OllamaErrors.BadRequest("parameters: " + invalid.Message);
+                spec = spec with { Parameters = options };
+            }
+            catch (JsonException ex)
+            {
+                return OllamaErrors.BadRequest("parameters: " + JsonBody.Describe(ex));
+            }
+        }
+        if (req.License is { } license)
+        {
+            spec = spec with
+            {
+                License = license.ValueKind switch
+                {
+                    JsonValueKind.String => license.GetString(),
+                    JsonValueKind.Array => string.Join("\n", license.EnumerateArray().Select(l => l.GetString())),
+                    _ => null,
+                },
+            };
+        }
+
+        if (req.Stream == false)
+        {
+            try
+            {
+                await importer.CreateAsync(spec, _ => { }, ct);
+                return TypedResults.Json(new StatusResponse("success"), OllamaJsonContext.Wire.StatusResponse);
+            }
+            catch (CreateException ex)
+            {
+                return CreateError(ex);
+            }
+        }
+
+        // Stream progress as it happens. The importer validates before its first progress line,
+        // so a bad request still gets a proper status code instead of a 200 stream.
+        var progress = Channel.CreateUnbounded<string>();
+        var work = Task.Run(async () =>
+        {
+            try { await importer.CreateAsync(spec, s => progress.Writer.TryWrite(s), ct); progress.Writer.TryComplete(); }
+            catch (Exception ex) { progress.Writer.TryComplete(ex); }
+        }, ct);
+        try
+        {
+            if (!await progress.Reader.WaitToReadAsync(ct)) return Results.Ok();
+        }
+        catch (CreateException ex)
+        {
+            return CreateError(ex);
+        }
+        Ndjson.Start(http.Response);
+        try
+        {
+            await foreach (var status in progress.Reader.ReadAllAsync(ct))
+                await Ndjson.WriteAsync(http.Response, new StatusResponse(status), OllamaJsonContext.Wire.StatusResponse, ct);
+        }
+        catch (CreateException ex)
+        {
+            await Ndjson.WriteAsync(http.Response, new ErrorResponse(ex.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
+        }
+        await work;
+        return Results.Empty;
+    }
+
+    private static IResult CreateError(CreateException ex) =>
+        OllamaErrors.Error(ex.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, ex.Message);
+
+    private static async Task<IResult> DeleteAsync(HttpContext http, ModelCatalog catalog, ModelManager manager)
+    {
+        var (req, error) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.DeleteRequest, http.RequestAborted);
+        if (req is null) return OllamaErrors.BadRequest(error!);
+        var text = req.Model ?? req.Name;
+        if (string.IsNullOrWhiteSpace(text)) return OllamaErrors.BadRequest("model is required");
+        if (!ModelName.TryParse(text, out var name, out var nameError)) return OllamaErrors.BadRequest($"invalid model name '{text}': {nameError}");
+        await manager.UnloadAsync(name.ToString());
+        return catalog.Store.Delete(name) ? Results.Ok() : OllamaErrors.ModelNotFound(text);
+    }
+
+    private static async Task<IResult> CopyAsync(HttpContext http, ModelCatalog catalog)
+    {
+        var (req, error) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.CopyRequest, http.RequestAborted);
+        if (req is null) return OllamaErrors.BadRequest(error!);
+        if (string.IsNullOrWhiteSpace(req.Source)) return OllamaErrors.BadRequest("source is required");
+        if (string.IsNullOrWhiteSpace(req.Destination)) return OllamaErrors.BadRequest("destination is required");
+        if (!ModelName.TryParse(req.Source, out var source, out var e1)) return OllamaErrors.BadRequest($"invalid source name '{req.Source}': {e1}");
+        if (!ModelName.TryParse(req.Destination, out var destination, out var e2)) return OllamaErrors.BadRequest($"invalid destination name '{req.Destination}': {e2}");
+        return catalog.Store.Copy(source, destination) ? Results.Ok() : OllamaErrors.ModelNotFound(req.Source);
+    }
+
+    private static IResult BlobExists(string digest, ModelCatalog catalog)
+    {
+        try
+        {
+            return catalog.Store.BlobExists(digest) ? Results.Ok() : Results.NotFound();
+        }
+        catch (ArgumentException)
+        {
+            return OllamaErrors.BadRequest($"invalid digest '{digest}'");
+        }
+    }
+
+    private static async Task<IResult> PushBlobAsync(string digest, HttpContext http, ModelCatalog catalog)
+    {
+        try
+        {
+            if (catalog.Store.BlobExists(digest)) return Results.Created();
+            await catalog.Store.ImportBlobAsync(http.Request.Body, MediaTypes.Model, digest, http.RequestAborted);
+            return Results.Created();
+        }
+        catch (ArgumentException)
+        {
+            return OllamaErrors.BadRequest($"invalid digest '{digest}'");
+        }
+        catch (BlobDigestMismatchException ex)
+        {
+            return OllamaErrors.BadRequest(ex.Message);
+        }
+    }
+}
