@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine with the .NET 10 SDK: test models, the Node
+# client used by the compatibility tests, then `dotnet test` over the solution.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export INFERENCE_TEST_MODELS="${INFERENCE_TEST_MODELS:-$root/../shared/models}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+scripts/fetch-test-models.sh
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+(cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+
+log="$(mktemp)"
+set +e
+dotnet test Inference.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain summary line: "N passed, N failed, N skipped".
+awk '/^(Passed|Failed)! +- Failed:/ { gsub(",", ""); f+=$4; p+=$6; s+=$8 } END { if (p+f+s > 0) printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"
