@@ -49,6 +49,21 @@ public static class GgufNames
         fileType is { } t && FileTypes.TryGetValue(t, out var name) ? name : "unknown";
 
     /// <summary>
+    /// The model's quantization: general.file_type when present; otherwise (older converters, e.g.
+    /// stories260K) the type that holds most of the weight matrices' elements.
+    /// </summary>
+    public static string QuantizationLevel(GgufFile gguf)
+    {
+        if (gguf.FileType is not null) return FileTypeName(gguf.FileType);
+        var dominant = gguf.Tensors
+            .Where(t => t.Dimensions.Length >= 2)
+            .GroupBy(t => t.Type)
+            .OrderByDescending(g => g.Sum(t => t.ElementCount))
+            .FirstOrDefault();
+        return dominant is null ? "unknown" : GgmlTypes.Name(dominant.Key);
+    }
+
+    /// <summary>
     /// Formats a parameter count exactly like Ollama's <c>format.HumanNumber</c>: B with one decimal,
     /// M with two decimals, dropping the decimals when the value is whole; K rounded to an integer;
     /// plain digits below 1000. E.g. 8030261248 → "8.0B", 1000000000 → "1B", 500500000 → "500.50M",
