@@ -22,7 +22,9 @@ public class GenerateClientTests
         Assert.Equal(5, r.Pieces);
         Assert.InRange(r.TtftMs!.Value, 70, 5000);          // lines really arrive as they are written
         Assert.Equal(4, r.InterTokenMs.Count);
-        Assert.All(r.InterTokenMs, itl => Assert.InRange(itl, 20, 5000));
+        // The last piece is written >= 80 + 4 * 30 ms after the request; individual gaps can collapse when
+        // a starved test host reads two buffered lines at once, so only the cumulative time is asserted.
+        Assert.InRange(r.TtftMs.Value + r.InterTokenMs.Sum(), 190, 5000);
         Assert.True(r.TotalMs >= r.TtftMs + r.InterTokenMs.Sum() - 1);
     }
 
