@@ -2,16 +2,19 @@ using System.Diagnostics;
 using Inference.ModelGen;
 
 const string usage = """
-    Usage: Inference.ModelGen --preset NAME --quant TYPE --out PATH.gguf [--seed N] [--keep-f16]
+    Usage: Inference.ModelGen --preset NAME --quant TYPE --out PATH.gguf [--seed N] [--keep-f16] [--check]
+           Inference.ModelGen --check-only PATH.gguf
       --preset   llama3.2-1b | codellama-7b | tiny | small
       --quant    f16 (no quantization) or a llama.cpp type such as q4_k_m, q8_0, q4_0
       --seed     random seed for the weights (default 1)
       --keep-f16 keep the intermediate F16 file (PATH.f16.gguf)
+      --check    afterwards load the model with LLamaSharp, prefill a prompt and decode a few tokens
     """;
 
 string? preset = null, quant = null, output = null;
 var seed = 1;
 var keepF16 = false;
+var check = false;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -24,6 +27,10 @@ try
             case "--out": output = Next(); break;
             case "--seed": seed = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
             case "--keep-f16": keepF16 = true; break;
+            case "--check": check = true; break;
+            case "--check-only":
+                ModelCheck.Run(Next(), Console.WriteLine);
+                return 0;
             case "--help" or "-h": Console.WriteLine(usage); return 0;
             default: throw new ArgumentException($"Unknown option {args[i]}.");
         }
@@ -65,4 +72,5 @@ if (quant != "f16")
     Console.WriteLine($"quantized to {quant}: {new FileInfo(output).Length / 1e6:F0} MB in {sw.Elapsed.TotalSeconds:F1} s");
 }
 Console.WriteLine($"done in {total.Elapsed.TotalSeconds:F1} s: {output}");
+if (check) ModelCheck.Run(output, Console.WriteLine);
 return 0;
