@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+
+namespace Inference.LoadTool;
+
+/// <summary>Sends one streaming POST /api/generate and times the NDJSON lines as they arrive.</summary>
+public sealed class GenerateClient(HttpClient http, LoadOptions options)
+{
+    public static HttpClient CreateHttpClient(LoadOptions options) =>
+        // One connection per client (plus slack) so concurrency is not throttled by the pool; the
+        // per-request timeout is enforced by a CancellationToken instead of HttpClient.Timeout.
+        new(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = options.Clients + 4,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            AutomaticDecompression = DecompressionMethods.None,
+        })
+        {
+            BaseAddress = new Uri(options.Url.TrimEnd('/') + "/"),
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+    public async Task<RequestResult> RunAsync(int index, string prompt, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
+        var body = new GenerateRequest(options.Model, prompt, true,
+            new GenerateOptions(options.OutputTokens, options.Temperature, options.Seed));
+
+        var start = Stopwatch.GetTimestamp();
+        var stream = new GenerateStream(start);
+        int? status = null;
+        try
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "api/generate")
+            {
+                Content = JsonContent.Create(body),
+            };
+            using var resp = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            status = (int)resp.StatusCode;
+            if (!resp.IsSuccessStatusCode)
+            {
+                var text = await resp.Content.ReadAsStringAsync(timeout.Token);
+                stream.Fail($"HTTP {status}: {Truncate(text)}");
+            }
+            else
+            {
+                await using var s = await resp.Content.ReadAsStreamAsync(timeout.Token);
+                using var reader = new StreamReader(s);
+                while (await reader.ReadLineAsync(timeout.Token) is { } line)
+                {
+                    stream.OnLine(line, Stopwatch.GetTimestamp());
+                    if (stream.Done) break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            stream.Fail($"timeout after {options.TimeoutSeconds}s");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            stream.Fail($"{e.GetType().Name}: {e.Message}");
+        }
+        return stream.Complete(index, status, Stopwatch.GetTimestamp());
+    }
+
+    private static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";
+
+    private sealed record GenerateRequest(
+        [property: JsonPropertyName("model")] string Model,
+        [property: JsonPropertyName("prompt")] string Prompt,
+        [property: JsonPropertyName("stream")] bool Stream,
+        [property: JsonPropertyName("options")] GenerateOptions Options);
+
+    private sealed record GenerateOptions(
+        [property: JsonPropertyName("num_predict")] int NumPredict,
+        [property: JsonPropertyName("temperature")] double Temperature,
+        [property: JsonPropertyName("seed")] int Seed);
+}
