@@ -19,11 +19,14 @@ public sealed class ModelManager : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, SchedulerStats> _stats = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ISchedulerObserver? _observer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _expiryLoop;
 
-    public ModelManager(EngineOptions options, ILoggerFactory loggerFactory)
+    public ModelManager(EngineOptions options, ILoggerFactory loggerFactory, ISchedulerObserver? observer = null)
     {
+        _observer = observer;
         _options = options;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ModelManager>();
@@ -35,6 +38,22 @@ public sealed class ModelManager : IAsyncDisposable
     public IReadOnlyList<LoadedModel> Loaded
     {
         get { lock (_gate) return _loaded.Values.Where(m => !m.Draining).ToList(); }
+    }
+
+    /// <summary>Scheduler counters of every model loaded since start-up (they survive unloads).</summary>
+    public IReadOnlyList<SchedulerStats> AllStats
+    {
+        get { lock (_gate) return _stats.Values.ToList(); }
+    }
+
+    private SchedulerStats StatsFor(ModelDefinition model)
+    {
+        lock (_gate)
+        {
+            if (!_stats.TryGetValue(model.DisplayName, out var stats))
+                _stats[model.DisplayName] = stats = new SchedulerStats(model.DisplayName, _observer);
+            return stats;
+        }
     }
 
     /// <summary>The settings a request's options ask for, with the engine's defaults filled in.</summary>
@@ -136,7 +155,7 @@ public sealed class ModelManager : IAsyncDisposable
                 StepTokenBudget = _options.StepTokenBudget,
                 CachedSequences = _options.PrefixCacheSequences,
                 Threads = settings.Threads,
-            }, _loggerFactory.CreateLogger<ModelRunner>());
+            }, StatsFor(model), _loggerFactory.CreateLogger<ModelRunner>());
         }
         catch (Exception ex)
         {

@@ -43,8 +43,9 @@ public sealed class ModelRunner : IDisposable
     private readonly Thread _thread;
     private int _queued;
 
-    public ModelRunner(LLamaWeights weights, RunnerSettings settings, ILogger logger)
+    public ModelRunner(LLamaWeights weights, RunnerSettings settings, SchedulerStats stats, ILogger logger)
     {
+        Stats = stats;
         _settings = settings;
         _logger = logger;
         var contextParams = new ModelParams(string.Empty)
@@ -70,7 +71,7 @@ public sealed class ModelRunner : IDisposable
     }
 
     public RunnerSettings Settings => _settings;
-    public SchedulerStats Stats { get; } = new();
+    public SchedulerStats Stats { get; }
     public SafeLlamaModelHandle Model => _context.NativeHandle.ModelHandle;
 
     public LLamaToken[] Tokenize(string text, bool addBos, bool special) =>
@@ -288,7 +289,7 @@ public sealed class ModelRunner : IDisposable
         }
 
         int sequences = _active.Count(s => s.TokensInStep > 0);
-        Stats.RecordStep(sequences, promptTokens);
+        Stats.RecordStep(sequences, promptTokens, batch.TokenCount, elapsed);
         int total = batch.TokenCount;
 
         for (int i = _active.Count - 1; i >= 0; i--)

@@ -1,8 +1,19 @@
 namespace Inference.Engine.Scheduling;
 
-/// <summary>Counters the scheduler loop updates; read by /api/ps, metrics and tests.</summary>
-public sealed class SchedulerStats
+/// <summary>Told about every decode step (the server turns this into a batch-size histogram).</summary>
+public interface ISchedulerObserver
 {
+    void OnStep(string model, int sequences, int tokens, TimeSpan elapsed);
+}
+
+/// <summary>
+/// Counters the scheduler loop updates, read by metrics and tests. One instance per model name,
+/// kept by the model manager across reloads, so the counters only ever go up.
+/// </summary>
+public sealed class SchedulerStats(string model, ISchedulerObserver? observer = null)
+{
+    public string Model { get; } = model;
+
     private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled;
     private int _maxSequencesInStep;
 
@@ -19,8 +30,9 @@ public sealed class SchedulerStats
     public int QueuedRequests { get; internal set; }
     public int CachedSequences { get; internal set; }
 
-    internal void RecordStep(int sequences, int promptTokens)
+    internal void RecordStep(int sequences, int promptTokens, int tokens, TimeSpan elapsed)
     {
+        observer?.OnStep(Model, sequences, tokens, elapsed);
         Interlocked.Increment(ref _decodeSteps);
         Interlocked.Add(ref _batchedSequenceSteps, sequences);
         Interlocked.Add(ref _promptTokens, promptTokens);

@@ -2,7 +2,9 @@ using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Store;
+using Inference.Server.Metrics;
 using Inference.Server.Ollama;
+using Prometheus;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
@@ -27,8 +29,14 @@ public static class InferenceServer
         builder.Services.AddSingleton(sp => new ModelStore(sp.GetRequiredService<IOptions<EngineOptions>>().Value.ModelsDirectory));
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ModelImporter>();
-        builder.Services.AddSingleton(sp => new ModelManager(
-            sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton<InferenceMetrics>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<InferenceMetrics>();
+            var manager = new ModelManager(sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), metrics);
+            metrics.Track(manager);
+            return manager;
+        });
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddHostedService<StartupService>();
         builder.Services.AddOpenApi();
@@ -36,6 +44,10 @@ public static class InferenceServer
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteInternalErrorAsync));
+        var metrics = app.Services.GetRequiredService<InferenceMetrics>();
+        // Requests by route and status, and their durations, in the same registry.
+        app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(metrics.Registry)));
+        app.MapMetrics("/metrics", metrics.Registry);
         app.MapOpenApi();
         app.MapOllamaModelApi();
         app.MapOllamaGenerationApi();

@@ -8,6 +8,7 @@ using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
 using Inference.Server.Http;
+using Inference.Server.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Server.Ollama;
@@ -154,6 +155,7 @@ public static class OllamaGenerationApi
         JsonTypeInfo<T> type)
     {
         var ct = http.RequestAborted;
+        var metrics = http.RequestServices.GetRequiredService<InferenceMetrics>();
         RunningGeneration run;
         try
         {
@@ -167,11 +169,19 @@ public static class OllamaGenerationApi
         await using (run)
         {
             var text = new StringBuilder();
+            long lastPiece = 0;
             try
             {
                 if (stream) Ndjson.Start(http.Response);
                 await foreach (var e in run.Stream.Events.ReadAllAsync(ct))
                 {
+                    if (e is TokenPiece)
+                    {
+                        long now = Stopwatch.GetTimestamp();
+                        if (lastPiece == 0) metrics.FirstToken(input.Model.DisplayName, Stopwatch.GetElapsedTime(started, now));
+                        else metrics.InterToken(input.Model.DisplayName, Stopwatch.GetElapsedTime(lastPiece, now));
+                        lastPiece = now;
+                    }
                     switch (e)
                     {
                         case TokenPiece p when stream:

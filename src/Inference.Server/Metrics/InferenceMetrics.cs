@@ -1,0 +1,84 @@
+using Inference.Engine.Models;
+using Inference.Engine.Scheduling;
+using Prometheus;
+
+namespace Inference.Server.Metrics;
+
+/// <summary>
+/// Prometheus metrics (prometheus-net) in a registry of this server's own, so several servers in
+/// one process (the tests) never mix their numbers. Scheduler counters are read from the engine's
+/// <see cref="SchedulerStats"/> at scrape time; per-step and per-token values are observed as they happen.
+/// </summary>
+public sealed class InferenceMetrics : ISchedulerObserver
+{
+    private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
+    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled;
+    private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory;
+
+    public InferenceMetrics()
+    {
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        string[] model = ["model"];
+        _batchSequences = f.CreateHistogram("inference_batch_sequences", "Sequences decoded together in one decode step.",
+            new HistogramConfiguration { LabelNames = model, Buckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64] });
+        _stepSeconds = f.CreateHistogram("inference_decode_step_seconds", "Duration of one llama_decode call.",
+            new HistogramConfiguration { LabelNames = model, Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        _ttft = f.CreateHistogram("inference_time_to_first_token_seconds", "From request start to the first generated text.",
+            new HistogramConfiguration { LabelNames = model, Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _interToken = f.CreateHistogram("inference_inter_token_seconds", "Between successive pieces of a stream.",
+            new HistogramConfiguration { LabelNames = model, Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
+        _promptEvaluated = f.CreateCounter("inference_prompt_tokens_evaluated_total", "Prompt tokens evaluated by the model.", model);
+        _promptCached = f.CreateCounter("inference_prompt_tokens_cached_total", "Prompt tokens reused from the prefix cache instead of evaluated.", model);
+        _generated = f.CreateCounter("inference_generated_tokens_total", "Tokens generated.", model);
+        _steps = f.CreateCounter("inference_decode_steps_total", "Decode steps run by the scheduler loop.", model);
+        _cancelled = f.CreateCounter("inference_sequences_cancelled_total", "Sequences dropped because their client went away.", model);
+        _active = f.CreateGauge("inference_active_sequences", "Sequences being decoded.", model);
+        _queued = f.CreateGauge("inference_queued_requests", "Requests waiting for a free sequence.", model);
+        _cached = f.CreateGauge("inference_cached_sequences", "Finished sequences whose KV cells are kept for prefix reuse.", model);
+        _maxBatch = f.CreateGauge("inference_max_batch_sequences", "Most sequences decoded together in one step so far.", model);
+        _loaded = f.CreateGauge("inference_loaded_models", "Models in memory.");
+        _memory = f.CreateGauge("inference_model_memory_bytes", "Estimated memory of a loaded model (weights and KV cache).", model);
+    }
+
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    /// <summary>Reads the engine's counters just before each scrape.</summary>
+    public void Track(ModelManager models)
+    {
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var s in models.AllStats)
+            {
+                _promptEvaluated.WithLabels(s.Model).IncTo(s.PromptTokensEvaluated);
+                _promptCached.WithLabels(s.Model).IncTo(s.PromptTokensCached);
+                _generated.WithLabels(s.Model).IncTo(s.TokensGenerated);
+                _steps.WithLabels(s.Model).IncTo(s.DecodeSteps);
+                _cancelled.WithLabels(s.Model).IncTo(s.CancelledSequences);
+                _maxBatch.WithLabels(s.Model).Set(s.MaxSequencesInStep);
+                _active.WithLabels(s.Model).Set(0);
+                _queued.WithLabels(s.Model).Set(0);
+                _cached.WithLabels(s.Model).Set(0);
+                _memory.WithLabels(s.Model).Set(0);
+            }
+            var loaded = models.Loaded;
+            _loaded.Set(loaded.Count);
+            foreach (var m in loaded)
+            {
+                var s = m.Runner.Stats;
+                _active.WithLabels(s.Model).Set(s.ActiveSequences);
+                _queued.WithLabels(s.Model).Set(s.QueuedRequests);
+                _cached.WithLabels(s.Model).Set(s.CachedSequences);
+                _memory.WithLabels(s.Model).Set(m.SizeBytes);
+            }
+        });
+    }
+
+    public void OnStep(string model, int sequences, int tokens, TimeSpan elapsed)
+    {
+        _batchSequences.WithLabels(model).Observe(sequences);
+        _stepSeconds.WithLabels(model).Observe(elapsed.TotalSeconds);
+    }
+
+    public void FirstToken(string model, TimeSpan sinceStart) => _ttft.WithLabels(model).Observe(sinceStart.TotalSeconds);
+    public void InterToken(string model, TimeSpan gap) => _interToken.WithLabels(model).Observe(gap.TotalSeconds);
+}

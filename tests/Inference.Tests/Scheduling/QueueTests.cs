@@ -1,0 +1,33 @@
+using Inference.Tests.Support;
+
+namespace Inference.Tests.Scheduling;
+
+/// <summary>A server with one sequence and a queue of one: the third concurrent request is refused.</summary>
+public sealed class SingleSlotServer : TestServer
+{
+    protected override IEnumerable<string> Settings => ["--Inference:NumParallel=1", "--Inference:MaxQueue=1"];
+}
+
+public sealed class QueueTests(SingleSlotServer server) : IClassFixture<SingleSlotServer>
+{
+    [Fact]
+    public async Task Requests_beyond_the_queue_get_503_with_a_json_error()
+    {
+        var busy = new { model = "stories", prompt = "Once", options = new { num_predict = 400, num_ctx = 1024 } };
+        using var first = new HttpRequestMessage(HttpMethod.Post, "/api/generate") { Content = TestServer.JsonContent(busy) };
+        using var running = await server.Client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await running.Content.ReadAsStreamAsync());
+        Assert.NotNull(await reader.ReadLineAsync()); // the only sequence is now generating
+
+        var queued = server.PostAsync("/api/generate", new { model = "stories", prompt = "Twice", stream = false, options = new { num_predict = 4, num_ctx = 1024 } });
+        await Task.Delay(300); // let it reach the queue
+        var (status, body) = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Thrice", stream = false, options = new { num_predict = 4, num_ctx = 1024 } });
+
+        Assert.Equal(503, status);
+        Assert.Equal("server busy, please try again: maximum pending requests exceeded", (string)body!["error"]!);
+        running.Dispose(); // free the sequence: the queued request then runs
+        var (queuedStatus, queuedBody) = await queued;
+        Assert.Equal(200, queuedStatus);
+        Assert.Equal(4, (int)queuedBody!["eval_count"]!);
+    }
+}
