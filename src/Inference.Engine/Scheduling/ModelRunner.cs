@@ -38,7 +38,6 @@ public sealed class ModelRunner : IDisposable
     private readonly List<SequenceSlot> _active = [];
     private readonly Stack<LLamaSeqId> _freeSeqIds = new();
     private readonly PrefixCache _cache;
-    private readonly int _totalCells;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Thread _thread;
     private int _queued;
@@ -50,18 +49,19 @@ public sealed class ModelRunner : IDisposable
         _logger = logger;
         var contextParams = new ModelParams(string.Empty)
         {
-            // One KV pool shared by all sequences, so cells can later be shared between them.
-            ContextSize = (uint)(settings.ContextLength * settings.Parallel),
-            // Active sequences plus the cached ones whose cells are kept for prefix reuse.
+            // One KV stream of ContextLength cells per sequence id (active ones plus cached prefixes).
+            // Separate streams keep each sequence's cells in position order whatever else runs, so a
+            // sequence's attention sums in the same order batched or alone: outputs do not depend on
+            // what it was batched with (a shared, unified pool interleaves cells and changes the sums).
+            ContextSize = (uint)(settings.ContextLength * (settings.Parallel + settings.CachedSequences)),
             SeqMax = (uint)(settings.Parallel + settings.CachedSequences),
-            KVUnified = true,
+            KVUnified = false,
             BatchSize = (uint)settings.StepTokenBudget,
             UBatchSize = (uint)settings.StepTokenBudget,
             Threads = settings.Threads,
             BatchThreads = settings.Threads,
         };
         _context = weights.CreateContext(contextParams);
-        _totalCells = settings.ContextLength * settings.Parallel;
         _cache = new PrefixCache(settings.CachedSequences);
         for (int i = settings.Parallel + settings.CachedSequences - 1; i >= 0; i--) _freeSeqIds.Push((LLamaSeqId)i);
         _pending = Channel.CreateBounded<PendingRequest>(
@@ -159,7 +159,8 @@ public sealed class ModelRunner : IDisposable
 
     /// <summary>
     /// Gives a request a sequence, reusing the longest cached or running prefix of its prompt:
-    /// those KV cells are shared into the new sequence (copy-on-fork), and only the rest is evaluated.
+    /// the source's KV cells are forked into the new sequence and trimmed to the common prefix,
+    /// so only the rest of the prompt is evaluated.
     /// </summary>
     private SequenceSlot StartSequence(PendingRequest item)
     {
@@ -167,9 +168,14 @@ public sealed class ModelRunner : IDisposable
         var (sourceSeq, reuse) = FindReusablePrefix(prompt);
         // The last prompt token is always evaluated: its logits give the first generated token.
         reuse = Math.Min(reuse, prompt.Length - 1);
-        MakeRoomFor(prompt.Length - reuse);
         var seq = AllocateSequenceId();
-        if (reuse > 0) _context.NativeHandle.MemorySequenceCopy(sourceSeq, seq, 0, reuse);
+        if (reuse > 0)
+        {
+            // Sequences live in separate KV streams, and llama.cpp copies between streams whole;
+            // the copy is then cut back to the shared prefix.
+            _context.NativeHandle.MemorySequenceCopy(sourceSeq, seq, -1, -1);
+            _context.NativeHandle.MemorySequenceRemove(seq, reuse, -1);
+        }
 
         var slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output);
         slot.KvTokens.AddRange(prompt.AsSpan(0, reuse));
@@ -205,17 +211,6 @@ public sealed class ModelRunner : IDisposable
             FreeSequence(lru.SeqId);
         }
         return _freeSeqIds.Pop();
-    }
-
-    /// <summary>Evicts cached prefixes (least recently used first) until the KV budget has room.</summary>
-    private void MakeRoomFor(int tokens)
-    {
-        long used = _active.Sum(s => (long)s.Position) + _cache.TotalTokens;
-        while (used + tokens > _totalCells && _cache.EvictLeastRecentlyUsed() is { } lru)
-        {
-            FreeSequence(lru.SeqId);
-            used -= lru.Tokens.Length;
-        }
     }
 
     private void FreeSequence(LLamaSeqId seq)

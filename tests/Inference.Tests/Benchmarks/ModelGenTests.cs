@@ -1,3 +1,4 @@
+using Inference.Engine.Gguf;
 using Inference.ModelGen;
 using LLama;
 using LLama.Common;
@@ -22,14 +23,14 @@ public sealed class ModelGenTests : IDisposable
         var path = Path.Combine(_dir, "tiny-f16.gguf");
         ModelGenerator.WriteF16(Tiny, path, seed: 3);
 
-        var gguf = GgufReader.Read(path);
+        var gguf = GgufFile.Read(path);
         Assert.Equal(3u, gguf.Version);
         AssertShapes(gguf);
-        Assert.All(gguf.Tensors, t => Assert.Equal(t.Dims.Length == 1 ? 0u : 1u, t.Type));
+        Assert.All(gguf.Tensors, t => Assert.Equal(t.Dimensions.Length == 1 ? 0u : 1u, t.Type));
         Assert.All(gguf.Tensors, t => Assert.Equal(0ul, t.Offset % GgufWriter.Alignment));
         Assert.Equal("llama", gguf.Metadata["general.architecture"]);
-        Assert.Equal(32u, gguf.Metadata["llama.rope.dimension_count"]);
-        Assert.Equal((ulong)Tiny.VocabSize, ((GgufReader.ArrayInfo)gguf.Metadata["tokenizer.ggml.tokens"]).Count);
+        Assert.Equal(32L, gguf.GetInt("llama.rope.dimension_count"));
+        Assert.Equal(Tiny.VocabSize, ((IReadOnlyList<object?>)gguf.Metadata["tokenizer.ggml.tokens"]!).Count);
 
         var expectedData = Tiny.Tensors().Sum(t => (t.Bytes + 31) / 32 * 32);
         Assert.InRange(new FileInfo(path).Length, expectedData, expectedData + 2_000_000); // + header
@@ -54,7 +55,7 @@ public sealed class ModelGenTests : IDisposable
         ModelGenerator.WriteF16(Tiny, f16, seed: 1);
         ModelGenerator.Quantize(f16, path, quant);
 
-        var gguf = GgufReader.Read(path);
+        var gguf = GgufFile.Read(path);
         AssertShapes(gguf);
         Assert.Equal(0u, gguf.Tensors.Single(t => t.Name == "blk.0.attn_norm.weight").Type); // norms stay F32
         Assert.NotEqual(1u, gguf.Tensors.Single(t => t.Name == "blk.0.attn_q.weight").Type); // weights quantized
@@ -88,11 +89,11 @@ public sealed class ModelGenTests : IDisposable
         }
     }
 
-    private static void AssertShapes(GgufReader gguf)
+    private static void AssertShapes(GgufFile gguf)
     {
         var expected = Tiny.Tensors();
         Assert.Equal(expected.Count, gguf.Tensors.Count);
-        var actual = gguf.Tensors.ToDictionary(t => t.Name, t => t.Dims);
+        var actual = gguf.Tensors.ToDictionary(t => t.Name, t => t.Dimensions.Select(d => (long)d).ToArray());
         foreach (var t in expected) Assert.Equal(t.Dims, actual[t.Name]);
     }
 

@@ -50,9 +50,11 @@ public sealed class BatchingTests(SharedServer server)
     [Fact]
     public async Task A_disconnected_stream_leaves_while_the_others_continue()
     {
-        var longRequest = new { model = "stories", prompt = "The sun", options = new { num_predict = 100_000, num_ctx = 2048 } };
-        var survivor = server.StreamAsync("/api/generate", new { model = "stories", prompt = "A frog", options = new { temperature = 0, num_predict = 150, num_ctx = 2048 } });
-        double cancelledBefore = await PrometheusText.ScrapeAsync(server.Client, $"inference_sequences_cancelled_total{{{Model}}}");
+        // Random weights (tiny) almost never sample EOS: this stream runs until its client leaves.
+        var longRequest = new { model = "tiny", prompt = "The sun", options = new { num_predict = -1, num_ctx = 32768 } };
+        const string tiny = "model=\"tiny:latest\"";
+        double cancelledBefore = await PrometheusText.ScrapeAsync(server.Client, $"inference_sequences_cancelled_total{{{tiny}}}");
+        var survivor = server.StreamAsync("/api/generate", new { model = "tiny", prompt = "A frog", options = new { temperature = 0, num_predict = 300, num_ctx = 32768 } });
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/generate") { Content = TestServer.JsonContent(longRequest) })
         {
@@ -62,13 +64,13 @@ public sealed class BatchingTests(SharedServer server)
         }
 
         var lines = await survivor;
-        Assert.Equal(150, (int)lines[^1]["eval_count"]!);
+        Assert.Equal(300, (int)lines[^1]["eval_count"]!);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline &&
-               await PrometheusText.ScrapeAsync(server.Client, $"inference_sequences_cancelled_total{{{Model}}}") <= cancelledBefore)
+               await PrometheusText.ScrapeAsync(server.Client, $"inference_sequences_cancelled_total{{{tiny}}}") <= cancelledBefore)
             await Task.Delay(50);
         var metrics = await server.Client.GetStringAsync("/metrics");
-        Assert.Equal(cancelledBefore + 1, PrometheusText.Value(metrics, $"inference_sequences_cancelled_total{{{Model}}}"));
-        Assert.Equal(0, PrometheusText.Value(metrics, $"inference_active_sequences{{{Model}}}"));
+        Assert.Equal(cancelledBefore + 1, PrometheusText.Value(metrics, $"inference_sequences_cancelled_total{{{tiny}}}"));
+        Assert.Equal(0, PrometheusText.Value(metrics, $"inference_active_sequences{{{tiny}}}"));
     }
 }

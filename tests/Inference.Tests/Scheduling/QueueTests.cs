@@ -13,15 +13,16 @@ public sealed class QueueTests(SingleSlotServer server) : IClassFixture<SingleSl
     [Fact]
     public async Task Requests_beyond_the_queue_get_503_with_a_json_error()
     {
-        var busy = new { model = "stories", prompt = "Once", options = new { num_predict = 400, num_ctx = 1024 } };
+        // Random weights almost never sample EOS, and the context is large: this stream runs until cancelled.
+        var busy = new { model = "tiny", prompt = "Once", options = new { num_predict = -1, num_ctx = 32768 } };
         using var first = new HttpRequestMessage(HttpMethod.Post, "/api/generate") { Content = TestServer.JsonContent(busy) };
         using var running = await server.Client.SendAsync(first, HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await running.Content.ReadAsStreamAsync());
         Assert.NotNull(await reader.ReadLineAsync()); // the only sequence is now generating
 
-        var queued = server.PostAsync("/api/generate", new { model = "stories", prompt = "Twice", stream = false, options = new { num_predict = 4, num_ctx = 1024 } });
+        var queued = server.PostAsync("/api/generate", new { model = "tiny", prompt = "Twice", stream = false, options = new { num_predict = 4, num_ctx = 32768 } });
         await Task.Delay(300); // let it reach the queue
-        var (status, body) = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Thrice", stream = false, options = new { num_predict = 4, num_ctx = 1024 } });
+        var (status, body) = await server.PostAsync("/api/generate", new { model = "tiny", prompt = "Thrice", stream = false, options = new { num_predict = 4, num_ctx = 32768 } });
 
         Assert.Equal(503, status);
         Assert.Equal("server busy, please try again: maximum pending requests exceeded", (string)body!["error"]!);
