@@ -43,6 +43,14 @@ public sealed class EngineOptions
     [Range(0, 128)]
     public int PrefixCacheSequences { get; set; } = 4;
 
+    /// <summary>
+    /// While streams are generating, a long prompt is admitted in chunks small enough that a step
+    /// takes at most this multiple of a decode-only step (bounded inter-token latency); 1 or less
+    /// disables pacing (chunks use the whole step budget).
+    /// </summary>
+    [Range(0, 100)]
+    public double PrefillLatencyFactor { get; set; } = 2.0;
+
     /// <summary>CPU threads for decoding; 0 = one per core.</summary>
     [Range(0, 1024)]
     public int Threads { get; set; }

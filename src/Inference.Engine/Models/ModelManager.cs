@@ -154,6 +154,7 @@ public sealed class ModelManager : IAsyncDisposable
                 MaxQueue = _options.MaxQueue,
                 StepTokenBudget = _options.StepTokenBudget,
                 CachedSequences = _options.PrefixCacheSequences,
+                PrefillLatencyFactor = _options.PrefillLatencyFactor,
                 Threads = settings.Threads,
             }, StatsFor(model), _loggerFactory.CreateLogger<ModelRunner>());
         }

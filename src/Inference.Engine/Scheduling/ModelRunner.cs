@@ -22,6 +22,8 @@ public sealed record RunnerSettings
     public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
     /// <summary>Finished sequences whose KV cells are kept for prefix reuse; 0 turns the prefix cache off.</summary>
     public int CachedSequences { get; init; } = 4;
+    /// <summary>While streams generate, prompt chunks keep a step within this multiple of a decode-only step; &lt;= 1 disables pacing.</summary>
+    public double PrefillLatencyFactor { get; init; } = 2.0;
 }
 
 /// <summary>
@@ -38,6 +40,7 @@ public sealed class ModelRunner : IDisposable
     private readonly List<SequenceSlot> _active = [];
     private readonly Stack<LLamaSeqId> _freeSeqIds = new();
     private readonly PrefixCache _cache;
+    private readonly PrefillPacer _pacer;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Thread _thread;
     private int _queued;
@@ -63,6 +66,7 @@ public sealed class ModelRunner : IDisposable
         };
         _context = weights.CreateContext(contextParams);
         _cache = new PrefixCache(settings.CachedSequences);
+        _pacer = new PrefillPacer(settings.PrefillLatencyFactor);
         for (int i = settings.Parallel + settings.CachedSequences - 1; i >= 0; i--) _freeSeqIds.Push((LLamaSeqId)i);
         _pending = Channel.CreateBounded<PendingRequest>(
             new BoundedChannelOptions(settings.MaxQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -234,7 +238,7 @@ public sealed class ModelRunner : IDisposable
     {
         batch.Clear();
         int budget = _settings.StepTokenBudget;
-        int promptTokens = 0;
+        int promptTokens = 0, decodeTokens = 0;
 
         // Running streams first: one token each, so a long prompt never stalls them.
         foreach (var slot in _active)
@@ -246,10 +250,11 @@ public sealed class ModelRunner : IDisposable
             slot.LogitsIndex = batch.Add(slot.LastToken, slot.Position++, slot.SeqId, true);
             slot.KvTokens.Add(slot.LastToken);
             slot.TokensInStep = 1;
-            budget--;
+            decodeTokens++;
         }
 
-        // Then prompt chunks under what is left of the step's token budget.
+        // Then prompt chunks, paced so the running streams' inter-token latency stays bounded.
+        budget = Math.Min(budget - decodeTokens, _pacer.PromptBudget(decodeTokens, budget - decodeTokens));
         foreach (var slot in _active)
         {
             if (!slot.Prefilling || budget <= 0) continue;
@@ -283,6 +288,7 @@ public sealed class ModelRunner : IDisposable
             return;
         }
 
+        _pacer.Observe(decodeTokens, promptTokens, elapsed);
         int sequences = _active.Count(s => s.TokensInStep > 0);
         Stats.RecordStep(sequences, promptTokens, batch.TokenCount, elapsed);
         int total = batch.TokenCount;
