@@ -1,0 +1,18 @@
+using BenchmarkDotNet.Running;
+using Inference.Benchmarks;
+
+// "decode-baseline": single-stream decode speed of LLamaSharp's StatelessExecutor vs our scheduler.
+// "report": turns the bench script's JSON results into the README's markdown table.
+// Anything else goes to BenchmarkDotNet (e.g. --filter '*').
+return args.FirstOrDefault() switch
+{
+    "decode-baseline" => await DecodeBaseline.RunAsync(args[1..]),
+    "report" => BenchReport.Run(args[1..]),
+    _ => RunBenchmarks(args),
+};
+
+static int RunBenchmarks(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(PrefixLookupBenchmarks).Assembly).Run(args);
+    return 0;
+}
