@@ -7,6 +7,9 @@ namespace Inference.ModelGen;
 /// <summary>Writes an F16 GGUF with random weights for a preset, and quantizes it with llama.cpp.</summary>
 public static class ModelGenerator
 {
+    /// <summary>Token ids used as FIM markers when a preset asks for them (byte tokens nobody types).</summary>
+    public const uint FimPrefix = 3, FimSuffix = 4, FimMiddle = 5;
+
     /// <summary>Writes the F16 model; returns the file size in bytes.</summary>
     public static long WriteF16(ModelPreset p, string path, int seed, Action<string>? log = null)
     {
@@ -36,6 +39,13 @@ public static class ModelGenerator
             g.AddUInt32("tokenizer.ggml.unknown_token_id", SyntheticVocab.Unk);
             g.AddBool("tokenizer.ggml.add_bos_token", true);
             g.AddBool("tokenizer.ggml.add_eos_token", false);
+            if (p.ChatTemplate is { } template) g.AddString("tokenizer.chat_template", template);
+            if (p.FimTokens)
+            {
+                g.AddUInt32("tokenizer.ggml.fim_pre_token_id", FimPrefix);
+                g.AddUInt32("tokenizer.ggml.fim_suf_token_id", FimSuffix);
+                g.AddUInt32("tokenizer.ggml.fim_mid_token_id", FimMiddle);
+            }
             foreach (var t in p.Tensors()) g.AddTensor(t);
             g.WriteHeader();
 

@@ -14,6 +14,12 @@ public sealed record ModelPreset(
     float RmsEpsilon,
     bool TiedEmbeddings)
 {
+    /// <summary>A Jinja chat template to store as tokenizer.chat_template (none by default).</summary>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>Marks three byte tokens as fill-in-the-middle prefix/suffix/middle tokens (for FIM tests).</summary>
+    public bool FimTokens { get; init; }
+
     public int HeadDim => EmbeddingLength / HeadCount;
     public int EmbeddingLengthKv => HeadDim * HeadCountKv;
 

@@ -96,9 +96,28 @@ public sealed class GenerationService(ModelManager models)
             return [.. list];
         }
 
-        string prompt = input.RawPrompt
-            ?? PromptBuilder.Render(input.Model, runner.Model, input.Messages ?? [], input.Template);
-        // Special tokens in the rendered template (e.g. <|im_start|>) must become control tokens.
-        return runner.Tokenize(prompt, vocab.ShouldAddBOS, special: true);
+        if (input.RawPrompt is { } raw) return runner.Tokenize(raw, vocab.ShouldAddBOS, special: true);
+        return FitConversation(input, runner);
+    }
+
+    /// <summary>
+    /// Renders the conversation; when it does not fit the context window, drops the oldest turns
+    /// (never system messages or the last message) until it does, as Ollama's chatPrompt does.
+    /// If even that is too long, the scheduler refuses it with a clear error.
+    /// </summary>
+    private static LLamaToken[] FitConversation(GenerationInput input, ModelRunner runner)
+    {
+        var messages = (input.Messages ?? []).ToList();
+        int limit = runner.Settings.ContextLength;
+        while (true)
+        {
+            var prompt = PromptBuilder.Render(input.Model, runner.Model, messages, input.Template);
+            // Special tokens in the rendered template (e.g. <|im_start|>) must become control tokens.
+            var tokens = runner.Tokenize(prompt, runner.Model.Vocab.ShouldAddBOS, special: true);
+            if (tokens.Length < limit) return tokens;
+            int oldest = messages.FindIndex(m => m.Role != "system");
+            if (oldest < 0 || oldest == messages.Count - 1) return tokens;
+            messages.RemoveAt(oldest);
+        }
     }
 }

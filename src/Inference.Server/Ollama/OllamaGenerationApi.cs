@@ -20,13 +20,13 @@ public static class OllamaGenerationApi
     {
         var api = app.MapGroup("/api").WithTags("Ollama");
         api.MapPost("/generate", GenerateAsync)
-            .Accepts<GenerateRequest>("application/json")
+            .DocumentsJsonBody<GenerateRequest>()
             .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json", Ndjson.ContentType)
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
             .WithSummary("Generate a completion");
         api.MapPost("/chat", ChatAsync)
-            .Accepts<ChatRequest>("application/json")
+            .DocumentsJsonBody<ChatRequest>()
             .Produces<ChatResponse>(StatusCodes.Status200OK, "application/json", Ndjson.ContentType)
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
@@ -217,6 +217,7 @@ public static class OllamaGenerationApi
         QueueFullException e => OllamaErrors.Error(StatusCodes.Status503ServiceUnavailable, e.Message),
         UnsupportedByModelException e => OllamaErrors.BadRequest(e.Message),
         TemplateParseException e => OllamaErrors.BadRequest("invalid template: " + e.Message),
+        TemplateRenderException e => OllamaErrors.BadRequest("template error: " + e.Message),
         ModelLoadException e => OllamaErrors.Error(StatusCodes.Status500InternalServerError, e.Message),
         _ => null,
     };

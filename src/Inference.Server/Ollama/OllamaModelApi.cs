@@ -23,11 +23,11 @@ public static class OllamaModelApi
         var api = app.MapGroup("/api").WithTags("Ollama");
         api.MapGet("/version", () => TypedResults.Json(new VersionResponse(CompatibleVersion), OllamaJsonContext.Wire.VersionResponse));
         api.MapGet("/tags", Tags).Produces<TagsResponse>().WithSummary("List installed models");
-        api.MapPost("/show", ShowAsync).Accepts<ShowRequest>("application/json").Produces<ShowResponse>().WithSummary("Show a model");
+        api.MapPost("/show", ShowAsync).DocumentsJsonBody<ShowRequest>().Produces<ShowResponse>().WithSummary("Show a model");
         api.MapGet("/ps", Ps).Produces<PsResponse>().WithSummary("List loaded models");
-        api.MapPost("/create", CreateAsync).Accepts<CreateRequest>("application/json").Produces<StatusResponse>().WithSummary("Create a model");
-        api.MapDelete("/delete", DeleteAsync).Accepts<DeleteRequest>("application/json").WithSummary("Delete a model");
-        api.MapPost("/copy", CopyAsync).Accepts<CopyRequest>("application/json").WithSummary("Copy a model");
+        api.MapPost("/create", CreateAsync).DocumentsJsonBody<CreateRequest>().Produces<StatusResponse>().WithSummary("Create a model");
+        api.MapDelete("/delete", DeleteAsync).DocumentsJsonBody<DeleteRequest>().WithSummary("Delete a model");
+        api.MapPost("/copy", CopyAsync).DocumentsJsonBody<CopyRequest>().WithSummary("Copy a model");
         api.MapMethods("/blobs/{digest}", ["HEAD"], BlobExists).WithSummary("Check that a blob exists");
         api.MapPost("/blobs/{digest}", PushBlobAsync).WithSummary("Upload a blob (digest verified)");
         return app;

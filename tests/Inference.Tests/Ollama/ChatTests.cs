@@ -63,6 +63,27 @@ public sealed class ChatTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_history_longer_than_the_context_drops_the_oldest_turns_but_a_too_long_message_is_refused()
+    {
+        var turn = "Tom and his dog went to the park to play with a big red ball. ";
+        var history = new List<object> { new { role = "system", content = "A story." } };
+        for (int i = 0; i < 20; i++)
+        {
+            history.Add(new { role = "user", content = turn + i });
+            history.Add(new { role = "assistant", content = turn });
+        }
+        history.Add(new { role = "user", content = "What happened next?" });
+        var (status, r) = await server.PostAsync("/api/chat", new { model = "stories", messages = history, stream = false, options = new { num_ctx = 256, num_predict = 4 } });
+        Assert.Equal(200, status);
+        Assert.True((int)r!["prompt_eval_count"]! < 256);
+
+        var huge = new[] { new { role = "user", content = string.Concat(Enumerable.Repeat(turn, 40)) } };
+        (status, r) = await server.PostAsync("/api/chat", new { model = "stories", messages = huge, stream = false, options = new { num_ctx = 256 } });
+        Assert.Equal(400, status);
+        Assert.Contains("exceeds the context length (256 tokens)", (string)r!["error"]!);
+    }
+
+    [Fact]
     public async Task Unknown_role_is_rejected_naming_the_field()
     {
         var (status, r) = await server.PostAsync("/api/chat", new

@@ -31,6 +31,17 @@ public sealed class GenerateTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_json_body_is_read_whatever_content_type_the_client_sends()
+    {
+        // curl -d sends application/x-www-form-urlencoded; Ollama reads the body as JSON regardless.
+        var body = new StringContent("{\"model\":\"stories\",\"prompt\":\"Once\",\"stream\":false,\"options\":{\"num_predict\":2}}",
+            System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await server.Client.PostAsync("/api/generate", body);
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(2, (int)System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["eval_count"]!);
+    }
+
+    [Fact]
     public async Task Streamed_pieces_concatenate_to_the_non_streamed_response_for_the_same_seed()
     {
         var options = new { temperature = 0.9, seed = 1234, num_predict = 48 };
