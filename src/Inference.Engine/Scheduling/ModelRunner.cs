@@ -37,8 +37,12 @@ public sealed class ModelRunner : IDisposable
     private readonly RunnerSettings _settings;
     private readonly ILogger _logger;
     private readonly Channel<PendingRequest> _pending;
+    /// <summary>Running sequences, kept sorted by sequence id (see <see cref="AllocateSlotId"/>).</summary>
     private readonly List<SequenceSlot> _active = [];
-    private readonly Stack<LLamaSeqId> _freeSeqIds = new();
+    /// <summary>Ids [0, Parallel) for running sequences; the lowest free one is taken first.</summary>
+    private readonly SortedSet<int> _freeSlotIds = [];
+    /// <summary>Ids [Parallel, Parallel + CachedSequences) that hold cached prefixes.</summary>
+    private readonly Stack<LLamaSeqId> _freeCacheIds = new();
     private readonly PrefixCache _cache;
     private readonly PrefillPacer _pacer;
     private readonly CancellationTokenSource _shutdown = new();
@@ -67,7 +71,8 @@ public sealed class ModelRunner : IDisposable
         _context = weights.CreateContext(contextParams);
         _cache = new PrefixCache(settings.CachedSequences);
         _pacer = new PrefillPacer(settings.PrefillLatencyFactor);
-        for (int i = settings.Parallel + settings.CachedSequences - 1; i >= 0; i--) _freeSeqIds.Push((LLamaSeqId)i);
+        for (int i = 0; i < settings.Parallel; i++) _freeSlotIds.Add(i);
+        for (int i = settings.Parallel + settings.CachedSequences - 1; i >= settings.Parallel; i--) _freeCacheIds.Push((LLamaSeqId)i);
         _pending = Channel.CreateBounded<PendingRequest>(
             new BoundedChannelOptions(settings.MaxQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _thread = new Thread(Loop) { IsBackground = true, Name = "model-runner" };
@@ -155,7 +160,9 @@ public sealed class ModelRunner : IDisposable
                 CompleteUnstarted(item.Output, FinishReason.Cancelled);
                 continue;
             }
-            _active.Add(StartSequence(item));
+            var slot = StartSequence(item);
+            int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
+            _active.Insert(at < 0 ? _active.Count : at, slot);
         }
         Stats.QueuedRequests = Volatile.Read(ref _queued);
         Stats.ActiveSequences = _active.Count;
@@ -172,7 +179,7 @@ public sealed class ModelRunner : IDisposable
         var (sourceSeq, reuse) = FindReusablePrefix(prompt);
         // The last prompt token is always evaluated: its logits give the first generated token.
         reuse = Math.Min(reuse, prompt.Length - 1);
-        var seq = AllocateSequenceId();
+        var seq = AllocateSlotId();
         if (reuse > 0)
         {
             // Sequences live in separate KV streams, and llama.cpp copies between streams whole;
@@ -207,20 +214,38 @@ public sealed class ModelRunner : IDisposable
         return (seq, length);
     }
 
-    private LLamaSeqId AllocateSequenceId()
+    /// <summary>
+    /// With one KV stream per sequence, llama.cpp puts only runs of consecutive sequence ids into
+    /// one micro-batch (one pass over the weights). Taking the lowest free id, and adding tokens in
+    /// id order, keeps the running sequences one run, so a step stays one pass.
+    /// </summary>
+    private LLamaSeqId AllocateSlotId()
     {
-        while (_freeSeqIds.Count == 0)
-        {
-            var lru = _cache.EvictLeastRecentlyUsed() ?? throw new InvalidOperationException("no sequence id free");
-            FreeSequence(lru.SeqId);
-        }
-        return _freeSeqIds.Pop();
+        int id = _freeSlotIds.Min;
+        _freeSlotIds.Remove(id);
+        return (LLamaSeqId)id;
     }
 
-    private void FreeSequence(LLamaSeqId seq)
+    private void FreeSlot(LLamaSeqId seq)
     {
         _context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
-        _freeSeqIds.Push(seq);
+        _freeSlotIds.Add(seq.Value);
+    }
+
+    private LLamaSeqId AllocateCacheId()
+    {
+        while (_freeCacheIds.Count == 0)
+        {
+            var lru = _cache.EvictLeastRecentlyUsed() ?? throw new InvalidOperationException("prefix cache has no sequence ids");
+            FreeCacheEntry(lru.SeqId);
+        }
+        return _freeCacheIds.Pop();
+    }
+
+    private void FreeCacheEntry(LLamaSeqId seq)
+    {
+        _context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
+        _freeCacheIds.Push(seq);
     }
 
     private void DropCancelled()
@@ -240,26 +265,27 @@ public sealed class ModelRunner : IDisposable
         int budget = _settings.StepTokenBudget;
         int promptTokens = 0, decodeTokens = 0;
 
-        // Running streams first: one token each, so a long prompt never stalls them.
+        // Running streams get one token each, so a long prompt never stalls them; prompts get
+        // chunks of what the pacer allows. Tokens go in sequence-id order (see AllocateSlotId).
+        int decoding = 0;
+        foreach (var slot in _active) if (!slot.Prefilling) decoding++;
+        int promptBudget = Math.Min(budget - decoding, _pacer.PromptBudget(decoding, budget - decoding));
         foreach (var slot in _active)
         {
             slot.LogitsIndex = -1;
             slot.TokensInStep = 0;
             slot.PromptInStep = slot.Prefilling;
-            if (slot.Prefilling) continue;
-            slot.LogitsIndex = batch.Add(slot.LastToken, slot.Position++, slot.SeqId, true);
-            slot.KvTokens.Add(slot.LastToken);
-            slot.TokensInStep = 1;
-            decodeTokens++;
-        }
-
-        // Then prompt chunks, paced so the running streams' inter-token latency stays bounded.
-        budget = Math.Min(budget - decodeTokens, _pacer.PromptBudget(decodeTokens, budget - decodeTokens));
-        foreach (var slot in _active)
-        {
-            if (!slot.Prefilling || budget <= 0) continue;
+            if (!slot.Prefilling)
+            {
+                slot.LogitsIndex = batch.Add(slot.LastToken, slot.Position++, slot.SeqId, true);
+                slot.KvTokens.Add(slot.LastToken);
+                slot.TokensInStep = 1;
+                decodeTokens++;
+                continue;
+            }
+            if (promptBudget <= 0) continue;
             var prompt = slot.Request.PromptTokens;
-            int n = Math.Min(prompt.Length - slot.PromptDone, budget);
+            int n = Math.Min(prompt.Length - slot.PromptDone, promptBudget);
             bool last = slot.PromptDone + n == prompt.Length;
             int index = batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
             slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
@@ -267,7 +293,7 @@ public sealed class ModelRunner : IDisposable
             slot.Position += n;
             slot.TokensInStep = n;
             slot.LogitsIndex = last ? index : -1;
-            budget -= n;
+            promptBudget -= n;
             promptTokens += n;
         }
 
@@ -276,7 +302,7 @@ public sealed class ModelRunner : IDisposable
         // No free KV cells: give up cached prefixes, then try the same batch again.
         while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
         {
-            FreeSequence(lru.SeqId);
+            FreeCacheEntry(lru.SeqId);
             result = _context.NativeHandle.Decode(batch);
         }
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -336,13 +362,12 @@ public sealed class ModelRunner : IDisposable
         bool keep = reason is FinishReason.Stop or FinishReason.Length && _cache.MaxEntries > 0 && slot.KvTokens.Count > 0;
         if (keep)
         {
-            foreach (var redundant in _cache.Add(slot.SeqId, [.. slot.KvTokens])) FreeSequence(redundant.SeqId);
-            while (_cache.Count > _cache.MaxEntries && _cache.EvictLeastRecentlyUsed() is { } lru) FreeSequence(lru.SeqId);
+            // Move the finished sequence's cells to a cache id, leaving the slot id free and low.
+            var cacheId = AllocateCacheId();
+            _context.NativeHandle.MemorySequenceCopy(slot.SeqId, cacheId, -1, -1);
+            foreach (var redundant in _cache.Add(cacheId, [.. slot.KvTokens])) FreeCacheEntry(redundant.SeqId);
         }
-        else
-        {
-            FreeSequence(slot.SeqId);
-        }
+        FreeSlot(slot.SeqId);
         if (reason is { } r) slot.Complete(r); else slot.Fail(error ?? "generation failed");
         slot.Dispose();
         Stats.ActiveSequences = _active.Count;
