@@ -2,7 +2,8 @@
 # The whole performance comparison on this machine, written to benchmarks/results/<date>/ and a
 # markdown table (report.md) with the targets. Every run talks to 127.0.0.1 only.
 #  1. a llama3.2:1b-shaped Q4_K_M GGUF with random weights (generated once, ~0.8 GB, git-ignored)
-#  2. single-stream decode: LLamaSharp's StatelessExecutor vs our scheduler (one process, interleaved)
+#  2. single-stream decode: LLamaSharp's StatelessExecutor vs our scheduler (one process, interleaved),
+#     and bare llama_decode step times for 1..16 sequences (the most batching can gain on this machine)
 #  3. the server with batching: 1/2/4/8/16 concurrent streams; cold vs warm 1,000-token prefix TTFT;
 #     inter-token latency of 4 running streams while a 2,000-token prompt is admitted
 #  4. the same 8-stream load with batching disabled (NumParallel=1: one request at a time)
@@ -24,6 +25,9 @@ fi
 
 echo "== decode baseline (StatelessExecutor vs scheduler), $threads threads"
 dotnet "$(bin Inference.Benchmarks)" decode-baseline --model "$model" --tokens 64 --threads "$threads" --json "$out/decode-baseline.json"
+
+echo "== batch ceiling (bare llama_decode with 1..16 sequences)"
+dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/batch-ceiling.json"
 
 store="$(mktemp -d)"
 server_pid=""
@@ -53,14 +57,14 @@ admission() { # name: 4 streams generate while one 2,000-token prompt is admitte
 
 start_server --Inference:NumParallel=16
 for c in 1 2 4 8 16; do
-  load "streams-$c" --clients "$c" --requests $(( c == 1 ? 3 : 2 * c )) --prompt-tokens 32 --output-tokens 32 --warmup 1
+  load "streams-$c" --clients "$c" --requests $(( c == 1 ? 2 : c )) --prompt-tokens 32 --output-tokens 128 --warmup 1
 done
 load prefix-cold --clients 1 --requests 2 --prompt-tokens 1020 --shared-prefix-tokens 1000 --shared-prefix-share 0 --output-tokens 4
 load prefix-warm --clients 1 --requests 3 --prompt-tokens 1020 --shared-prefix-tokens 1000 --shared-prefix-share 1 --output-tokens 4 --warmup 1
 admission admission-paced
 
 start_server --Inference:NumParallel=1
-load serial-8 --clients 8 --requests 16 --prompt-tokens 32 --output-tokens 32 --warmup 1
+load serial-8 --clients 8 --requests 8 --prompt-tokens 32 --output-tokens 128 --warmup 1
 
 start_server --Inference:NumParallel=16 --Inference:PrefillLatencyFactor=0
 admission admission-unpaced

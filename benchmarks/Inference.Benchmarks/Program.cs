@@ -2,11 +2,13 @@ using BenchmarkDotNet.Running;
 using Inference.Benchmarks;
 
 // "decode-baseline": single-stream decode speed of LLamaSharp's StatelessExecutor vs our scheduler.
+// "batch-ceiling": bare llama_decode step time for 1..16 sequences (what batching can gain here).
 // "report": turns the bench script's JSON results into the README's markdown table.
 // Anything else goes to BenchmarkDotNet (e.g. --filter '*').
 return args.FirstOrDefault() switch
 {
     "decode-baseline" => await DecodeBaseline.RunAsync(args[1..]),
+    "batch-ceiling" => BatchCeiling.Run(args[1..]),
     "report" => BenchReport.Run(args[1..]),
     _ => RunBenchmarks(args),
 };

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace Inference.Benchmarks;
+
+/// <summary>
+/// What batching can gain on this machine at most: the time of one bare llama_decode step with
+/// 1, 2, 4, 8 and 16 sequences (one token each, no scheduler), so the aggregate-throughput ceiling
+/// n / (step(n) / step(1)) can be set against what the server reaches.
+/// </summary>
+internal static class BatchCeiling
+{
+    public static int Run(string[] args)
+    {
+        string model = Arg(args, "--model") ?? throw new ArgumentException("--model PATH is required");
+        int threads = int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        int steps = int.Parse(Arg(args, "--steps") ?? "16", CultureInfo.InvariantCulture);
+        string? json = Arg(args, "--json");
+        int[] sizes = [1, 2, 4, 8, 16];
+
+        var parameters = new ModelParams(model) { ContextSize = 256 * 16, SeqMax = 16, KVUnified = false, Threads = threads, BatchThreads = threads };
+        using var weights = LLamaWeights.LoadFromFile(parameters);
+        using var context = weights.CreateContext(parameters);
+        var handle = context.NativeHandle;
+        var prompt = weights.Tokenize("the old man walked to the river", true, false, System.Text.Encoding.UTF8);
+        var batch = new LLamaBatch();
+        for (int s = 0; s < 16; s++) batch.AddRange(prompt, 0, (LLamaSeqId)s, true);
+        handle.Decode(batch);
+
+        var stepMs = new Dictionary<int, double>();
+        foreach (int n in sizes)
+        {
+            int pos = prompt.Length;
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++, pos++)
+            {
+                batch.Clear();
+                for (int s = 0; s < n; s++) batch.Add(prompt[^1], pos, (LLamaSeqId)s, true);
+                handle.Decode(batch);
+            }
+            stepMs[n] = sw.Elapsed.TotalMilliseconds / steps;
+            for (int s = 0; s < 16; s++) handle.MemorySequenceRemove((LLamaSeqId)s, prompt.Length, -1);
+        }
+
+        var result = new
+        {
+            model = Path.GetFileName(model),
+            threads,
+            step_ms = stepMs.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
+            throughput_ceiling = stepMs.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Key * stepMs[1] / kv.Value),
+        };
+        var text = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+        Console.WriteLine(text);
+        if (json is not null) File.WriteAllText(json, text);
+        return 0;
+    }
+
+    private static string? Arg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
