@@ -28,6 +28,17 @@ public sealed class EngineOptions
     [Range(1, 100_000)]
     public int MaxQueue { get; set; } = 512;
 
+    /// <summary>Models kept in memory at once (OLLAMA_MAX_LOADED_MODELS); 0 = no limit. The least recently used idle one makes room.</summary>
+    [Range(0, 1000)]
+    public int MaxLoadedModels { get; set; } = 3;
+
+    /// <summary>
+    /// Memory the loaded models may use together (weights plus KV cache, as estimated from the GGUF);
+    /// 0 = no budget. Idle models are unloaded to stay within it; a model that can never fit is refused.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MemoryBudgetBytes { get; set; }
+
     /// <summary>Default context window of one sequence when a request sets no num_ctx.</summary>
     [Range(16, 1_048_576)]
     public int DefaultContextLength { get; set; } = 2048;
@@ -49,7 +60,7 @@ public sealed class EngineOptions
     /// disables pacing (chunks use the whole step budget).
     /// </summary>
     [Range(0, 100)]
-    public double PrefillLatencyFactor { get; set; } = 2.0;
+    public double PrefillLatencyFactor { get; set; } = 1.5;
 
     /// <summary>CPU threads for decoding; 0 = one per core.</summary>
     [Range(0, 1024)]

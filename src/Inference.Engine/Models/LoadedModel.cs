@@ -35,6 +35,7 @@ public sealed class LoadedModel : IDisposable
     internal DateTimeOffset ExpiresAt;
     internal bool Forever;
     internal bool Draining;
+    internal DateTimeOffset LastUsed = DateTimeOffset.UtcNow;
     internal TaskCompletionSource Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DateTimeOffset ExpiresAtUtc => Forever ? DateTimeOffset.MaxValue : ExpiresAt;
@@ -71,6 +72,15 @@ public sealed class ModelLease
         if (Interlocked.Exchange(ref _released, 1) == 1) return Task.CompletedTask;
         return _manager.ReleaseAsync(Model, keepAlive);
     }
+}
+
+/// <summary>
+/// A model that cannot be loaded now: the loaded-model limit or memory budget is reached and every
+/// loaded model is busy (try again), or it could never fit the budget (InsufficientMemory).
+/// </summary>
+public sealed class ModelCapacityException(string message, bool insufficientMemory = false) : Exception(message)
+{
+    public bool InsufficientMemory { get; } = insufficientMemory;
 }
 
 /// <summary>A model file that llama.cpp could not load; the store is left untouched.</summary>

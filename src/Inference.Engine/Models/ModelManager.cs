@@ -78,6 +78,7 @@ public sealed class ModelManager : IAsyncDisposable
                     if (!current.Draining && current.Settings == settings && SameFile(current, model))
                     {
                         if (current.References++ == 0) current.Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                        current.LastUsed = DateTimeOffset.UtcNow;
                         return new ModelLease(this, current, TimeSpan.Zero);
                     }
                     current.Draining = true;
@@ -100,6 +101,7 @@ public sealed class ModelManager : IAsyncDisposable
                 {
                     if (_loaded.ContainsKey(model.Key)) continue; // someone else loaded it meanwhile
                 }
+                MakeRoomFor(model, settings);
                 var loaded = await Task.Run(() => Load(model, settings), ct);
                 lock (_gate)
                 {
@@ -114,6 +116,49 @@ public sealed class ModelManager : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Weights plus one KV stream per sequence id (the running ones and the cached prefixes).</summary>
+    public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
+        new FileInfo(model.ModelPath).Length +
+        MemoryEstimate.KvCacheBytes(model.Gguf, settings.ContextLength * (_options.NumParallel + _options.PrefixCacheSequences));
+
+    /// <summary>
+    /// Keeps OLLAMA_MAX_LOADED_MODELS and the memory budget: unloads idle models, least recently
+    /// used first, until the new one fits; refuses (instead of letting the OS kill the process)
+    /// when it never can, or when every loaded model is busy. Caller holds the loading lock.
+    /// </summary>
+    private void MakeRoomFor(ModelDefinition model, LoadSettings settings)
+    {
+        long needed = EstimateBytes(model, settings);
+        long budget = _options.MemoryBudgetBytes;
+        if (budget > 0 && needed > budget)
+            throw new ModelCapacityException(
+                $"model '{model.DisplayName}' needs about {Mib(needed)} MiB (weights and KV cache for num_ctx {settings.ContextLength}) " +
+                $"but the memory budget (Inference:MemoryBudgetBytes) is {Mib(budget)} MiB", insufficientMemory: true);
+        while (true)
+        {
+            LoadedModel? victim;
+            string? reason;
+            lock (_gate)
+            {
+                long used = _loaded.Values.Sum(m => m.SizeBytes);
+                reason = _options.MaxLoadedModels > 0 && _loaded.Count >= _options.MaxLoadedModels
+                    ? $"{_loaded.Count} models are loaded (OLLAMA_MAX_LOADED_MODELS={_options.MaxLoadedModels})"
+                    : budget > 0 && used + needed > budget
+                        ? $"{Mib(used)} MiB of the {Mib(budget)} MiB memory budget is in use and it needs {Mib(needed)} MiB"
+                        : null;
+                if (reason is null) return;
+                victim = _loaded.Values.Where(m => m.References == 0).MinBy(m => m.LastUsed);
+                if (victim is not null) _loaded.Remove(victim.Definition.Key);
+            }
+            if (victim is null)
+                throw new ModelCapacityException($"cannot load model '{model.DisplayName}': {reason} and all of them are in use; try again later");
+            _logger.LogInformation("Unloading idle model {Model} to make room for {New}: {Reason}", victim.Definition.DisplayName, model.DisplayName, reason);
+            victim.Dispose();
+        }
+    }
+
+    private static long Mib(long bytes) => bytes / (1024 * 1024);
 
     private static bool SameFile(LoadedModel loaded, ModelDefinition model) =>
         loaded.Definition.ModelPath == model.ModelPath;
@@ -165,7 +210,7 @@ public sealed class ModelManager : IAsyncDisposable
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        long size = new FileInfo(model.ModelPath).Length + MemoryEstimate.KvCacheBytes(model.Gguf, settings.ContextLength * _options.NumParallel);
+        long size = EstimateBytes(model, settings);
         int layers = (int)(model.Gguf.GetInt($"{model.Gguf.Architecture}.block_count") ?? 0);
         long vram = settings.GpuLayers switch
         {
@@ -191,6 +236,7 @@ public sealed class ModelManager : IAsyncDisposable
         lock (_gate)
         {
             model.References--;
+            model.LastUsed = DateTimeOffset.UtcNow;
             model.Forever = keepAlive < TimeSpan.Zero;
             model.ExpiresAt = DateTimeOffset.UtcNow + (model.Forever ? TimeSpan.Zero : keepAlive);
             unloadNow = model.References == 0 && (keepAlive == TimeSpan.Zero || model.Draining);
@@ -251,6 +297,14 @@ public sealed class ModelManager : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>Unloads every model now; running generations end with done_reason "unload".</summary>
+    public async Task UnloadAllAsync()
+    {
+        List<LoadedModel> all;
+        lock (_gate) all = _loaded.Values.ToList();
+        foreach (var model in all) await UnloadAsync(model);
     }
 
     public async ValueTask DisposeAsync()

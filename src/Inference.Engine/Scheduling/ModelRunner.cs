@@ -23,7 +23,7 @@ public sealed record RunnerSettings
     /// <summary>Finished sequences whose KV cells are kept for prefix reuse; 0 turns the prefix cache off.</summary>
     public int CachedSequences { get; init; } = 4;
     /// <summary>While streams generate, prompt chunks keep a step within this multiple of a decode-only step; &lt;= 1 disables pacing.</summary>
-    public double PrefillLatencyFactor { get; init; } = 2.0;
+    public double PrefillLatencyFactor { get; init; } = 1.5;
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using Inference.Engine.Models;
 using Inference.Engine.Store;
 using Inference.Server.Metrics;
 using Inference.Server.Ollama;
+using Inference.Server.Operations;
 using Prometheus;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -13,18 +14,27 @@ namespace Inference.Server.Hosting;
 /// <summary>Builds the web application; Program.cs and the tests both start the server through here.</summary>
 public static class InferenceServer
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="configure">Lets tests add services (e.g. a log capture) before the app is built.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var startupModels = new StartupModels(ServerConfiguration.ModelArguments(args));
         var builder = WebApplication.CreateBuilder(ServerConfiguration.WithoutModelArguments(args));
         builder.Configuration.AddOllamaEnvironment();
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-            builder.WebHost.UseUrls(ServerConfiguration.ListenUrl(Environment.GetEnvironmentVariable("OLLAMA_HOST")));
+            builder.WebHost.UseUrls(ServerConfiguration.ListenUrl(null));
 
         builder.Services.AddOptions<EngineOptions>()
             .Bind(builder.Configuration.GetSection(EngineOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
+        builder.Services.Configure<HostOptions>(o =>
+            o.ShutdownTimeout = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.ShutdownGracePeriod is { } grace
+                ? grace + TimeSpan.FromSeconds(10)
+                : TimeSpan.FromSeconds(20));
+        builder.Services.AddCors();
+        builder.Services.AddHealthChecks().AddCheck<BackendHealthCheck>("llama.cpp backend", tags: ["ready"]);
+        builder.Services.AddHostedService<GracefulShutdown>();
         builder.Services.AddSingleton(startupModels);
         builder.Services.AddSingleton(sp => new ModelStore(sp.GetRequiredService<IOptions<EngineOptions>>().Value.ModelsDirectory));
         builder.Services.AddSingleton<ModelCatalog>();
@@ -42,15 +52,20 @@ public static class InferenceServer
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, OllamaJsonContext.Wire));
 
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteInternalErrorAsync));
+        app.UseCors(policy => policy.SetIsOriginAllowed(origin => OriginPolicy.IsAllowed(origin,
+                app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.Origins))
+            .AllowAnyHeader().AllowAnyMethod());
+
         var metrics = app.Services.GetRequiredService<InferenceMetrics>();
         // Requests by route and status, and their durations, in the same registry.
         app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(metrics.Registry)));
-        app.MapMetrics("/metrics", metrics.Registry);
         app.MapOpenApi();
         app.MapOllamaModelApi();
         app.MapOllamaGenerationApi();
+        app.MapOperationsApi();
         return app;
     }
 

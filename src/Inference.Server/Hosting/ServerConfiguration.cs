@@ -14,20 +14,46 @@ public static class ServerConfiguration
 
     public static void AddOllamaEnvironment(this ConfigurationManager config)
     {
-        var mapped = new Dictionary<string, string?>();
-        void Map(string env, string key, Func<string, string>? convert = null)
-        {
-            var value = Environment.GetEnvironmentVariable(env);
-            if (!string.IsNullOrWhiteSpace(value)) mapped[$"{EngineOptions.Section}:{key}"] = convert is null ? value : convert(value);
-        }
-        Map("OLLAMA_MODELS", nameof(EngineOptions.ModelsDirectory));
-        Map("OLLAMA_NUM_PARALLEL", nameof(EngineOptions.NumParallel));
-        Map("OLLAMA_MAX_QUEUE", nameof(EngineOptions.MaxQueue));
-        Map("OLLAMA_KEEP_ALIVE", nameof(EngineOptions.KeepAlive), v => KeepAlive.TryParseDuration(v, out var t)
-            ? t.ToString("c", CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"OLLAMA_KEEP_ALIVE='{v}' is not a duration (e.g. 5m, 1h, -1)"));
-        // Lowest precedence: put them in front of the existing sources.
+        var mapped = FromOllamaEnvironment(Environment.GetEnvironmentVariable);
+        // OLLAMA_DEBUG must beat appsettings.json's log level; everything else has the lowest
+        // precedence, so appsettings, Inference__* variables and the command line still win.
+        var debug = mapped.Where(kv => kv.Key.StartsWith("Logging:", StringComparison.Ordinal)).ToDictionary();
+        foreach (var key in debug.Keys) mapped.Remove(key);
         config.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = mapped });
+        if (debug.Count > 0) config.AddInMemoryCollection(debug);
+    }
+
+    /// <summary>
+    /// The settings Ollama's variables ask for. A value that does not parse fails start-up with a
+    /// message naming the variable (not a confusing binding error about our own setting name).
+    /// </summary>
+    public static Dictionary<string, string?> FromOllamaEnvironment(Func<string, string?> env)
+    {
+        var mapped = new Dictionary<string, string?>();
+        string? Get(string name) => env(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        void Integer(string name, string key, int min)
+        {
+            if (Get(name) is not { } v) return;
+            if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < min)
+                throw new InvalidOperationException($"{name}='{v}' is invalid: expected a whole number >= {min}");
+            mapped[$"{EngineOptions.Section}:{key}"] = n.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (Get("OLLAMA_MODELS") is { } models) mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.ModelsDirectory)}"] = models;
+        Integer("OLLAMA_NUM_PARALLEL", nameof(EngineOptions.NumParallel), 1);
+        Integer("OLLAMA_MAX_QUEUE", nameof(EngineOptions.MaxQueue), 1);
+        Integer("OLLAMA_MAX_LOADED_MODELS", nameof(EngineOptions.MaxLoadedModels), 0);
+        if (Get("OLLAMA_KEEP_ALIVE") is { } keepAlive)
+        {
+            if (!KeepAlive.TryParseDuration(keepAlive, out var t))
+                throw new InvalidOperationException($"OLLAMA_KEEP_ALIVE='{keepAlive}' is invalid: expected a duration such as 5m, 1h or -1");
+            mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.KeepAlive)}"] = t.ToString("c", CultureInfo.InvariantCulture);
+        }
+        if (Get("OLLAMA_HOST") is { } host) mapped["urls"] = ListenUrl(host);
+        if (Get("OLLAMA_ORIGINS") is { } origins) mapped[$"{ServerOptions.Section}:{nameof(ServerOptions.AllowedOrigins)}"] = origins;
+        if (Get("OLLAMA_DEBUG") is { } debug && debug is not ("0" or "false" or "False"))
+            mapped["Logging:LogLevel:Default"] = "Debug";
+        return mapped;
     }
 
     /// <summary>OLLAMA_HOST ("0.0.0.0:11434", ":8080", "http://host:port") as a Kestrel URL.</summary>
@@ -50,7 +76,7 @@ public static class ServerConfiguration
             port = host[(colon + 1)..];
         }
         if (name.Length == 0) name = "127.0.0.1";
-        if (!int.TryParse(port, out var p) || p is < 0 or > 65535)
+        if (!int.TryParse(port, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) || p is < 0 or > 65535)
             throw new InvalidOperationException($"OLLAMA_HOST='{ollamaHost}' has an invalid port");
         return $"{scheme}://{name}:{p}";
     }

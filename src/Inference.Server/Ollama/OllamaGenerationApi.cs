@@ -144,9 +144,9 @@ public static class OllamaGenerationApi
             await generation.LoadOnlyAsync(model, options, keepAlive, ct);
             return respond("load");
         }
-        catch (ModelLoadException ex)
+        catch (Exception ex) when (ToError(ex) is { } error)
         {
-            return OllamaErrors.Error(StatusCodes.Status500InternalServerError, ex.Message);
+            return error;
         }
     }
 
@@ -191,9 +191,11 @@ public static class OllamaGenerationApi
                             text.Append(p.Text);
                             break;
                         case GenerationCompleted done when stream:
+                            LogFinished(http, input, done, run.LoadDuration, started);
                             await Ndjson.WriteAsync(http.Response, final("", done, run.LoadDuration), type, ct);
                             return Results.Empty;
                         case GenerationCompleted done:
+                            LogFinished(http, input, done, run.LoadDuration, started);
                             return TypedResults.Json(final(text.ToString(), done, run.LoadDuration), type);
                         case GenerationFailed failed when stream:
                             await Ndjson.WriteAsync(http.Response, new ErrorResponse(failed.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
@@ -211,6 +213,19 @@ public static class OllamaGenerationApi
         }
     }
 
+    /// <summary>One structured line per generation: counts and durations, never prompt or output text.</summary>
+    private static void LogFinished(HttpContext http, GenerationInput input, GenerationCompleted done, TimeSpan load, long started)
+    {
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.Generation");
+        logger.LogInformation(
+            "Generation finished on {Route} with model {Model}: {DoneReason}, {PromptEvalCount} prompt tokens evaluated, " +
+            "{CachedPromptCount} reused from cache, {EvalCount} generated, load {LoadMs:F0} ms, prompt {PromptMs:F0} ms, " +
+            "generation {EvalMs:F0} ms, total {TotalMs:F0} ms",
+            http.Request.Path.Value, input.Model.DisplayName, done.Reason, done.PromptEvalCount, done.CachedPromptCount, done.EvalCount,
+            load.TotalMilliseconds, done.PromptEvalDuration.TotalMilliseconds, done.EvalDuration.TotalMilliseconds,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
     private static IResult? ToError(Exception ex) => ex switch
     {
         PromptTooLongException e => OllamaErrors.BadRequest(e.Message),
@@ -219,6 +234,7 @@ public static class OllamaGenerationApi
         TemplateParseException e => OllamaErrors.BadRequest("invalid template: " + e.Message),
         TemplateRenderException e => OllamaErrors.BadRequest("template error: " + e.Message),
         ModelLoadException e => OllamaErrors.Error(StatusCodes.Status500InternalServerError, e.Message),
+        ModelCapacityException e => OllamaErrors.Error(e.InsufficientMemory ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable, e.Message),
         _ => null,
     };
 

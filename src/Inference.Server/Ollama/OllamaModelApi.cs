@@ -17,8 +17,8 @@ public static class OllamaModelApi
 
     public static IEndpointRouteBuilder MapOllamaModelApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", () => Results.Text("Ollama is running")).WithTags("Ollama").ExcludeFromDescription();
-        app.MapMethods("/", ["HEAD"], () => Results.Text("Ollama is running")).WithTags("Ollama").ExcludeFromDescription();
+        app.MapGet("/", () => Results.Text("Ollama is running")).WithTags("Ollama").Produces<string>(200, "text/plain");
+        app.MapMethods("/", ["HEAD"], () => Results.Text("Ollama is running")).WithTags("Ollama").Produces<string>(200, "text/plain");
 
         var api = app.MapGroup("/api").WithTags("Ollama");
         api.MapGet("/version", () => TypedResults.Json(new VersionResponse(CompatibleVersion), OllamaJsonContext.Wire.VersionResponse));

@@ -21,7 +21,11 @@ public sealed class QueueTests(SingleSlotServer server) : IClassFixture<SingleSl
         Assert.NotNull(await reader.ReadLineAsync()); // the only sequence is now generating
 
         var queued = server.PostAsync("/api/generate", new { model = "tiny", prompt = "Twice", stream = false, options = new { num_predict = 4, num_ctx = 32768 } });
-        await Task.Delay(300); // let it reach the queue
+        // Wait until it really sits in the queue.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline &&
+               await PrometheusText.ScrapeAsync(server.Client, "inference_queued_requests{model=\"tiny:latest\"}") < 1)
+            await Task.Delay(25);
         var (status, body) = await server.PostAsync("/api/generate", new { model = "tiny", prompt = "Thrice", stream = false, options = new { num_predict = 4, num_ctx = 32768 } });
 
         Assert.Equal(503, status);

@@ -24,6 +24,11 @@ public class TestServer : IAsyncLifetime
     /// <summary>Extra command-line settings for a test class's server.</summary>
     protected virtual IEnumerable<string> Settings => [];
 
+    /// <summary>Extra services for a test class's server (e.g. a log capture).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(ModelsDirectory);
@@ -36,7 +41,7 @@ public class TestServer : IAsyncLifetime
             "--model", $"tiny={TestModels.TinyRandomLlama2}",
             .. Settings,
         ];
-        _app = InferenceServer.Build(args);
+        _app = InferenceServer.Build(args, Configure);
         await _app.StartAsync();
         BaseUrl = _app.Urls.First().TrimEnd('/');
         Client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(2) };

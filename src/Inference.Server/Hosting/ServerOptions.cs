@@ -1,0 +1,19 @@
+namespace Inference.Server.Hosting;
+
+/// <summary>HTTP-level settings (section "Server").</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>
+    /// Origins allowed to call the API from a browser (OLLAMA_ORIGINS, comma-separated; "*" for any).
+    /// Like Ollama, loopback origins are always allowed.
+    /// </summary>
+    public string AllowedOrigins { get; set; } = "";
+
+    /// <summary>In-flight streams get this long to finish at shutdown before they are ended with done_reason "unload".</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IReadOnlyList<string> Origins =>
+        AllowedOrigins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
