@@ -69,5 +69,17 @@ public sealed class EngineOptions
     /// <summary>Layers offloaded to the GPU when a request sets no num_gpu; -1 = all that fit (CUDA only).</summary>
     public int DefaultGpuLayers { get; set; } = -1;
 
+    /// <summary>The GPU that holds the KV cache and small tensors when several are present (llama.cpp's main_gpu).</summary>
+    [Range(0, 64)]
+    public int MainGpu { get; set; }
+
+    /// <summary>How layers are split across GPUs, as proportions ("3,1" puts three quarters on GPU 0); empty = llama.cpp's default.</summary>
+    [RegularExpression(@"^\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?$", ErrorMessage = "Inference:TensorSplit must be a comma-separated list of numbers, e.g. \"3,1\"")]
+    public string TensorSplit { get; set; } = "";
+
+    public float[] TensorSplitProportions =>
+        TensorSplit.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
     public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
 }

@@ -38,7 +38,10 @@ public static class NativeBackend
                 for (nuint i = 0; i < NativeApi.ggml_backend_dev_count(); i++)
                 {
                     var dev = NativeApi.ggml_backend_dev_get(i);
-                    devices.Add(Marshal.PtrToStringAnsi(NativeApi.ggml_backend_dev_name(dev)) ?? "?");
+                    var name = Marshal.PtrToStringAnsi(NativeApi.ggml_backend_dev_name(dev)) ?? "?";
+                    devices.Add(DeviceMemory(dev) is { } memory
+                        ? $"{name} ({memory.Free / 1048576} MiB free of {memory.Total / 1048576} MiB)"
+                        : name);
                 }
                 var loaded = NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama)?.Metadata?.ToString() ?? "unknown";
                 if (kind == BackendKind.Cuda && !gpu)
@@ -60,6 +63,23 @@ public static class NativeBackend
     public static (BackendInfo? Info, string? Error) State
     {
         get { lock (Gate) return (_info, _failure?.Message); }
+    }
+
+    /// <summary>
+    /// ggml_backend_dev_memory is not bound by LLamaSharp; it is looked up in the ggml library that
+    /// LLamaSharp already loaded (dlopen by name finds the loaded copy). Null if unavailable.
+    /// </summary>
+    private static unsafe (ulong Free, ulong Total)? DeviceMemory(IntPtr device)
+    {
+        foreach (var library in new[] { "libggml-base.so", "ggml-base.dll", "libggml-base.dylib" })
+        {
+            if (!NativeLibrary.TryLoad(library, out var handle)) continue;
+            if (!NativeLibrary.TryGetExport(handle, "ggml_backend_dev_memory", out var export)) return null;
+            nuint free = 0, total = 0;
+            ((delegate* unmanaged<IntPtr, nuint*, nuint*, void>)export)(device, &free, &total);
+            return (free, total);
+        }
+        return null;
     }
 
     private static void Forward(ILogger logger, LLamaLogLevel level, string message)

@@ -177,8 +177,11 @@ public sealed class ModelManager : IAsyncDisposable
         {
             ContextSize = (uint)settings.ContextLength,
             GpuLayerCount = settings.GpuLayers,
+            MainGpu = _options.MainGpu,
             Threads = settings.Threads,
         };
+        var split = _options.TensorSplitProportions;
+        for (int i = 0; i < split.Length && i < parameters.TensorSplits.Length; i++) parameters.TensorSplits[i] = split[i];
         LLamaWeights weights;
         try
         {
