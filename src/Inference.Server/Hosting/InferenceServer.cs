@@ -27,7 +27,8 @@ public static class InferenceServer
             .Bind(builder.Configuration.GetSection(EngineOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
+        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddApiRateLimiting();
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.ShutdownGracePeriod is { } grace
                 ? grace + TimeSpan.FromSeconds(10)
@@ -49,7 +50,11 @@ public static class InferenceServer
         });
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddHostedService<StartupService>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (OllamaExamples.For(context.JsonTypeInfo.Type) is { } example) schema.Example = example;
+            return Task.CompletedTask;
+        }));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, OllamaJsonContext.Wire));
 
         configure?.Invoke(builder);
@@ -60,6 +65,7 @@ public static class InferenceServer
             .AllowAnyHeader().AllowAnyMethod());
 
         var metrics = app.Services.GetRequiredService<InferenceMetrics>();
+        app.UseRateLimiter();
         // Requests by route and status, and their durations, in the same registry.
         app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(metrics.Registry)));
         app.MapOpenApi();

@@ -14,6 +14,10 @@ public sealed class ServerOptions
     /// <summary>In-flight streams get this long to finish at shutdown before they are ended with done_reason "unload".</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Requests per minute each client address may make to /api routes; 0 = no limit (Ollama has none).</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
+    public int RequestsPerMinute { get; set; }
+
     public IReadOnlyList<string> Origins =>
         AllowedOrigins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -16,7 +16,10 @@ public static class OpenApiBody
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true,
-                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = schema, Example = Ollama.OllamaExamples.For(typeof(T)) },
+                },
             };
         });
 }

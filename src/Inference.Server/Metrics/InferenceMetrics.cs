@@ -12,7 +12,7 @@ namespace Inference.Server.Metrics;
 public sealed class InferenceMetrics : ISchedulerObserver
 {
     private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
-    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled;
+    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited;
     private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory;
 
     public InferenceMetrics()
@@ -32,6 +32,7 @@ public sealed class InferenceMetrics : ISchedulerObserver
         _generated = f.CreateCounter("inference_generated_tokens_total", "Tokens generated.", model);
         _steps = f.CreateCounter("inference_decode_steps_total", "Decode steps run by the scheduler loop.", model);
         _cancelled = f.CreateCounter("inference_sequences_cancelled_total", "Sequences dropped because their client went away.", model);
+        _rateLimited = f.CreateCounter("inference_rate_limit_rejections_total", "Requests refused by the rate limiter.", "route");
         _active = f.CreateGauge("inference_active_sequences", "Sequences being decoded.", model);
         _queued = f.CreateGauge("inference_queued_requests", "Requests waiting for a free sequence.", model);
         _cached = f.CreateGauge("inference_cached_sequences", "Finished sequences whose KV cells are kept for prefix reuse.", model);
@@ -79,6 +80,7 @@ public sealed class InferenceMetrics : ISchedulerObserver
         _stepSeconds.WithLabels(model).Observe(elapsed.TotalSeconds);
     }
 
+    public void RateLimited(string route) => _rateLimited.WithLabels(route).Inc();
     public void FirstToken(string model, TimeSpan sinceStart) => _ttft.WithLabels(model).Observe(sinceStart.TotalSeconds);
     public void InterToken(string model, TimeSpan gap) => _interToken.WithLabels(model).Observe(gap.TotalSeconds);
 }

@@ -62,5 +62,15 @@ public sealed class OperationsTests(SharedServer server)
         var generate = paths["/api/generate"]!["post"]!;
         Assert.NotNull(generate["requestBody"]!["content"]!["application/json"]!["schema"]);
         Assert.NotNull(generate["responses"]!["200"]);
+
+        // Examples are real contract JSON: the documented request works against the server as it is.
+        var example = generate["requestBody"]!["content"]!["application/json"]!["example"]!.DeepClone();
+        Assert.Equal("Why is the sky blue?", (string)example["prompt"]!);
+        example["model"] = "stories";
+        var (status, r) = await server.PostAsync("/api/generate", example.ToJsonString());
+        Assert.Equal(200, status);
+        Assert.True((bool)r!["done"]!);
+        var responseExample = doc["components"]!["schemas"]!["GenerateResponse"]!["example"]!.AsObject();
+        Assert.Equal(r.AsObject().Select(p => p.Key).Order(), responseExample.Select(p => p.Key).Order());
     }
 }
