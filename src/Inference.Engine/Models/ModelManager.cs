@@ -117,9 +117,9 @@ public sealed class ModelManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Weights plus one KV stream per sequence id (the running ones and the cached prefixes).</summary>
+    /// <summary>The GGUF's tensor bytes plus one F16 KV stream per sequence id (the running ones and the cached prefixes).</summary>
     public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
-        new FileInfo(model.ModelPath).Length +
+        model.Gguf.Tensors.Sum(t => t.ByteSize) +
         MemoryEstimate.KvCacheBytes(model.Gguf, settings.ContextLength * (_options.NumParallel + _options.PrefixCacheSequences));
 
     /// <summary>
