@@ -11,6 +11,7 @@ public sealed class StartupService(
     ModelImporter importer,
     ModelStore store,
     StartupModels models,
+    ILoggerFactory loggers,
     ILogger<StartupService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
@@ -18,7 +19,8 @@ public sealed class StartupService(
         var engine = options.Value;
         try
         {
-            var backend = NativeBackend.Initialize(engine.Backend, logger);
+            // llama.cpp's own log lines get a category of their own.
+            var backend = NativeBackend.Initialize(engine.Backend, loggers.CreateLogger("llama.cpp"));
             logger.LogInformation("llama.cpp backend: requested {Requested}, loaded {Loaded}; GPU offload {Gpu}; devices: {Devices}",
                 backend.Requested, backend.Loaded, backend.GpuOffload, string.Join(", ", backend.Devices));
             logger.LogInformation("llama.cpp system info: {SystemInfo}", backend.SystemInfo);

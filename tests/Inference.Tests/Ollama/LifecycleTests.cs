@@ -21,7 +21,9 @@ public sealed class LifecycleTests(SharedServer server)
 
         var ps = await Running("tiny:latest");
         Assert.NotNull(ps);
-        Assert.True((long)ps["size"]! > new FileInfo(TestModels.TinyRandomLlama2).Length, "size counts weights and KV cache");
+        // Tensor bytes plus an F16 KV stream of 2048 cells for each of the 4 running and 4 cached sequences.
+        var gguf = Inference.Engine.Gguf.GgufFile.Read(TestModels.TinyRandomLlama2);
+        Assert.Equal(gguf.Tensors.Sum(t => t.ByteSize) + MemoryEstimate.KvCacheBytes(gguf, 2048 * 8), (long)ps["size"]!);
         Assert.Equal(0, (long)ps["size_vram"]!);
         Assert.Equal(2048, (int)ps["context_length"]!);
         var expires = DateTimeOffset.Parse((string)ps["expires_at"]!);
