@@ -20,6 +20,7 @@ dotnet test Inference.sln -c Release --logger "console;verbosity=normal" "$@" 2>
 status=${PIPESTATUS[0]}
 set -e
 # One plain summary line: "N passed, N failed, N skipped".
-awk '/^(Passed|Failed)! +- Failed:/ { gsub(",", ""); f+=$4; p+=$6; s+=$8 } END { if (p+f+s > 0) printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+awk '/^ +Passed: [0-9]+$/ { p+=$2 } /^ +Failed: [0-9]+$/ { f+=$2 } /^ +Skipped: [0-9]+$/ { s+=$2 }
+     END { if (p+f+s > 0) printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

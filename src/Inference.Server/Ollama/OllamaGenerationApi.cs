@@ -44,10 +44,7 @@ public static class OllamaGenerationApi
         if (req.Images is { Length: > 0 }) return OllamaErrors.BadRequest("images are not supported yet: this server has no vision models");
         if (Unsupported(req.Format) is { } formatError) return formatError;
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
-        var options = req.Options ?? new ModelOptions();
-        if (options.Validate() is { } invalid) return OllamaErrors.BadRequest(invalid.Message);
-        if (!KeepAlive.TryParse(req.KeepAlive, engine.Value.KeepAlive, out var keepAlive, out var keepAliveError))
-            return OllamaErrors.BadRequest(keepAliveError!);
+        if (!TryReadSettings(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
 
         string name = req.Model!;
         if (string.IsNullOrEmpty(req.Prompt) && string.IsNullOrEmpty(req.Suffix))
@@ -96,10 +93,7 @@ public static class OllamaGenerationApi
         }
 
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
-        var options = req.Options ?? new ModelOptions();
-        if (options.Validate() is { } invalid) return OllamaErrors.BadRequest(invalid.Message);
-        if (!KeepAlive.TryParse(req.KeepAlive, engine.Value.KeepAlive, out var keepAlive, out var keepAliveError))
-            return OllamaErrors.BadRequest(keepAliveError!);
+        if (!TryReadSettings(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
 
         string name = req.Model!;
         if (messages.Count == 0)
@@ -122,6 +116,26 @@ public static class OllamaGenerationApi
             text => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) },
             (text, done, load) => Summarize(new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) }, done, load, started),
             OllamaJsonContext.Wire.ChatResponse);
+    }
+
+    /// <summary>The request's options and keep_alive, validated (shared by generate and chat).</summary>
+    private static bool TryReadSettings(ModelOptions? requested, JsonElement? keepAliveValue, EngineOptions engine,
+        out ModelOptions options, out TimeSpan keepAlive, out IResult error)
+    {
+        options = requested ?? new ModelOptions();
+        error = Results.Empty;
+        keepAlive = default;
+        if (options.Validate() is { } invalid)
+        {
+            error = OllamaErrors.BadRequest(invalid.Message);
+            return false;
+        }
+        if (!KeepAlive.TryParse(keepAliveValue, engine.KeepAlive, out keepAlive, out var keepAliveError))
+        {
+            error = OllamaErrors.BadRequest(keepAliveError!);
+            return false;
+        }
+        return true;
     }
 
     private static IResult? Unsupported(JsonElement? format) =>
