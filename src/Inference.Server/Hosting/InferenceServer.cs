@@ -3,6 +3,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Store;
 using Inference.Server.Metrics;
+using Inference.Server.OpenAI;
 using Inference.Server.Ollama;
 using Inference.Server.Operations;
 using Prometheus;
@@ -71,6 +72,7 @@ public static class InferenceServer
         app.MapOpenApi();
         app.MapOllamaModelApi();
         app.MapOllamaGenerationApi();
+        app.MapOpenAIApi();
         app.MapOperationsApi();
         return app;
     }

@@ -21,7 +21,8 @@ public static class RateLimiting
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 int permits = http.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.RequestsPerMinute;
-                if (permits <= 0 || !http.Request.Path.StartsWithSegments("/api")) return RateLimitPartition.GetNoLimiter("unlimited");
+                if (permits <= 0 || !(http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/v1")))
+                    return RateLimitPartition.GetNoLimiter("unlimited");
                 var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
                 {

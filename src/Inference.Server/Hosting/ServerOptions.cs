@@ -14,7 +14,7 @@ public sealed class ServerOptions
     /// <summary>In-flight streams get this long to finish at shutdown before they are ended with done_reason "unload".</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Requests per minute each client address may make to /api routes; 0 = no limit (Ollama has none).</summary>
+    /// <summary>Requests per minute each client address may make to /api and /v1 routes; 0 = no limit (Ollama has none).</summary>
     [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
     public int RequestsPerMinute { get; set; }
 

@@ -240,17 +240,8 @@ public static class OllamaGenerationApi
             Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private static IResult? ToError(Exception ex) => ex switch
-    {
-        PromptTooLongException e => OllamaErrors.BadRequest(e.Message),
-        QueueFullException e => OllamaErrors.Error(StatusCodes.Status503ServiceUnavailable, e.Message),
-        UnsupportedByModelException e => OllamaErrors.BadRequest(e.Message),
-        TemplateParseException e => OllamaErrors.BadRequest("invalid template: " + e.Message),
-        TemplateRenderException e => OllamaErrors.BadRequest("template error: " + e.Message),
-        ModelLoadException e => OllamaErrors.Error(StatusCodes.Status500InternalServerError, e.Message),
-        ModelCapacityException e => OllamaErrors.Error(e.InsufficientMemory ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable, e.Message),
-        _ => null,
-    };
+    private static IResult? ToError(Exception ex) =>
+        GenerationErrors.Classify(ex) is { } e ? OllamaErrors.Error(e.Status, e.Message) : null;
 
     private static T Summarize<T>(T response, GenerationCompleted done, TimeSpan load, long started) where T : GenerationSummary =>
         response with

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Inference.Server.Http;
+
+/// <summary>Server-sent events as OpenAI streams them: "data: {json}\n\n", ending with "data: [DONE]".</summary>
+public static class ServerSentEvents
+{
+    public static void Start(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    public static async Task WriteAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        await response.Body.WriteAsync("data: "u8.ToArray(), ct);
+        await JsonSerializer.SerializeAsync(response.Body, value, type, ct);
+        await response.Body.WriteAsync("\n\n"u8.ToArray(), ct);
+        await response.Body.FlushAsync(ct);
+    }
+
+    public static async Task DoneAsync(HttpResponse response, CancellationToken ct)
+    {
+        await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);
+        await response.Body.FlushAsync(ct);
+    }
+}

@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Inference.Engine.Backend;
+using Inference.Engine.Generation;
+using Inference.Engine.Models;
+using Inference.Engine.Prompting;
+using Inference.Engine.Scheduling;
+using Inference.Engine.Store;
+using Inference.Server.Http;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Server.OpenAI;
+
+/// <summary>
+/// The OpenAI-compatible API (/v1): chat completions, completions and models, over the same
+/// scheduler and models as the Ollama routes. Streaming is server-sent events ending with [DONE].
+/// </summary>
+public static class OpenAIApi
+{
+    public const string Fingerprint = "fp_inference";
+
+    public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").WithTags("OpenAI");
+        v1.MapPost("/chat/completions", ChatAsync).DocumentsJsonBody<ChatCompletionRequest>()
+            .Produces<ChatCompletion>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .Produces<OpenAIError>(StatusCodes.Status400BadRequest).Produces<OpenAIError>(StatusCodes.Status404NotFound)
+            .WithSummary("Create a chat completion");
+        v1.MapPost("/completions", CompleteAsync).DocumentsJsonBody<CompletionRequest>()
+            .Produces<Completion>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .Produces<OpenAIError>(StatusCodes.Status400BadRequest).Produces<OpenAIError>(StatusCodes.Status404NotFound)
+            .WithSummary("Create a completion");
+        v1.MapGet("/models", ListModels).Produces<ModelList>().WithSummary("List models");
+        v1.MapGet("/models/{*model}", GetModel).Produces<OpenAIModel>().Produces<OpenAIError>(StatusCodes.Status404NotFound)
+            .WithSummary("Retrieve a model");
+        return app;
+    }
+
+    private static IResult Error(int status, string message, string? param = null, string? code = null) =>
+        TypedResults.Json(new OpenAIError(new OpenAIErrorBody(message, status switch
+        {
+            StatusCodes.Status404NotFound or StatusCodes.Status400BadRequest => "invalid_request_error",
+            StatusCodes.Status503ServiceUnavailable or StatusCodes.Status507InsufficientStorage => "server_error",
+            _ => "api_error",
+        }, param, code)), OpenAIJsonContext.Wire.OpenAIError, statusCode: status);
+
+    private static bool TryResolve(string? model, ModelCatalog catalog, out ModelDefinition definition, out IResult error)
+    {
+        definition = null!;
+        error = Results.Empty;
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            error = Error(400, "you must provide a model parameter", "model");
+            return false;
+        }
+        if (ModelName.TryParse(model, out var name, out _) && catalog.Find(name) is { } found)
+        {
+            definition = found;
+            return true;
+        }
+        error = Error(404, $"model \"{model}\" not found, try pulling it first", "model", "model_not_found");
+        return false;
+    }
+
+    /// <summary>OpenAI's sampling fields as our options; null error when all are usable.</summary>
+    private static (ModelOptions Options, IResult? Error) ReadOptions(OpenAISamplingRequest req, int? maxTokens)
+    {
+        if (req.N is > 1) return (new(), Error(400, "n > 1 is not supported", "n"));
+        if (req.Logprobs is { ValueKind: JsonValueKind.True }) return (new(), Error(400, "logprobs are not supported yet", "logprobs"));
+        string[]? stop = null;
+        switch (req.Stop)
+        {
+            case { ValueKind: JsonValueKind.String } s:
+                stop = [s.GetString()!];
+                break;
+            case { ValueKind: JsonValueKind.Array } a when a.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
+                stop = a.EnumerateArray().Select(e => e.GetString()!).ToArray();
+                break;
+            case null or { ValueKind: JsonValueKind.Null }:
+                break;
+            default:
+                return (new(), Error(400, "stop must be a string or an array of strings", "stop"));
+        }
+        var options = new ModelOptions
+        {
+            Temperature = req.Temperature,
+            TopP = req.TopP,
+            Seed = req.Seed,
+            NumPredict = maxTokens,
+            Stop = stop,
+            FrequencyPenalty = req.FrequencyPenalty,
+            PresencePenalty = req.PresencePenalty,
+        };
+        if (maxTokens is < 1) return (options, Error(400, "max_tokens must be at least 1", "max_tokens"));
+        return options.Validate() is { } invalid ? (options, Error(400, invalid.Message, invalid.Field)) : (options, null);
+    }
+
+    private static string? Text(JsonElement? content, out string? error)
+    {
+        error = null;
+        switch (content)
+        {
+            case null or { ValueKind: JsonValueKind.Null }:
+                return "";
+            case { ValueKind: JsonValueKind.String } s:
+                return s.GetString();
+            case { ValueKind: JsonValueKind.Array } parts:
+                var text = new StringBuilder();
+                foreach (var part in parts.EnumerateArray())
+                {
+                    if (part.TryGetProperty("type", out var type) && type.GetString() == "text" && part.TryGetProperty("text", out var t))
+                        text.Append(t.GetString());
+                    else
+                    {
+                        error = "only text content parts are supported";
+                        return null;
+                    }
+                }
+                return text.ToString();
+            default:
+                error = "content must be a string or an array of content parts";
+                return null;
+        }
+    }
+
+    private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationService generation, IOptions<EngineOptions> engine)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.ChatCompletionRequest, http.RequestAborted);
+        if (req is null) return Error(400, bodyError!);
+        if (req.Messages is not { Length: > 0 }) return Error(400, "messages must be a non-empty array", "messages");
+        if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) return Error(400, "tools are not supported yet", "tools");
+        if (req.ResponseFormat is { ValueKind: JsonValueKind.Object } format &&
+            !(format.TryGetProperty("type", out var t) && t.GetString() == "text"))
+            return Error(400, "response_format other than text is not supported yet", "response_format");
+
+        var messages = new List<ChatMessage>();
+        for (int i = 0; i < req.Messages.Length; i++)
+        {
+            var m = req.Messages[i];
+            var role = m?.Role == "developer" ? "system" : m?.Role;
+            if (role is null || !ChatMessage.KnownRoles.Contains(role)) return Error(400, $"invalid role '{m?.Role}' in messages[{i}]", $"messages[{i}].role");
+            if (Text(m!.Content, out var contentError) is not { } text) return Error(400, contentError!, $"messages[{i}].content");
+            messages.Add(new ChatMessage(role, text));
+        }
+        if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var (options, optionsError) = ReadOptions(req, req.MaxCompletionTokens ?? req.MaxTokens);
+        if (optionsError is not null) return optionsError;
+
+        var input = new GenerationInput { Model = model, Messages = PromptBuilder.WithDefaultSystem(messages, model.System), Options = options };
+        string id = "chatcmpl-" + RandomId(), name = req.Model!;
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
+            first => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Role = "assistant", Content = first }, null)] },
+            piece => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Content = piece }, null)] },
+            finish => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta(), finish)] },
+            usage => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [], Usage = usage },
+            OpenAIJsonContext.Wire.ChatCompletionChunk,
+            (text, finish, usage) => TypedResults.Json(new ChatCompletion
+            {
+                Id = id, Created = created, Model = name, Usage = usage,
+                Choices = [new ChatChoice(0, new AssistantMessage("assistant", text), finish)],
+            }, OpenAIJsonContext.Wire.ChatCompletion));
+    }
+
+    private static async Task<IResult> CompleteAsync(HttpContext http, ModelCatalog catalog, GenerationService generation, IOptions<EngineOptions> engine)
+    {
+        var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.CompletionRequest, http.RequestAborted);
+        if (req is null) return Error(400, bodyError!);
+        string? prompt = req.Prompt switch
+        {
+            { ValueKind: JsonValueKind.String } s => s.GetString(),
+            { ValueKind: JsonValueKind.Array } a when a.GetArrayLength() == 1 && a[0].ValueKind == JsonValueKind.String => a[0].GetString(),
+            _ => null,
+        };
+        if (prompt is null) return Error(400, "prompt must be a string (or an array of one string)", "prompt");
+        if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var (options, optionsError) = ReadOptions(req, req.MaxTokens);
+        if (optionsError is not null) return optionsError;
+
+        var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options };
+        string id = "cmpl-" + RandomId(), name = req.Model!;
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Completion Chunk(string text, string? finish, Usage? usage = null) =>
+            new() { Id = id, Created = created, Model = name, Choices = usage is null || text.Length > 0 || finish is not null ? [new CompletionChoice(text, 0, null, finish)] : [], Usage = usage };
+        return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
+            first => Chunk(first, null), piece => Chunk(piece, null), finish => Chunk("", finish), usage => Chunk("", null, usage),
+            OpenAIJsonContext.Wire.Completion,
+            (text, finish, usage) => TypedResults.Json(Chunk(text, finish) with { Usage = usage }, OpenAIJsonContext.Wire.Completion));
+    }
+
+    /// <summary>Runs one generation and answers with one JSON object, or with server-sent events.</summary>
+    private static async Task<IResult> RunAsync<TChunk>(HttpContext http, GenerationService generation, GenerationInput input,
+        TimeSpan keepAlive, bool stream, bool includeUsage,
+        Func<string, TChunk> firstChunk, Func<string, TChunk> pieceChunk, Func<string, TChunk> finishChunk, Func<Usage, TChunk> usageChunk,
+        JsonTypeInfo<TChunk> chunkType, Func<string, string, Usage, IResult> whole)
+    {
+        var ct = http.RequestAborted;
+        RunningGeneration run;
+        try
+        {
+            run = await generation.StartAsync(input, keepAlive, ct);
+        }
+        catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)
+        {
+            return Error(e.Status, e.Message);
+        }
+
+        await using (run)
+        {
+            var text = new StringBuilder();
+            bool first = true;
+            try
+            {
+                if (stream) ServerSentEvents.Start(http.Response);
+                await foreach (var e in run.Stream.Events.ReadAllAsync(ct))
+                {
+                    switch (e)
+                    {
+                        case TokenPiece p when stream:
+                            await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(p.Text) : pieceChunk(p.Text), chunkType, ct);
+                            first = false;
+                            break;
+                        case TokenPiece p:
+                            text.Append(p.Text);
+                            break;
+                        case GenerationCompleted done:
+                            var usage = UsageOf(done);
+                            var finish = done.Reason == FinishReason.Length ? "length" : "stop";
+                            if (!stream) return whole(text.ToString(), finish, usage);
+                            if (first) await ServerSentEvents.WriteAsync(http.Response, firstChunk(""), chunkType, ct);
+                            await ServerSentEvents.WriteAsync(http.Response, finishChunk(finish), chunkType, ct);
+                            if (includeUsage) await ServerSentEvents.WriteAsync(http.Response, usageChunk(usage), chunkType, ct);
+                            await ServerSentEvents.DoneAsync(http.Response, ct);
+                            return Results.Empty;
+                        case GenerationFailed failed when stream:
+                            await ServerSentEvents.WriteAsync(http.Response,
+                                new OpenAIError(new OpenAIErrorBody(failed.Message, "server_error", null, null)), OpenAIJsonContext.Wire.OpenAIError, ct);
+                            return Results.Empty;
+                        case GenerationFailed failed:
+                            return Error(500, failed.Message);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            return Results.Empty;
+        }
+    }
+
+    /// <summary>OpenAI counts cached tokens inside prompt_tokens and reports them separately.</summary>
+    private static Usage UsageOf(GenerationCompleted done)
+    {
+        int prompt = done.PromptEvalCount + done.CachedPromptCount;
+        return new Usage(prompt, done.EvalCount, prompt + done.EvalCount, new PromptTokensDetails(done.CachedPromptCount));
+    }
+
+    private static IResult ListModels(ModelCatalog catalog) =>
+        TypedResults.Json(new ModelList("list", catalog.Store.List()
+            .Select(m => new OpenAIModel(m.Name.DisplayShortest(), "model", m.ModifiedAt.ToUnixTimeSeconds(), m.Name.Namespace))
+            .ToList()), OpenAIJsonContext.Wire.ModelList);
+
+    private static IResult GetModel(string model, ModelCatalog catalog)
+    {
+        if (ModelName.TryParse(model, out var name, out _) && catalog.Store.Get(name) is { } stored)
+            return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
+        return Error(404, $"model \"{model}\" not found", "model", "model_not_found");
+    }
+
+    private static string RandomId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+}

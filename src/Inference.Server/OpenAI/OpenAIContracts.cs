@@ -1,0 +1,136 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Inference.Server.OpenAI;
+
+// Wire contracts of the OpenAI-compatible API (chat completions, completions, models).
+
+public sealed record OpenAIMessage
+{
+    [JsonPropertyName("role")] public string? Role { get; init; }
+    /// <summary>A string, or an array of content parts ({"type":"text","text":"..."}).</summary>
+    [JsonPropertyName("content")] public JsonElement? Content { get; init; }
+    [JsonPropertyName("name")] public string? Name { get; init; }
+}
+
+public sealed record StreamOptions
+{
+    [JsonPropertyName("include_usage")] public bool? IncludeUsage { get; init; }
+}
+
+/// <summary>Sampling fields shared by chat completions and completions.</summary>
+public abstract record OpenAISamplingRequest
+{
+    [JsonPropertyName("model")] public string? Model { get; init; }
+    [JsonPropertyName("stream")] public bool? Stream { get; init; }
+    [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get; init; }
+    /// <summary>A string or an array of up to 4 strings.</summary>
+    [JsonPropertyName("stop")] public JsonElement? Stop { get; init; }
+    [JsonPropertyName("seed")] public long? Seed { get; init; }
+    [JsonPropertyName("temperature")] public float? Temperature { get; init; }
+    [JsonPropertyName("top_p")] public float? TopP { get; init; }
+    [JsonPropertyName("max_tokens")] public int? MaxTokens { get; init; }
+    [JsonPropertyName("frequency_penalty")] public float? FrequencyPenalty { get; init; }
+    [JsonPropertyName("presence_penalty")] public float? PresencePenalty { get; init; }
+    [JsonPropertyName("n")] public int? N { get; init; }
+    [JsonPropertyName("logprobs")] public JsonElement? Logprobs { get; init; }
+}
+
+public sealed record ChatCompletionRequest : OpenAISamplingRequest
+{
+    [JsonPropertyName("messages")] public OpenAIMessage[]? Messages { get; init; }
+    [JsonPropertyName("max_completion_tokens")] public int? MaxCompletionTokens { get; init; }
+    [JsonPropertyName("response_format")] public JsonElement? ResponseFormat { get; init; }
+    [JsonPropertyName("tools")] public JsonElement? Tools { get; init; }
+}
+
+public sealed record CompletionRequest : OpenAISamplingRequest
+{
+    [JsonPropertyName("prompt")] public JsonElement? Prompt { get; init; }
+    [JsonPropertyName("suffix")] public string? Suffix { get; init; }
+}
+
+public sealed record PromptTokensDetails([property: JsonPropertyName("cached_tokens")] int CachedTokens);
+
+public sealed record Usage(
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
+    [property: JsonPropertyName("total_tokens")] int TotalTokens,
+    [property: JsonPropertyName("prompt_tokens_details")] PromptTokensDetails PromptTokensDetails);
+
+public sealed record AssistantMessage(
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("content")] string Content);
+
+public sealed record ChatChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("message")] AssistantMessage Message,
+    [property: JsonPropertyName("finish_reason")] string FinishReason);
+
+public sealed record ChatCompletion
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("object")] public string Object { get; init; } = "chat.completion";
+    [JsonPropertyName("created")] public required long Created { get; init; }
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("system_fingerprint")] public string SystemFingerprint { get; init; } = OpenAIApi.Fingerprint;
+    [JsonPropertyName("choices")] public required IReadOnlyList<ChatChoice> Choices { get; init; }
+    [JsonPropertyName("usage")] public required Usage Usage { get; init; }
+}
+
+public sealed record ChunkDelta
+{
+    [JsonPropertyName("role")] public string? Role { get; init; }
+    [JsonPropertyName("content")] public string? Content { get; init; }
+}
+
+public sealed record ChunkChoice(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("delta")] ChunkDelta Delta,
+    [property: JsonPropertyName("finish_reason")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+
+public sealed record ChatCompletionChunk
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("object")] public string Object { get; init; } = "chat.completion.chunk";
+    [JsonPropertyName("created")] public required long Created { get; init; }
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("system_fingerprint")] public string SystemFingerprint { get; init; } = OpenAIApi.Fingerprint;
+    [JsonPropertyName("choices")] public required IReadOnlyList<ChunkChoice> Choices { get; init; }
+    [JsonPropertyName("usage")] public Usage? Usage { get; init; }
+}
+
+public sealed record CompletionChoice(
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("logprobs")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] object? Logprobs,
+    [property: JsonPropertyName("finish_reason")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+
+public sealed record Completion
+{
+    [JsonPropertyName("id")] public required string Id { get; init; }
+    [JsonPropertyName("object")] public string Object { get; init; } = "text_completion";
+    [JsonPropertyName("created")] public required long Created { get; init; }
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("system_fingerprint")] public string SystemFingerprint { get; init; } = OpenAIApi.Fingerprint;
+    [JsonPropertyName("choices")] public required IReadOnlyList<CompletionChoice> Choices { get; init; }
+    [JsonPropertyName("usage")] public Usage? Usage { get; init; }
+}
+
+public sealed record OpenAIModel(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy);
+
+public sealed record ModelList(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<OpenAIModel> Data);
+
+public sealed record OpenAIErrorBody(
+    [property: JsonPropertyName("message")] string Message,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("param")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
+    [property: JsonPropertyName("code")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code);
+
+public sealed record OpenAIError([property: JsonPropertyName("error")] OpenAIErrorBody Error);
