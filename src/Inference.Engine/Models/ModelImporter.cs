@@ -19,6 +19,8 @@ public sealed record CreateSpec
     public string? System { get; init; }
     public ModelOptions? Parameters { get; init; }
     public string? License { get; init; }
+    /// <summary>Quantize the GGUF to this type (Ollama's names: q4_K_M, q4_0, q8_0, ...); F16/F32 sources only.</summary>
+    public string? Quantize { get; init; }
 }
 
 /// <summary>A create request that cannot succeed; nothing in the store was changed.</summary>
@@ -72,6 +74,9 @@ public sealed class ModelImporter(ModelStore store)
             throw new CreateException("neither 'from' nor 'files' names a model to create from");
         }
 
+        if (spec.Quantize is { Length: > 0 } quantize)
+            (modelLayer, gguf) = await QuantizeAsync(store.BlobPath(modelLayer.Digest), gguf, quantize, progress, ct);
+
         layers.Insert(0, modelLayer);
         await Replace(layers, MediaTypes.Template, spec.Template, progress, ct);
         await Replace(layers, MediaTypes.System, spec.System, progress, ct);
@@ -94,6 +99,43 @@ public sealed class ModelImporter(ModelStore store)
         progress("writing manifest");
         await store.WriteManifestAsync(spec.Name, new ModelManifest { Config = config, Layers = layers }, ct);
         progress("success");
+    }
+
+    /// <summary>The quantization types offered, by Ollama's names.</summary>
+    public static readonly IReadOnlyList<string> QuantizationTypes =
+        ["q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_K", "q3_K_S", "q3_K_M", "q3_K_L", "q4_K_S", "q4_K_M", "q5_K_S", "q5_K_M", "q6_K"];
+
+    /// <summary>Quantizes with llama.cpp (LLamaSharp's quantizer) into a temporary file, then stores it as the model blob.</summary>
+    private async Task<(ManifestLayer Layer, GgufFile Gguf)> QuantizeAsync(string source, GgufFile gguf, string target,
+        Action<string> progress, CancellationToken ct)
+    {
+        var name = QuantizationTypes.FirstOrDefault(q => q.Equals(target, StringComparison.OrdinalIgnoreCase))
+            ?? throw new CreateException($"unsupported quantization type '{target}': use one of {string.Join(", ", QuantizationTypes)}");
+        var from = GgufNames.QuantizationLevel(gguf);
+        if (from is not ("F32" or "F16" or "BF16"))
+            throw new CreateException($"quantization is only supported for F16 and F32 models (this one is {from})");
+        if (!Enum.TryParse<LLama.Native.LLamaFtype>("MOSTLY_" + name.ToUpperInvariant(), ignoreCase: true, out var ftype))
+            throw new CreateException($"unsupported quantization type '{target}'");
+        // Every quantized type (and llama.cpp's fallbacks for K-quants) packs rows in blocks of at
+        // least 32 values; say which tensor is in the way rather than a bare llama.cpp failure.
+        if (gguf.Tensors.FirstOrDefault(t => t.Dimensions.Length >= 2 && t.Dimensions[0] % 32 != 0) is { } odd)
+            throw new CreateException($"cannot quantize to {name}: tensor {odd.Name} has {odd.Dimensions[0]} columns, not a multiple of 32");
+
+        progress($"quantizing {from} model to {name.ToUpperInvariant()}");
+        var temporary = Path.Combine(Path.GetTempPath(), $"quantize-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            bool ok = await Task.Run(() => LLama.LLamaQuantizer.Quantize(source, temporary, ftype, nthread: -1), ct);
+            if (!ok) throw new CreateException($"llama.cpp could not quantize the model to {name}");
+            var quantized = ReadGguf(temporary);
+            var layer = await store.ImportFileAsync(temporary, MediaTypes.Model, ct);
+            progress($"creating new layer {layer.Digest}");
+            return (layer, quantized);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 
     private static GgufFile ReadGguf(string path)

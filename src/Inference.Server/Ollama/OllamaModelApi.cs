@@ -165,10 +165,9 @@ public static class OllamaModelApi
         if (req is null) return OllamaErrors.BadRequest(error!);
         if (string.IsNullOrWhiteSpace(req.Model)) return OllamaErrors.BadRequest("model is required");
         if (!ModelName.TryParse(req.Model, out var name, out var nameError)) return OllamaErrors.BadRequest($"invalid model name '{req.Model}': {nameError}");
-        if (req.Quantize is { Length: > 0 }) return OllamaErrors.BadRequest("quantize is not supported yet");
         if (req.Adapters is { ValueKind: JsonValueKind.Object } a && a.EnumerateObject().Any()) return OllamaErrors.BadRequest("adapters are not supported yet");
 
-        var spec = new CreateSpec { Name = name, Template = req.Template, System = req.System };
+        var spec = new CreateSpec { Name = name, Template = req.Template, System = req.System, Quantize = req.Quantize };
         if (req.Files is { Count: > 0 } files)
         {
             var ggufs = files.Where(f => f.Key.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();
