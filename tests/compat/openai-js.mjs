@@ -28,6 +28,8 @@ for await (const chunk of stream) {
 
 const completion = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 40, temperature: 0, stop: ['.'] });
 
+const embeddings = await client.embeddings.create({ model, input: ['hello there', 'general kenobi'] });
+
 let missing = null;
 try {
   await client.chat.completions.create({ model: 'no-such-model', messages });
@@ -41,5 +43,6 @@ console.log(JSON.stringify({
   chat: { content: chat.choices[0].message.content, role: chat.choices[0].message.role, finish: chat.choices[0].finish_reason, usage: chat.usage, object: chat.object },
   stream: { text: streamed, chunks, finish, usage },
   completion: { text: completion.choices[0].text, finish: completion.choices[0].finish_reason, usage: completion.usage, object: completion.object },
+  embeddings: { count: embeddings.data.length, length: embeddings.data[0].embedding.length, usage: embeddings.usage },
   missing,
 }));

@@ -40,9 +40,18 @@ public sealed class LoadedModel : IDisposable
 
     public DateTimeOffset ExpiresAtUtc => Forever ? DateTimeOffset.MaxValue : ExpiresAt;
 
+    private LLamaContext? _embeddings;
+
+    /// <summary>The embedding context, created on first use and released with the model.</summary>
+    public LLamaContext EmbeddingContext(Func<LLamaContext> create)
+    {
+        lock (this) return _embeddings ??= create();
+    }
+
     public void Dispose()
     {
         Runner.Dispose();
+        lock (this) _embeddings?.Dispose();
         Weights.Dispose();
     }
 }

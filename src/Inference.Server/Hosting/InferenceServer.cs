@@ -50,6 +50,7 @@ public static class InferenceServer
             return manager;
         });
         builder.Services.AddSingleton<GenerationService>();
+        builder.Services.AddSingleton<EmbeddingService>();
         builder.Services.AddHostedService<StartupService>();
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
         {
@@ -72,6 +73,7 @@ public static class InferenceServer
         app.MapOpenApi();
         app.MapOllamaModelApi();
         app.MapOllamaGenerationApi();
+        app.MapOllamaEmbedApi();
         app.MapOpenAIApi();
         app.MapOperationsApi();
         return app;

@@ -33,6 +33,9 @@ public static class OpenAIApi
             .Produces<Completion>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .Produces<OpenAIError>(StatusCodes.Status400BadRequest).Produces<OpenAIError>(StatusCodes.Status404NotFound)
             .WithSummary("Create a completion");
+        v1.MapPost("/embeddings", EmbeddingsAsync).DocumentsJsonBody<EmbeddingsRequest>()
+            .Produces<EmbeddingList>().Produces<OpenAIError>(StatusCodes.Status400BadRequest).Produces<OpenAIError>(StatusCodes.Status404NotFound)
+            .WithSummary("Create embeddings");
         v1.MapGet("/models", ListModels).Produces<ModelList>().WithSummary("List models");
         v1.MapGet("/models/{*model}", GetModel).Produces<OpenAIModel>().Produces<OpenAIError>(StatusCodes.Status404NotFound)
             .WithSummary("Retrieve a model");
@@ -249,6 +252,36 @@ public static class OpenAIApi
             {
             }
             return Results.Empty;
+        }
+    }
+
+    private static async Task<IResult> EmbeddingsAsync(HttpContext http, ModelCatalog catalog, EmbeddingService embeddings, IOptions<EngineOptions> engine)
+    {
+        var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.EmbeddingsRequest, http.RequestAborted);
+        if (req is null) return Error(400, bodyError!);
+        List<string>? inputs = req.Input switch
+        {
+            { ValueKind: JsonValueKind.String } s => [s.GetString()!],
+            { ValueKind: JsonValueKind.Array } a when a.GetArrayLength() > 0 && a.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) =>
+                a.EnumerateArray().Select(e => e.GetString()!).ToList(),
+            _ => null,
+        };
+        if (inputs is null || inputs.Any(i => i.Length == 0)) return Error(400, "input must be a non-empty string or an array of non-empty strings", "input");
+        if (req.EncodingFormat is not (null or "float" or "base64")) return Error(400, "encoding_format must be float or base64", "encoding_format");
+        if (req.Dimensions is < 1) return Error(400, "dimensions must be a positive number", "dimensions");
+        if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        try
+        {
+            var result = await embeddings.EmbedAsync(model, inputs, truncate: true, req.Dimensions, new ModelOptions(), engine.Value.KeepAlive, http.RequestAborted);
+            var data = result.Vectors.Select((v, i) => new EmbeddingData("embedding", i, req.EncodingFormat == "base64"
+                ? JsonSerializer.SerializeToElement(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan())), OpenAIJsonContext.Wire.String)
+                : JsonSerializer.SerializeToElement(v, OpenAIJsonContext.Wire.SingleArray))).ToList();
+            return TypedResults.Json(new EmbeddingList("list", data, req.Model!, new EmbeddingUsage(result.PromptTokens, result.PromptTokens)),
+                OpenAIJsonContext.Wire.EmbeddingList);
+        }
+        catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)
+        {
+            return Error(e.Status, e.Message);
         }
     }
 

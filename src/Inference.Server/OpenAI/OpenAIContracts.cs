@@ -134,3 +134,29 @@ public sealed record OpenAIErrorBody(
     [property: JsonPropertyName("code")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code);
 
 public sealed record OpenAIError([property: JsonPropertyName("error")] OpenAIErrorBody Error);
+
+public sealed record EmbeddingsRequest
+{
+    [JsonPropertyName("model")] public string? Model { get; init; }
+    /// <summary>A string or an array of strings.</summary>
+    [JsonPropertyName("input")] public JsonElement? Input { get; init; }
+    [JsonPropertyName("dimensions")] public int? Dimensions { get; init; }
+    /// <summary>"float" (default) or "base64" (little-endian float32 bytes; the openai client asks for this).</summary>
+    [JsonPropertyName("encoding_format")] public string? EncodingFormat { get; init; }
+}
+
+public sealed record EmbeddingData(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("index")] int Index,
+    /// <summary>A float array, or a base64 string when asked for.</summary>
+    [property: JsonPropertyName("embedding")] JsonElement Embedding);
+
+public sealed record EmbeddingUsage(
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("total_tokens")] int TotalTokens);
+
+public sealed record EmbeddingList(
+    [property: JsonPropertyName("object")] string Object,
+    [property: JsonPropertyName("data")] IReadOnlyList<EmbeddingData> Data,
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("usage")] EmbeddingUsage Usage);

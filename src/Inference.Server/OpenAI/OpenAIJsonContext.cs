@@ -13,6 +13,10 @@ namespace Inference.Server.OpenAI;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(OpenAIModel))]
 [JsonSerializable(typeof(OpenAIError))]
+[JsonSerializable(typeof(EmbeddingsRequest))]
+[JsonSerializable(typeof(EmbeddingList))]
+[JsonSerializable(typeof(float[]))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class OpenAIJsonContext : JsonSerializerContext
 {
     public static OpenAIJsonContext Wire { get; } = new(new JsonSerializerOptions

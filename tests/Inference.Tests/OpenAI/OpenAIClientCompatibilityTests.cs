@@ -48,6 +48,9 @@ public sealed class OpenAIClientCompatibilityTests(SharedServer server)
         Assert.DoesNotContain(".", (string)completion["text"]!);
         Assert.Equal("stop", (string)completion["finish"]!);
 
+        Assert.Equal(2, (int)r["embeddings"]!["count"]!);
+        Assert.Equal(64, (int)r["embeddings"]!["length"]!); // the client asked for base64 and decoded it
+
         Assert.Equal(404, (int)r["missing"]!["status"]!);
         Assert.Equal("model \"no-such-model\" not found, try pulling it first", (string)r["missing"]!["message"]!);
         Assert.Equal("model_not_found", (string)r["missing"]!["code"]!);

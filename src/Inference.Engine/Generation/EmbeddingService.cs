@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Inference.Engine.Models;
+using Inference.Engine.Scheduling;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace Inference.Engine.Generation;
+
+/// <summary>Embeddings of several inputs, with what the response reports about them.</summary>
+public sealed record EmbeddingResult(IReadOnlyList<float[]> Vectors, int PromptTokens, TimeSpan LoadDuration, TimeSpan Duration);
+
+/// <summary>
+/// Embeddings from an embedding context (mean pooling) kept next to the model's generation
+/// context. Inputs are batched: as many as fit go into one decode, each as its own sequence, and
+/// their pooled vectors are read per sequence. (LLamaSharp's LLamaEmbedder creates a new context
+/// for every text and decodes one text per call, so it cannot batch; this does the same steps.)
+/// </summary>
+public sealed class EmbeddingService(ModelManager models)
+{
+    private const int MaxSequencesPerBatch = 16;
+
+    public async Task<EmbeddingResult> EmbedAsync(ModelDefinition model, IReadOnlyList<string> inputs, bool truncate, int? dimensions,
+        ModelOptions options, TimeSpan keepAlive, CancellationToken ct)
+    {
+        var lease = await models.AcquireAsync(model, models.SettingsFor(model, options.Over(model.Parameters)), ct);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var loaded = lease.Model;
+            var embedder = loaded.EmbeddingContext(() => loaded.Weights.CreateContext(new ModelParams(model.ModelPath)
+            {
+                // A batch holds at most ContextLength tokens in all, so one shared pool of that size is enough.
+                ContextSize = (uint)loaded.Settings.ContextLength,
+                KVUnified = true,
+                BatchSize = (uint)loaded.Settings.ContextLength,
+                UBatchSize = (uint)loaded.Settings.ContextLength,
+                SeqMax = MaxSequencesPerBatch,
+                Embeddings = true,
+                PoolingType = LLamaPoolingType.Mean,
+                Threads = loaded.Settings.Threads,
+                BatchThreads = loaded.Settings.Threads,
+            }));
+
+            int limit = loaded.Settings.ContextLength;
+            var tokenized = inputs.Select(text =>
+            {
+                var tokens = loaded.Runner.Tokenize(text, addBos: true, special: false);
+                if (tokens.Length <= limit) return tokens;
+                if (!truncate) throw new PromptTooLongException(tokens.Length, limit);
+                return tokens[..limit];
+            }).ToList();
+
+            var vectors = await Task.Run(() => Embed(embedder, tokenized, limit, dimensions, ct), ct);
+            return new EmbeddingResult(vectors, tokenized.Sum(t => t.Length), lease.LoadDuration, Stopwatch.GetElapsedTime(started));
+        }
+        finally
+        {
+            await lease.ReleaseAsync(keepAlive);
+        }
+    }
+
+    private static List<float[]> Embed(LLamaContext embedder, List<LLamaToken[]> inputs, int batchTokens, int? dimensions, CancellationToken ct)
+    {
+        var context = embedder.NativeHandle;
+        var vectors = new List<float[]>(inputs.Count);
+        var batch = new LLamaBatch();
+        // One embedder context per model: decodes on it take turns.
+        lock (embedder)
+        {
+            int next = 0;
+            while (next < inputs.Count)
+            {
+                ct.ThrowIfCancellationRequested();
+                batch.Clear();
+                context.MemoryClear();
+                int first = next, used = 0;
+                while (next < inputs.Count && next - first < MaxSequencesPerBatch && (used + inputs[next].Length <= batchTokens || next == first))
+                {
+                    batch.AddRange(inputs[next], 0, (LLamaSeqId)(next - first), true);
+                    used += inputs[next].Length;
+                    next++;
+                }
+                var result = context.Decode(batch);
+                if (result != DecodeResult.Ok) throw new InvalidOperationException($"embedding decode failed: {result}");
+                for (int i = first; i < next; i++)
+                    vectors.Add(Normalize(context.GetEmbeddingsSeq((LLamaSeqId)(i - first)).ToArray(), dimensions));
+            }
+        }
+        return vectors;
+    }
+
+    /// <summary>L2-normalized, after keeping the first <paramref name="dimensions"/> values when asked.</summary>
+    public static float[] Normalize(float[] vector, int? dimensions)
+    {
+        if (dimensions is { } d && d < vector.Length) vector = vector[..d];
+        double norm = Math.Sqrt(vector.Sum(v => (double)v * v));
+        if (norm > 0) for (int i = 0; i < vector.Length; i++) vector[i] = (float)(vector[i] / norm);
+        return vector;
+    }
+}
