@@ -25,12 +25,16 @@ public static class NativeBackend
             if (_failure is not null) throw new InvalidOperationException(_failure.Message, _failure);
             try
             {
-                var config = NativeLibraryConfig.All
-                    .WithCuda(kind != BackendKind.Cpu)
-                    .WithVulkan(false)
-                    .WithAutoFallback(kind == BackendKind.Auto)
-                    .WithLogCallback((level, message) => Forward(logger, level, message));
-                _ = config;
+                // LLamaSharp allows configuring only before the library loads; in a process where
+                // something else loaded it first (tests, tools), keep that library and report it.
+                if (!NativeLibraryConfig.LLama.LibraryHasLoaded)
+                {
+                    NativeLibraryConfig.All
+                        .WithCuda(kind != BackendKind.Cpu)
+                        .WithVulkan(false)
+                        .WithAutoFallback(kind == BackendKind.Auto)
+                        .WithLogCallback((level, message) => Forward(logger, level, message));
+                }
                 // Forces the library to load now, so a missing backend fails at start-up, not at first request.
                 var systemInfo = Marshal.PtrToStringAnsi(NativeApi.llama_print_system_info()) ?? "";
                 bool gpu = NativeApi.llama_supports_gpu_offload();

@@ -30,11 +30,27 @@ public sealed class ModelCatalog(ModelStore store)
             Text(manifest, MediaTypes.Template),
             Text(manifest, MediaTypes.System),
             ReadParameters(manifest),
-            Text(manifest, MediaTypes.License));
+            Text(manifest, MediaTypes.License),
+            ReadMessages(manifest));
     }
 
     private string? Text(ModelManifest manifest, string mediaType) =>
         manifest.Find(mediaType) is { } layer ? Store.ReadText(layer) : null;
+
+    /// <summary>The conversation a model starts with (Ollama's messages layer: [{"role","content"}]).</summary>
+    private IReadOnlyList<Prompting.ChatMessage> ReadMessages(ModelManifest manifest)
+    {
+        var json = Text(manifest, MediaTypes.Messages);
+        if (string.IsNullOrWhiteSpace(json)) return [];
+        try
+        {
+            return JsonSerializer.Deserialize(json, EngineJsonContext.Default.ChatMessageArray) ?? [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
 
     private ModelOptions ReadParameters(ModelManifest manifest)
     {

@@ -12,7 +12,8 @@ public sealed record ModelDefinition(
     string? Template,
     string? System,
     ModelOptions Parameters,
-    string? License)
+    string? License,
+    IReadOnlyList<Prompting.ChatMessage> Messages)
 {
     /// <summary>The key loaded models are tracked by: one runner per installed name.</summary>
     public string Key => Name.ToString();

@@ -19,6 +19,8 @@ public sealed record CreateSpec
     public string? System { get; init; }
     public ModelOptions? Parameters { get; init; }
     public string? License { get; init; }
+    /// <summary>A conversation every chat with this model starts with (Ollama's messages layer).</summary>
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
     /// <summary>Quantize the GGUF to this type (Ollama's names: q4_K_M, q4_0, q8_0, ...); F16/F32 sources only.</summary>
     public string? Quantize { get; init; }
 }
@@ -81,6 +83,8 @@ public sealed class ModelImporter(ModelStore store)
         await Replace(layers, MediaTypes.Template, spec.Template, progress, ct);
         await Replace(layers, MediaTypes.System, spec.System, progress, ct);
         await Replace(layers, MediaTypes.License, spec.License, progress, ct);
+        if (spec.Messages is { Count: > 0 } messages)
+            await Replace(layers, MediaTypes.Messages, JsonSerializer.Serialize(messages.ToArray(), EngineJsonContext.Default.ChatMessageArray), progress, ct);
         if (spec.Parameters is { } parameters)
             await Replace(layers, MediaTypes.Params, JsonSerializer.Serialize(parameters, EngineJsonContext.Default.ModelOptions), progress, ct);
 

@@ -40,11 +40,19 @@ public static class PromptBuilder
         return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages);
     }
 
-    /// <summary>Adds the model's default system prompt when the conversation has none (as Ollama does).</summary>
-    public static IReadOnlyList<ChatMessage> WithDefaultSystem(IReadOnlyList<ChatMessage> messages, string? system) =>
-        string.IsNullOrEmpty(system) || messages.Any(m => m.Role == "system")
-            ? messages
-            : [new ChatMessage("system", system), .. messages];
+    /// <summary>
+    /// The conversation as the model sees it, as Ollama builds it: the model's own messages (from
+    /// its manifest) first, then the request's, and the model's default system prompt in front when
+    /// neither has a system message.
+    /// </summary>
+    public static IReadOnlyList<ChatMessage> Conversation(ModelDefinition model, IReadOnlyList<ChatMessage> messages, string? system = null)
+    {
+        IReadOnlyList<ChatMessage> all = model.Messages.Count == 0 ? messages : [.. model.Messages, .. messages];
+        system ??= model.System;
+        return string.IsNullOrEmpty(system) || all.Any(m => m.Role == "system")
+            ? all
+            : [new ChatMessage("system", system), .. all];
+    }
 
     private static string? TryApplyNative(SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages)
     {

@@ -59,7 +59,7 @@ public static class OllamaGenerationApi
             : new GenerationInput
             {
                 Model = model,
-                Messages = PromptBuilder.WithDefaultSystem([new ChatMessage("user", req.Prompt!)], req.System ?? model.System),
+                Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt!)], req.System),
                 Template = req.Template,
                 Options = options,
             };
@@ -109,7 +109,7 @@ public static class OllamaGenerationApi
         var input = new GenerationInput
         {
             Model = model,
-            Messages = PromptBuilder.WithDefaultSystem(messages, model.System),
+            Messages = PromptBuilder.Conversation(model, messages),
             Options = options,
         };
         return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,

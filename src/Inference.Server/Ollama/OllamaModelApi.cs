@@ -203,6 +203,17 @@ public static class OllamaModelApi
                 return OllamaErrors.BadRequest("parameters: " + JsonBody.Describe(ex));
             }
         }
+        if (req.Messages is { ValueKind: JsonValueKind.Array } messageArray)
+        {
+            var messages = new List<ChatMessage>();
+            foreach (var m in messageArray.EnumerateArray())
+            {
+                var role = m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) ? r.GetString() : null;
+                if (role is null || !ChatMessage.KnownRoles.Contains(role)) return OllamaErrors.BadRequest($"messages[{messages.Count}].role must be system, user, assistant or tool");
+                messages.Add(new ChatMessage(role, m.TryGetProperty("content", out var c) ? c.GetString() ?? "" : ""));
+            }
+            spec = spec with { Messages = messages };
+        }
         if (req.License is { } license)
         {
             spec = spec with

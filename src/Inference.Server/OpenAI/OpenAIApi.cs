@@ -153,7 +153,7 @@ public static class OpenAIApi
         var (options, optionsError) = ReadOptions(req, req.MaxCompletionTokens ?? req.MaxTokens);
         if (optionsError is not null) return optionsError;
 
-        var input = new GenerationInput { Model = model, Messages = PromptBuilder.WithDefaultSystem(messages, model.System), Options = options };
+        var input = new GenerationInput { Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options };
         string id = "chatcmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,

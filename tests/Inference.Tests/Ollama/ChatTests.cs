@@ -84,6 +84,29 @@ public sealed class ChatTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_models_messages_layer_starts_every_conversation()
+    {
+        var (status, created) = await server.PostAsync("/api/create", new
+        {
+            model = "storyteller",
+            from = "stories",
+            messages = new[] { new { role = "user", content = "Tom had a dog." }, new { role = "assistant", content = "The dog was big." } },
+            stream = false,
+        });
+        Assert.Equal(200, status);
+        Assert.Equal("success", (string)created!["status"]!);
+
+        var options = new { temperature = 0, num_predict = 10 };
+        var (_, chat) = await server.PostAsync("/api/chat", new { model = "storyteller", messages = new[] { new { role = "user", content = "Then" } }, options, stream = false });
+        var (_, raw) = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Tom had a dog.The dog was big.Then", raw = true, options, stream = false });
+        Assert.Equal((string)raw!["response"]!, (string)chat!["message"]!["content"]!);
+
+        var (badStatus, bad) = await server.PostAsync("/api/create", new { model = "x", from = "stories", messages = new[] { new { role = "narrator", content = "x" } } });
+        Assert.Equal(400, badStatus);
+        Assert.Equal("messages[0].role must be system, user, assistant or tool", (string)bad!["error"]!);
+    }
+
+    [Fact]
     public async Task Unknown_role_is_rejected_naming_the_field()
     {
         var (status, r) = await server.PostAsync("/api/chat", new

@@ -75,3 +75,20 @@ public sealed class OperationsTests(SharedServer server)
         Assert.Equal(r.AsObject().Select(p => p.Key).Order(), responseExample.Select(p => p.Key).Order());
     }
 }
+
+/// <summary>A server started after something else in the process already loaded llama.cpp (as tests and tools do).</summary>
+public sealed class LateServer : TestServer
+{
+    protected override void Configure(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) =>
+        LLama.Native.NativeApi.llama_empty_call();
+}
+
+public sealed class EarlyNativeLoadTests(LateServer server) : IClassFixture<LateServer>
+{
+    [Fact]
+    public async Task Readiness_holds_when_the_native_library_was_loaded_before_the_server_configured_it()
+    {
+        using var ready = await server.Client.GetAsync("/health/ready");
+        Assert.Equal(200, (int)ready.StatusCode);
+    }
+}
