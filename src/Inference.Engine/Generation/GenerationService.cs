@@ -18,6 +18,8 @@ public sealed record GenerationInput
     /// <summary>A Go template from the request that replaces the model's.</summary>
     public string? Template { get; init; }
     public ModelOptions Options { get; init; } = new();
+    /// <summary>Report token log-probabilities with this many alternatives; null = not asked for.</summary>
+    public int? TopLogprobs { get; init; }
 }
 
 /// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
@@ -66,6 +68,7 @@ public sealed class GenerationService(ModelManager models)
                 Stop = options.Stop ?? [],
                 Sampling = options.ToSampling(ctx),
                 Cancellation = ct,
+                TopLogprobs = input.TopLogprobs,
             };
             return new RunningGeneration(lease, runner.Submit(request), tokens.Length, keepAlive);
         }

@@ -30,6 +30,9 @@ public sealed class GenerationRequest
     public int MaxTokens { get; init; } = -1;
 
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Report each generated token's log-probability with this many alternatives; null = no log-probabilities.</summary>
+    public int? TopLogprobs { get; init; }
     public SamplingSettings Sampling { get; init; } = new();
 
     /// <summary>Cancelled when the client goes away; the loop drops the sequence at its next step.</summary>
@@ -40,8 +43,18 @@ public enum FinishReason { Stop, Length, Cancelled, Unload }
 
 public abstract record GenerationEvent;
 
-/// <summary>A piece of generated text; never splits a UTF-8 character.</summary>
-public sealed record TokenPiece(string Text) : GenerationEvent;
+/// <summary>A candidate token and its log-probability under the model (before sampling settings).</summary>
+public sealed record TokenAlternative(string Token, float Logprob, byte[] Bytes);
+
+/// <summary>A generated token, its log-probability and the most likely alternatives.</summary>
+public sealed record TokenLogprob(string Token, float Logprob, byte[] Bytes, IReadOnlyList<TokenAlternative> TopLogprobs);
+
+/// <summary>
+/// A piece of generated text; never splits a UTF-8 character. When asked for, Logprobs holds the
+/// tokens sampled since the previous piece (a piece can carry several, or none while a
+/// multi-byte character or a possible stop string is held back).
+/// </summary>
+public sealed record TokenPiece(string Text, IReadOnlyList<TokenLogprob>? Logprobs = null) : GenerationEvent;
 
 /// <summary>
 /// The last event of a generation. PromptEvalCount counts only prompt tokens actually evaluated;

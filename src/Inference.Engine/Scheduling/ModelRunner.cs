@@ -342,7 +342,12 @@ public sealed class ModelRunner : IDisposable
         slot.LastToken = token;
         slot.Decoder.Add(token);
         var (emit, stopped) = slot.Stops.Push(slot.Decoder.Read());
-        if (emit.Length > 0) slot.Output.Writer.TryWrite(new TokenPiece(emit));
+        if (slot.Request.TopLogprobs is { } top) slot.PendingLogprobs.Add(Logprobs.Of(_context.NativeHandle, slot.LogitsIndex, token, top));
+        if (emit.Length > 0)
+        {
+            slot.Output.Writer.TryWrite(new TokenPiece(emit, slot.PendingLogprobs.Count > 0 ? [.. slot.PendingLogprobs] : null));
+            slot.PendingLogprobs.Clear();
+        }
         if (stopped) return FinishReason.Stop;
 
         int max = slot.Request.MaxTokens;

@@ -56,6 +56,9 @@ internal sealed class SequenceSlot : IDisposable
     /// <summary>Prompt tokens reused from the prefix cache instead of evaluated.</summary>
     public int CachedTokens { get; set; }
 
+    /// <summary>Log-probabilities of tokens not yet attached to an emitted piece.</summary>
+    public List<TokenLogprob> PendingLogprobs { get; } = [];
+
     public int EvalCount { get; set; }
     public TimeSpan PromptEvalTime { get; set; }
     public TimeSpan EvalTime { get; set; }

@@ -20,6 +20,8 @@ public sealed record GenerateRequest
     [JsonPropertyName("context")] public int[]? Context { get; init; }
     [JsonPropertyName("options")] public ModelOptions? Options { get; init; }
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
+    [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
+    [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
 }
 
 public sealed record ChatMessageDto
@@ -39,6 +41,24 @@ public sealed record ChatRequest
     [JsonPropertyName("tools")] public JsonElement? Tools { get; init; }
     [JsonPropertyName("options")] public ModelOptions? Options { get; init; }
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
+    [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
+    [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
+}
+
+public sealed record TopLogprobDto(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("logprob")] float Logprob,
+    [property: JsonPropertyName("bytes")] int[] Bytes);
+
+public sealed record LogprobDto(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("logprob")] float Logprob,
+    [property: JsonPropertyName("bytes")] int[] Bytes,
+    [property: JsonPropertyName("top_logprobs")] IReadOnlyList<TopLogprobDto> TopLogprobs)
+{
+    public static IReadOnlyList<LogprobDto>? From(IReadOnlyList<Inference.Engine.Scheduling.TokenLogprob>? logprobs) =>
+        logprobs?.Select(l => new LogprobDto(l.Token, l.Logprob, [.. l.Bytes.Select(b => (int)b)],
+            l.TopLogprobs.Select(t => new TopLogprobDto(t.Token, t.Logprob, [.. t.Bytes.Select(b => (int)b)])).ToList())).ToList();
 }
 
 /// <summary>Timing and token counts of the final object (durations in nanoseconds).</summary>
@@ -54,6 +74,8 @@ public abstract record GenerationSummary
     [JsonPropertyName("prompt_eval_duration")] public long? PromptEvalDuration { get; init; }
     [JsonPropertyName("eval_count")] public int? EvalCount { get; init; }
     [JsonPropertyName("eval_duration")] public long? EvalDuration { get; init; }
+    /// <summary>Per generated token, when the request asked for logprobs.</summary>
+    [JsonPropertyName("logprobs")] public IReadOnlyList<LogprobDto>? Logprobs { get; init; }
 }
 
 public sealed record GenerateResponse : GenerationSummary

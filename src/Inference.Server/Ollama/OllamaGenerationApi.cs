@@ -54,11 +54,13 @@ public static class OllamaGenerationApi
                     OllamaJsonContext.Wire.GenerateResponse));
         }
 
+        if (TopLogprobs(req.Logprobs, req.TopLogprobs, out var top) is { } logprobsError) return logprobsError;
         var input = req.Raw == true || req.Suffix is not null
-            ? new GenerationInput { Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options }
+            ? new GenerationInput { Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options, TopLogprobs = top }
             : new GenerationInput
             {
                 Model = model,
+                TopLogprobs = top,
                 Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt!)], req.System),
                 Template = req.Template,
                 Options = options,
@@ -106,11 +108,13 @@ public static class OllamaGenerationApi
                 }, OllamaJsonContext.Wire.ChatResponse));
         }
 
+        if (TopLogprobs(req.Logprobs, req.TopLogprobs, out var top) is { } logprobsError) return logprobsError;
         var input = new GenerationInput
         {
             Model = model,
             Messages = PromptBuilder.Conversation(model, messages),
             Options = options,
+            TopLogprobs = top,
         };
         return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,
             text => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) },
@@ -136,6 +140,15 @@ public static class OllamaGenerationApi
             return false;
         }
         return true;
+    }
+
+    /// <summary>logprobs / top_logprobs (0 to 20) as the engine's alternative count; null when not asked for.</summary>
+    private static IResult? TopLogprobs(bool? logprobs, int? top, out int? count)
+    {
+        count = null;
+        if (top is < 0 or > 20) return OllamaErrors.BadRequest("top_logprobs must be between 0 and 20");
+        if (logprobs == true || top > 0) count = top ?? 0;
+        return null;
     }
 
     private static IResult? Unsupported(JsonElement? format) =>
@@ -166,7 +179,7 @@ public static class OllamaGenerationApi
 
     private static async Task<IResult> RunAsync<T>(HttpContext http, GenerationService generation, GenerationInput input,
         TimeSpan keepAlive, bool stream, long started, Func<string, T> piece, Func<string, GenerationCompleted, TimeSpan, T> final,
-        JsonTypeInfo<T> type)
+        JsonTypeInfo<T> type) where T : GenerationSummary
     {
         var ct = http.RequestAborted;
         var metrics = http.RequestServices.GetRequiredService<InferenceMetrics>();
@@ -183,6 +196,7 @@ public static class OllamaGenerationApi
         await using (run)
         {
             var text = new StringBuilder();
+            var logprobs = input.TopLogprobs is null ? null : new List<LogprobDto>();
             long lastPiece = 0;
             try
             {
@@ -199,10 +213,11 @@ public static class OllamaGenerationApi
                     switch (e)
                     {
                         case TokenPiece p when stream:
-                            await Ndjson.WriteAsync(http.Response, piece(p.Text), type, ct);
+                            await Ndjson.WriteAsync(http.Response, piece(p.Text) with { Logprobs = LogprobDto.From(p.Logprobs) }, type, ct);
                             break;
                         case TokenPiece p:
                             text.Append(p.Text);
+                            if (LogprobDto.From(p.Logprobs) is { } l) logprobs!.AddRange(l);
                             break;
                         case GenerationCompleted done when stream:
                             LogFinished(http, input, done, run.LoadDuration, started);
@@ -210,7 +225,7 @@ public static class OllamaGenerationApi
                             return Results.Empty;
                         case GenerationCompleted done:
                             LogFinished(http, input, done, run.LoadDuration, started);
-                            return TypedResults.Json(final(text.ToString(), done, run.LoadDuration), type);
+                            return TypedResults.Json(final(text.ToString(), done, run.LoadDuration) with { Logprobs = logprobs }, type);
                         case GenerationFailed failed when stream:
                             await Ndjson.WriteAsync(http.Response, new ErrorResponse(failed.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
                             return Results.Empty;

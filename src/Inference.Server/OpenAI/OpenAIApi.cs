@@ -72,7 +72,6 @@ public static class OpenAIApi
     private static (ModelOptions Options, IResult? Error) ReadOptions(OpenAISamplingRequest req, int? maxTokens)
     {
         if (req.N is > 1) return (new(), Error(400, "n > 1 is not supported", "n"));
-        if (req.Logprobs is { ValueKind: JsonValueKind.True }) return (new(), Error(400, "logprobs are not supported yet", "logprobs"));
         string[]? stop = null;
         switch (req.Stop)
         {
@@ -153,19 +152,21 @@ public static class OpenAIApi
         var (options, optionsError) = ReadOptions(req, req.MaxCompletionTokens ?? req.MaxTokens);
         if (optionsError is not null) return optionsError;
 
-        var input = new GenerationInput { Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options };
+        if (req.TopLogprobs is < 0 or > 20) return Error(400, "top_logprobs must be between 0 and 20", "top_logprobs");
+        int? top = req.Logprobs is { ValueKind: JsonValueKind.True } ? req.TopLogprobs ?? 0 : null;
+        var input = new GenerationInput { Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options, TopLogprobs = top };
         string id = "chatcmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
-            first => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Role = "assistant", Content = first }, null)] },
-            piece => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Content = piece }, null)] },
+            (first, lp) => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Role = "assistant", Content = first }, null, Logprobs(lp))] },
+            (piece, lp) => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Content = piece }, null, Logprobs(lp))] },
             finish => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta(), finish)] },
             usage => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [], Usage = usage },
             OpenAIJsonContext.Wire.ChatCompletionChunk,
-            (text, finish, usage) => TypedResults.Json(new ChatCompletion
+            (text, finish, usage, lp) => TypedResults.Json(new ChatCompletion
             {
                 Id = id, Created = created, Model = name, Usage = usage,
-                Choices = [new ChatChoice(0, new AssistantMessage("assistant", text), finish)],
+                Choices = [new ChatChoice(0, new AssistantMessage("assistant", text), finish, top is null ? null : new ChoiceLogprobs(lp ?? []))],
             }, OpenAIJsonContext.Wire.ChatCompletion));
     }
 
@@ -180,6 +181,8 @@ public static class OpenAIApi
             _ => null,
         };
         if (prompt is null) return Error(400, "prompt must be a string (or an array of one string)", "prompt");
+        if (req.Logprobs is { ValueKind: not (JsonValueKind.Null or JsonValueKind.False) })
+            return Error(400, "logprobs are not supported on /v1/completions (use /v1/chat/completions)", "logprobs");
         if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
         var (options, optionsError) = ReadOptions(req, req.MaxTokens);
         if (optionsError is not null) return optionsError;
@@ -190,16 +193,17 @@ public static class OpenAIApi
         Completion Chunk(string text, string? finish, Usage? usage = null) =>
             new() { Id = id, Created = created, Model = name, Choices = usage is null || text.Length > 0 || finish is not null ? [new CompletionChoice(text, 0, null, finish)] : [], Usage = usage };
         return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
-            first => Chunk(first, null), piece => Chunk(piece, null), finish => Chunk("", finish), usage => Chunk("", null, usage),
+            (first, _) => Chunk(first, null), (piece, _) => Chunk(piece, null), finish => Chunk("", finish), usage => Chunk("", null, usage),
             OpenAIJsonContext.Wire.Completion,
-            (text, finish, usage) => TypedResults.Json(Chunk(text, finish) with { Usage = usage }, OpenAIJsonContext.Wire.Completion));
+            (text, finish, usage, _) => TypedResults.Json(Chunk(text, finish) with { Usage = usage }, OpenAIJsonContext.Wire.Completion));
     }
 
     /// <summary>Runs one generation and answers with one JSON object, or with server-sent events.</summary>
     private static async Task<IResult> RunAsync<TChunk>(HttpContext http, GenerationService generation, GenerationInput input,
         TimeSpan keepAlive, bool stream, bool includeUsage,
-        Func<string, TChunk> firstChunk, Func<string, TChunk> pieceChunk, Func<string, TChunk> finishChunk, Func<Usage, TChunk> usageChunk,
-        JsonTypeInfo<TChunk> chunkType, Func<string, string, Usage, IResult> whole)
+        Func<string, IReadOnlyList<Ollama.LogprobDto>?, TChunk> firstChunk, Func<string, IReadOnlyList<Ollama.LogprobDto>?, TChunk> pieceChunk,
+        Func<string, TChunk> finishChunk, Func<Usage, TChunk> usageChunk,
+        JsonTypeInfo<TChunk> chunkType, Func<string, string, Usage, IReadOnlyList<Ollama.LogprobDto>?, IResult> whole)
     {
         var ct = http.RequestAborted;
         RunningGeneration run;
@@ -215,6 +219,7 @@ public static class OpenAIApi
         await using (run)
         {
             var text = new StringBuilder();
+            var logprobs = new List<Ollama.LogprobDto>();
             bool first = true;
             try
             {
@@ -224,17 +229,19 @@ public static class OpenAIApi
                     switch (e)
                     {
                         case TokenPiece p when stream:
-                            await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(p.Text) : pieceChunk(p.Text), chunkType, ct);
+                            var lp = Ollama.LogprobDto.From(p.Logprobs);
+                            await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(p.Text, lp) : pieceChunk(p.Text, lp), chunkType, ct);
                             first = false;
                             break;
                         case TokenPiece p:
                             text.Append(p.Text);
+                            if (Ollama.LogprobDto.From(p.Logprobs) is { } l) logprobs.AddRange(l);
                             break;
                         case GenerationCompleted done:
                             var usage = UsageOf(done);
                             var finish = done.Reason == FinishReason.Length ? "length" : "stop";
-                            if (!stream) return whole(text.ToString(), finish, usage);
-                            if (first) await ServerSentEvents.WriteAsync(http.Response, firstChunk(""), chunkType, ct);
+                            if (!stream) return whole(text.ToString(), finish, usage, logprobs);
+                            if (first) await ServerSentEvents.WriteAsync(http.Response, firstChunk("", null), chunkType, ct);
                             await ServerSentEvents.WriteAsync(http.Response, finishChunk(finish), chunkType, ct);
                             if (includeUsage) await ServerSentEvents.WriteAsync(http.Response, usageChunk(usage), chunkType, ct);
                             await ServerSentEvents.DoneAsync(http.Response, ct);
@@ -303,6 +310,8 @@ public static class OpenAIApi
             return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
         return Error(404, $"model \"{model}\" not found", "model", "model_not_found");
     }
+
+    private static ChoiceLogprobs? Logprobs(IReadOnlyList<Ollama.LogprobDto>? entries) => entries is null ? null : new(entries);
 
     private static string RandomId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 }

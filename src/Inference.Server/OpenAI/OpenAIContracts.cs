@@ -40,6 +40,7 @@ public sealed record ChatCompletionRequest : OpenAISamplingRequest
 {
     [JsonPropertyName("messages")] public OpenAIMessage[]? Messages { get; init; }
     [JsonPropertyName("max_completion_tokens")] public int? MaxCompletionTokens { get; init; }
+    [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
     [JsonPropertyName("response_format")] public JsonElement? ResponseFormat { get; init; }
     [JsonPropertyName("tools")] public JsonElement? Tools { get; init; }
 }
@@ -62,10 +63,14 @@ public sealed record AssistantMessage(
     [property: JsonPropertyName("role")] string Role,
     [property: JsonPropertyName("content")] string Content);
 
+/// <summary>Per generated token (same entry shape as Ollama's logprobs).</summary>
+public sealed record ChoiceLogprobs([property: JsonPropertyName("content")] IReadOnlyList<Ollama.LogprobDto> Content);
+
 public sealed record ChatChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("message")] AssistantMessage Message,
-    [property: JsonPropertyName("finish_reason")] string FinishReason);
+    [property: JsonPropertyName("finish_reason")] string FinishReason,
+    [property: JsonPropertyName("logprobs")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] ChoiceLogprobs? Logprobs = null);
 
 public sealed record ChatCompletion
 {
@@ -87,7 +92,8 @@ public sealed record ChunkDelta
 public sealed record ChunkChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("delta")] ChunkDelta Delta,
-    [property: JsonPropertyName("finish_reason")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
+    [property: JsonPropertyName("finish_reason")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason,
+    [property: JsonPropertyName("logprobs")] ChoiceLogprobs? Logprobs = null);
 
 public sealed record ChatCompletionChunk
 {
