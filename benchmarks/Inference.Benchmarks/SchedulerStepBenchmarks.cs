@@ -66,7 +66,7 @@ public class SchedulerStepBenchmarks
     {
         var handle = _context.NativeHandle;
         var batch = new LLamaBatch();
-        var samplers = Enumerable.Range(0, Sequences).Select(_ => SamplerFactory.Create(new SamplingSettings { Temperature = 0, RepeatPenalty = 1 })).ToArray();
+        var samplers = Enumerable.Range(0, Sequences).Select(_ => SamplerFactory.Create(new SamplingSettings { Temperature = 0, RepeatPenalty = 1 }, _weights.NativeHandle.Vocab)).ToArray();
         var logits = new int[Sequences];
         for (int s = 0; s < Sequences; s++) logits[s] = batch.AddRange(_prompt, 0, (LLamaSeqId)s, true);
         handle.Decode(batch);

@@ -20,6 +20,8 @@ public sealed record GenerationInput
     public ModelOptions Options { get; init; } = new();
     /// <summary>Report token log-probabilities with this many alternatives; null = not asked for.</summary>
     public int? TopLogprobs { get; init; }
+    /// <summary>A GBNF grammar the output must follow (structured outputs); null = free text.</summary>
+    public string? Grammar { get; init; }
 }
 
 /// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
@@ -66,7 +68,7 @@ public sealed class GenerationService(ModelManager models)
                 PromptTokens = tokens,
                 MaxTokens = options.NumPredict switch { null or -1 => -1, -2 => ctx, var n => n.Value },
                 Stop = options.Stop ?? [],
-                Sampling = options.ToSampling(ctx),
+                Sampling = options.ToSampling(ctx) with { Grammar = input.Grammar },
                 Cancellation = ct,
                 TopLogprobs = input.TopLogprobs,
             };

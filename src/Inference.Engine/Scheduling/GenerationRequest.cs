@@ -17,6 +17,9 @@ public sealed record SamplingSettings
     public float FrequencyPenalty { get; init; }          // frequency_penalty
     public uint Seed { get; init; } = LLamaSeedDefault;   // seed; LLamaSeedDefault = random
 
+    /// <summary>A GBNF grammar (root rule "root") that every sampled token must keep valid; null = free text.</summary>
+    public string? Grammar { get; init; }
+
     /// <summary>llama.cpp's LLAMA_DEFAULT_SEED: the sampler picks a random seed.</summary>
     public const uint LLamaSeedDefault = 0xFFFFFFFF;
 }

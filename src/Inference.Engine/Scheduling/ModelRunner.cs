@@ -160,7 +160,19 @@ public sealed class ModelRunner : IDisposable
                 CompleteUnstarted(item.Output, FinishReason.Cancelled);
                 continue;
             }
-            var slot = StartSequence(item);
+            SequenceSlot slot;
+            try
+            {
+                slot = StartSequence(item);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One bad request (e.g. a sampler llama.cpp refuses) must not take the loop down.
+                _logger.LogWarning(ex, "Could not start a sequence");
+                item.Output.Writer.TryWrite(new GenerationFailed("could not start generation: " + ex.Message));
+                item.Output.Writer.TryComplete();
+                continue;
+            }
             int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
             _active.Insert(at < 0 ? _active.Count : at, slot);
         }
@@ -188,7 +200,16 @@ public sealed class ModelRunner : IDisposable
             _context.NativeHandle.MemorySequenceRemove(seq, reuse, -1);
         }
 
-        var slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output);
+        SequenceSlot slot;
+        try
+        {
+            slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output);
+        }
+        catch
+        {
+            FreeSlot(seq);
+            throw;
+        }
         slot.KvTokens.AddRange(prompt.AsSpan(0, reuse));
         slot.PromptDone = reuse;
         slot.Position = reuse;

@@ -2,12 +2,14 @@ using LLama.Native;
 
 namespace Inference.Engine.Scheduling;
 
-/// <summary>Builds a llama.cpp sampler chain in the order llama.cpp's own server uses.</summary>
+/// <summary>Builds a llama.cpp sampler chain in the order llama.cpp's own server uses (grammar first).</summary>
 public static class SamplerFactory
 {
-    public static SafeLLamaSamplerChainHandle Create(SamplingSettings s)
+    public static SafeLLamaSamplerChainHandle Create(SamplingSettings s, SafeLlamaModelHandle.Vocabulary vocab)
     {
         var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
+        // Structured output: the grammar removes every token that would break it, before anything else.
+        if (s.Grammar is { } grammar) chain.AddGrammar(vocab, grammar, "root");
         if (s.RepeatPenalty != 1f || s.PresencePenalty != 0f || s.FrequencyPenalty != 0f)
             chain.AddPenalties(s.RepeatLastN, s.RepeatPenalty, s.FrequencyPenalty, s.PresencePenalty);
 

@@ -14,11 +14,12 @@ internal sealed class SequenceSlot : IDisposable
         SeqId = seqId;
         ContextLength = contextLength;
         Output = output;
-        Sampler = SamplerFactory.Create(request.Sampling);
+        Sampler = SamplerFactory.Create(request.Sampling, context.ModelHandle.Vocab);
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
         // Penalties look at recent history, which includes the prompt (as llama.cpp's server does).
-        var prompt = request.PromptTokens;
+        // Not with a grammar: accepting prompt tokens would advance the grammar as if they were output.
+        var prompt = request.Sampling.Grammar is null ? request.PromptTokens : [];
         int from = Math.Max(0, prompt.Length - Math.Max(request.Sampling.RepeatLastN, 0));
         for (int i = from; i < prompt.Length; i++) Sampler.Accept(prompt[i]);
     }
