@@ -1,0 +1,30 @@
+using System.Text.Json;
+
+namespace Inference.Engine.Grammar;
+
+/// <summary>
+/// GBNF grammars (llama.cpp's grammar syntax) for structured outputs: Ollama's <c>format</c> and OpenAI's
+/// <c>response_format</c>. The grammar starts at rule <c>root</c> and ends right after the JSON document,
+/// so llama.cpp only lets the model emit end-of-generation once the document is complete.
+/// </summary>
+/// <remarks>
+/// Supported: type (incl. arrays of types), properties/required (fixed order: required first, then optional;
+/// undeclared keys are never generated), additionalProperties (false, or a schema when no properties are
+/// declared), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
+/// (other formats are annotations and ignored), minimum 0 or 1 on integers, anyOf/oneOf (oneOf exclusivity
+/// is not enforced), local $ref (#, #/$defs/..., #/definitions/..., recursion included).
+/// Rejected with <see cref="SchemaNotSupportedException"/>: pattern, numeric ranges (maximum, exclusive*,
+/// multipleOf, other minimums), allOf/not/if-then-else, patternProperties, propertyNames, tuple items and
+/// prefixItems, contains, uniqueItems: true, additionalProperties next to properties, remote $ref, and
+/// any other keyword that constrains values.
+/// Practical limits: numbers have at most 16 integer and 16 fraction digits; \u escapes exclude surrogates;
+/// up to 20 whitespace characters between tokens.
+/// </remarks>
+public static class JsonGrammar
+{
+    /// <summary>Ollama's <c>format: "json"</c>: any JSON object.</summary>
+    public static string ForAnyJson() => SchemaConverter.AnyObject();
+
+    /// <summary>A grammar accepting the JSON documents valid for <paramref name="schema"/> (within the subset above).</summary>
+    public static string FromSchema(JsonElement schema) => new SchemaConverter(schema).Convert();
+}

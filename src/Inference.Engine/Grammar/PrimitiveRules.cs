@@ -1,0 +1,42 @@
+namespace Inference.Engine.Grammar;
+
+/// <summary>
+/// The fixed GBNF building blocks. Everything that could repeat is bounded (whitespace runs, digit counts),
+/// so a weak model cannot wander forever inside a single token class; JSON strings stay unbounded unless
+/// the schema sets maxLength.
+/// </summary>
+internal static class PrimitiveRules
+{
+    private static readonly Dictionary<string, (string Body, string[] Uses)> Rules = new(StringComparer.Ordinal)
+    {
+        // Up to 20 blanks between tokens: enough for pretty printing, too few for a runaway model.
+        ["ws"] = ("[ \\t\\n]{0,20}", []),
+        // Any code point except '"', '\' and control characters, or an escape. \u escapes exclude
+        // surrogates (D800-DFFF) so every string decodes to valid Unicode; non-BMP characters come as raw UTF-8.
+        ["char"] = ("[^\"\\\\\\x7F\\x00-\\x1F] | [\\\\] ([\"\\\\/bfnrt] | \"u\" hex-nonsurrogate)", ["hex-nonsurrogate"]),
+        ["hex-nonsurrogate"] = ("[0-9a-cA-CeEfF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}", []),
+        ["string"] = ("\"\\\"\" char* \"\\\"\"", ["char"]),
+        // At most 16 integer digits, 16 fraction digits and 3 exponent digits.
+        ["number"] = ("integer (\".\" [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})?", ["integer"]),
+        ["integer"] = ("\"-\"? natural", ["natural"]),
+        ["natural"] = ("\"0\" | positive", ["positive"]),
+        ["positive"] = ("[1-9] [0-9]{0,15}", []),
+        ["boolean"] = ("\"true\" | \"false\"", []),
+        ["null"] = ("\"null\"", []),
+        ["value"] = ("object | array | string | number | boolean | null", ["object", "array", "string", "number", "boolean", "null"]),
+        ["object"] = ("\"{\" ws (member (\",\" ws member)*)? \"}\"", ["ws", "member"]),
+        ["member"] = ("string ws \":\" ws value ws", ["string", "ws", "value"]),
+        ["array"] = ("\"[\" ws (value ws (\",\" ws value ws)*)? \"]\"", ["ws", "value"]),
+        // format: date / time / date-time / uuid (shape only: "2024-02-30" passes).
+        ["date"] = ("\"\\\"\" date-body \"\\\"\"", ["date-body"]),
+        ["date-body"] = ("[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])", []),
+        ["time"] = ("\"\\\"\" time-body \"\\\"\"", ["time-body"]),
+        ["time-body"] = ("([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,3})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])", []),
+        ["date-time"] = ("\"\\\"\" date-body \"T\" time-body \"\\\"\"", ["date-body", "time-body"]),
+        ["uuid"] = ("\"\\\"\" [0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{12} \"\\\"\"", []),
+    };
+
+    public static IEnumerable<string> Names => Rules.Keys;
+
+    public static (string Body, string[] Uses) Get(string name) => Rules[name];
+}
