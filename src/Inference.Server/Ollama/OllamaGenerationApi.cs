@@ -42,7 +42,7 @@ public static class OllamaGenerationApi
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.GenerateRequest, ct);
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
         if (req.Images is { Length: > 0 }) return OllamaErrors.BadRequest("images are not supported yet: this server has no vision models");
-        if (Unsupported(req.Format) is { } formatError) return formatError;
+        if (!StructuredOutput.TryFromOllamaFormat(req.Format, out var grammar, out var formatError)) return OllamaErrors.BadRequest(formatError!);
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
         if (!TryReadSettings(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
 
@@ -56,11 +56,12 @@ public static class OllamaGenerationApi
 
         if (TopLogprobs(req.Logprobs, req.TopLogprobs, out var top) is { } logprobsError) return logprobsError;
         var input = req.Raw == true || req.Suffix is not null
-            ? new GenerationInput { Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options, TopLogprobs = top }
+            ? new GenerationInput { Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options, TopLogprobs = top, Grammar = grammar }
             : new GenerationInput
             {
                 Model = model,
                 TopLogprobs = top,
+                Grammar = grammar,
                 Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt!)], req.System),
                 Template = req.Template,
                 Options = options,
@@ -79,7 +80,7 @@ public static class OllamaGenerationApi
         var ct = http.RequestAborted;
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.ChatRequest, ct);
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
-        if (Unsupported(req.Format) is { } formatError) return formatError;
+        if (!StructuredOutput.TryFromOllamaFormat(req.Format, out var grammar, out var formatError)) return OllamaErrors.BadRequest(formatError!);
         if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
             return OllamaErrors.BadRequest("tools are not supported yet");
 
@@ -115,6 +116,7 @@ public static class OllamaGenerationApi
             Messages = PromptBuilder.Conversation(model, messages),
             Options = options,
             TopLogprobs = top,
+            Grammar = grammar,
         };
         return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,
             text => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) },
@@ -150,12 +152,6 @@ public static class OllamaGenerationApi
         if (logprobs == true || top > 0) count = top ?? 0;
         return null;
     }
-
-    private static IResult? Unsupported(JsonElement? format) =>
-        format is { } f && f.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined)
-            && !(f.ValueKind == JsonValueKind.String && f.GetString() == "")
-            ? OllamaErrors.BadRequest("format (structured outputs) is not supported yet")
-            : null;
 
     /// <summary>Ollama's empty request: load the model (done_reason "load"), or unload it when keep_alive is 0.</summary>
     private static async Task<IResult> LoadOrUnloadAsync(GenerationService generation, ModelDefinition model, ModelOptions options,

@@ -135,9 +135,8 @@ public static class OpenAIApi
         if (req is null) return Error(400, bodyError!);
         if (req.Messages is not { Length: > 0 }) return Error(400, "messages must be a non-empty array", "messages");
         if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) return Error(400, "tools are not supported yet", "tools");
-        if (req.ResponseFormat is { ValueKind: JsonValueKind.Object } format &&
-            !(format.TryGetProperty("type", out var t) && t.GetString() == "text"))
-            return Error(400, "response_format other than text is not supported yet", "response_format");
+        if (!StructuredOutput.TryFromResponseFormat(req.ResponseFormat, out var grammar, out var formatError))
+            return Error(400, formatError!, "response_format");
 
         var messages = new List<ChatMessage>();
         for (int i = 0; i < req.Messages.Length; i++)
@@ -154,7 +153,10 @@ public static class OpenAIApi
 
         if (req.TopLogprobs is < 0 or > 20) return Error(400, "top_logprobs must be between 0 and 20", "top_logprobs");
         int? top = req.Logprobs is { ValueKind: JsonValueKind.True } ? req.TopLogprobs ?? 0 : null;
-        var input = new GenerationInput { Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options, TopLogprobs = top };
+        var input = new GenerationInput
+        {
+            Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options, TopLogprobs = top, Grammar = grammar,
+        };
         string id = "chatcmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,

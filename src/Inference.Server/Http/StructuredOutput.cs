@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Inference.Engine.Grammar;
+
+namespace Inference.Server.Http;
+
+/// <summary>Turns Ollama's `format` and OpenAI's `response_format` into a GBNF grammar for the sampler.</summary>
+public static class StructuredOutput
+{
+    /// <summary>Ollama: "json" for any JSON object, a JSON Schema object, or nothing.</summary>
+    public static bool TryFromOllamaFormat(JsonElement? format, out string? grammar, out string? error)
+    {
+        grammar = error = null;
+        switch (format)
+        {
+            case null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined }:
+                return true;
+            case { ValueKind: JsonValueKind.String } s when s.GetString() is "" or null:
+                return true;
+            case { ValueKind: JsonValueKind.String } s when s.GetString() == "json":
+                grammar = AnyJsonObject.Gbnf;
+                return true;
+            case { ValueKind: JsonValueKind.Object } schema:
+                return TryFromSchema(schema, out grammar, out error);
+            default:
+                error = "format must be \"json\" or a JSON Schema object";
+                return false;
+        }
+    }
+
+    /// <summary>OpenAI: {"type":"text"}, {"type":"json_object"} or {"type":"json_schema","json_schema":{"schema":{...}}}.</summary>
+    public static bool TryFromResponseFormat(JsonElement? format, out string? grammar, out string? error)
+    {
+        grammar = error = null;
+        if (format is not { ValueKind: JsonValueKind.Object } f) return format is null or { ValueKind: JsonValueKind.Null };
+        var type = f.TryGetProperty("type", out var t) ? t.GetString() : null;
+        switch (type)
+        {
+            case "text":
+                return true;
+            case "json_object":
+                grammar = AnyJsonObject.Gbnf;
+                return true;
+            case "json_schema" when f.TryGetProperty("json_schema", out var js) && js.ValueKind == JsonValueKind.Object
+                                    && js.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object:
+                return TryFromSchema(schema, out grammar, out error);
+            default:
+                error = "response_format must be {\"type\":\"text\"}, {\"type\":\"json_object\"} or {\"type\":\"json_schema\",\"json_schema\":{\"schema\":{...}}}";
+                return false;
+        }
+    }
+
+    private static bool TryFromSchema(JsonElement schema, out string? grammar, out string? error)
+    {
+        grammar = error = null;
+        try
+        {
+            grammar = JsonGrammar.FromSchema(schema);
+            return true;
+        }
+        catch (SchemaNotSupportedException ex)
+        {
+            error = "unsupported JSON schema: " + ex.Message;
+            return false;
+        }
+    }
+}
