@@ -10,15 +10,16 @@ namespace Inference.Engine.Grammar;
 /// <remarks>
 /// Supported: type (incl. arrays of types), properties/required (fixed order: required first, then optional;
 /// undeclared keys are never generated), additionalProperties (false, or a schema when no properties are
-/// declared), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
+/// declared; then a string-typed propertyNames may restrict the keys), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
 /// (other formats are annotations and ignored), minimum 0 or 1 on integers, anyOf/oneOf (oneOf exclusivity
 /// is not enforced), local $ref (#, #/$defs/..., #/definitions/..., recursion included).
-/// Rejected with <see cref="SchemaNotSupportedException"/>: pattern, numeric ranges (maximum, exclusive*,
+/// Rejected with <see cref="SchemaNotSupportedException"/>: pattern (ignoring it would let outputs break
+/// the schema; a regex-to-GBNF translation is future work), numeric ranges (maximum, exclusive*,
 /// multipleOf, other minimums), allOf/not/if-then-else, patternProperties, propertyNames, tuple items and
 /// prefixItems, contains, uniqueItems: true, additionalProperties next to properties, remote $ref, and
 /// any other keyword that constrains values.
 /// Practical limits: numbers have at most 16 integer and 16 fraction digits; \u escapes exclude surrogates;
-/// up to 20 whitespace characters between tokens.
+/// whitespace between tokens is one space or up to two newlines plus 20 blanks.
 /// </remarks>
 public static class JsonGrammar
 {

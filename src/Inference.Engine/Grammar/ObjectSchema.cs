@@ -24,10 +24,12 @@ internal static class ObjectSchema
             if (!hasAdditional || additional.ValueKind == JsonValueKind.True) return rules.Primitive("object");
             if (additional.ValueKind == JsonValueKind.False) return $"\"{{\" {ws} \"}}\"";
             var value = converter.VisitNamed(additional, path + "/additionalProperties", hint + "-value");
-            var entry = rules.Named(hint + "-entry", $"{rules.Primitive("string")} {ws} \":\" {ws} {value} {ws}");
+            var entry = rules.Named(hint + "-entry", $"{Key(converter, schema, path, hint)} {ws} \":\" {ws} {value} {ws}");
             return $"\"{{\" {ws} ({entry} (\",\" {ws} {entry})*)? \"}}\"";
         }
 
+        if (schema.TryGetProperty("propertyNames", out _))
+            throw new SchemaNotSupportedException("propertyNames", path, "only supported on maps (no \"properties\", an \"additionalProperties\" schema)");
         if (properties.ValueKind != JsonValueKind.Object)
             throw new SchemaNotSupportedException("properties", path, "expected an object");
         if (hasAdditional && additional.ValueKind != JsonValueKind.False)
@@ -47,6 +49,15 @@ internal static class ObjectSchema
         var ordered = members.Where(m => m.Required).Concat(members.Where(m => !m.Required)).ToList();
         var requiredCount = members.Count(m => m.Required);
         return $"\"{{\" {ws} {Body(rules, ordered, requiredCount, ws, hint)} \"}}\"";
+    }
+
+    /// <summary>A map's keys: any string, or those allowed by a string-typed "propertyNames" (e.g. to bound their length).</summary>
+    private static string Key(SchemaConverter converter, JsonElement schema, string path, string hint)
+    {
+        if (!schema.TryGetProperty("propertyNames", out var names)) return converter.Rules.Primitive("string");
+        if (names.ValueKind != JsonValueKind.Object || !names.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "string")
+            throw new SchemaNotSupportedException("propertyNames", path, "must be a schema with \"type\": \"string\"");
+        return converter.VisitNamed(names, path + "/propertyNames", hint + "-key");
     }
 
     private static string Body(GbnfRules rules, List<(string Rule, bool Required)> members, int requiredCount, string ws, string hint)

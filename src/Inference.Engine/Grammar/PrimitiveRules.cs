@@ -9,8 +9,9 @@ internal static class PrimitiveRules
 {
     private static readonly Dictionary<string, (string Body, string[] Uses)> Rules = new(StringComparer.Ordinal)
     {
-        // Up to 20 blanks between tokens: enough for pretty printing, too few for a runaway model.
-        ["ws"] = ("[ \\t\\n]{0,20}", []),
+        // Like llama.cpp's json-schema-to-grammar: nothing, one space, or up to two newlines plus up to 20
+        // blanks of indentation. Enough for pretty printing, too little for a model to stall in whitespace.
+        ["ws"] = ("(\" \" | \"\\n\"{1,2} [ \\t]{0,20})?", []),
         // Any code point except '"', '\' and control characters, or an escape. \u escapes exclude
         // surrogates (D800-DFFF) so every string decodes to valid Unicode; non-BMP characters come as raw UTF-8.
         ["char"] = ("[^\"\\\\\\x7F\\x00-\\x1F] | [\\\\] ([\"\\\\/bfnrt] | \"u\" hex-nonsurrogate)", ["hex-nonsurrogate"]),

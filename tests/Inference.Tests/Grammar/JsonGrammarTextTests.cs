@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Inference.Engine.Grammar;
+
+namespace Inference.Tests.Grammar;
+
+/// <summary>The exact GBNF for small schemas, and the errors for constructs the converter refuses.</summary>
+public sealed class JsonGrammarTextTests
+{
+    private static string Convert(string schema)
+    {
+        using var document = JsonDocument.Parse(schema);
+        return JsonGrammar.FromSchema(document.RootElement);
+    }
+
+    [Fact]
+    public void BooleanSchema() =>
+        Assert.Equal("root ::= boolean\nboolean ::= \"true\" | \"false\"\n", Convert("""{"type":"boolean"}"""));
+
+    [Fact]
+    public void EnumSchemaListsEachValueAsCompactJson() =>
+        Assert.Equal("root ::= \"\\\"red\\\"\" | \"1\" | \"null\" | \"{\\\"a\\\":[true]}\"\n",
+            Convert("""{"enum":["red",1,null,{ "a" : [ true ] }]}"""));
+
+    [Fact]
+    public void EnumValuesOfAnotherTypeAreDropped() =>
+        Assert.Equal("root ::= \"\\\"x\\\"\"\n", Convert("""{"type":"string","enum":["x",2]}"""));
+
+    [Fact]
+    public void StringLengthsBecomeABoundedRepetition()
+    {
+        var grammar = Convert("""{"type":"string","minLength":2,"maxLength":5}""");
+        Assert.StartsWith("root ::= \"\\\"\" char{2,5} \"\\\"\"\n", grammar, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RequiredPropertiesComeFirstAndOptionalOnesMayBeOmitted()
+    {
+        var grammar = Convert("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"boolean"}},"required":["b"]}""");
+        Assert.StartsWith("root ::= \"{\" ws root-b-kv (\",\" ws root-a-kv)? \"}\"\n", grammar, StringComparison.Ordinal);
+        Assert.Contains("root-a-kv ::= \"\\\"a\\\"\" ws \":\" ws integer ws\n", grammar, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnyJsonIsAnObject() => Assert.StartsWith("root ::= object\n", JsonGrammar.ForAnyJson(), StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("""{"type":"string","pattern":"^a+$"}""", "pattern", "#")]
+    [InlineData("""{"type":"object","properties":{"n":{"type":"number","maximum":3}}}""", "maximum", "#/properties/n")]
+    [InlineData("""{"type":"array","items":{"allOf":[{"type":"integer"}]}}""", "allOf", "#/items")]
+    [InlineData("""{"anyOf":[{"type":"integer"},{"not":{"type":"null"}}]}""", "not", "#/anyOf/1")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true}""", "additionalProperties", "#")]
+    [InlineData("""{"$ref":"https://example.com/schema.json"}""", "$ref", "#")]
+    [InlineData("""{"$ref":"#/$defs/Missing"}""", "$ref", "#")]
+    [InlineData("""{"type":"array","uniqueItems":true}""", "uniqueItems", "#")]
+    [InlineData("""{"type":"integer","minimum":5}""", "minimum", "#")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"required":["b"]}""", "required", "#")]
+    public void UnsupportedConstructsNameTheKeywordAndPath(string schema, string keyword, string path)
+    {
+        var ex = Assert.Throws<SchemaNotSupportedException>(() => Convert(schema));
+        Assert.Equal(keyword, ex.Keyword);
+        Assert.Equal(path, ex.Path);
+        Assert.Contains($"'{keyword}'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{path}'", ex.Message, StringComparison.Ordinal);
+    }
+}
