@@ -10,7 +10,7 @@ namespace Inference.Engine.Grammar;
 /// <remarks>
 /// Supported: type (incl. arrays of types), properties/required (fixed order: required first, then optional;
 /// undeclared keys are never generated), additionalProperties (false, or a schema when no properties are
-/// declared; then a string-typed propertyNames may restrict the keys), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
+/// declared; then a string-typed propertyNames may restrict the keys and min/maxProperties the count), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
 /// (other formats are annotations and ignored), minimum 0 or 1 on integers, anyOf/oneOf (oneOf exclusivity
 /// is not enforced), local $ref (#, #/$defs/..., #/definitions/..., recursion included).
 /// Rejected with <see cref="SchemaNotSupportedException"/>: pattern (ignoring it would let outputs break

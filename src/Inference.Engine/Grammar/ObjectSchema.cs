@@ -7,7 +7,8 @@ namespace Inference.Engine.Grammar;
 /// optional ones, each of which may be left out - as Ollama and llama.cpp do. Once "properties" are declared,
 /// undeclared keys are never generated (as if additionalProperties were false): a model's stray keys are
 /// rarely wanted, and it keeps the grammar unambiguous. A schema without "properties" accepts any object,
-/// or, with an "additionalProperties" schema, a map whose values follow it.
+/// or, with an "additionalProperties" schema, a map whose values follow it (keys are not checked for
+/// uniqueness: a grammar cannot do that, and JSON parsers keep the last duplicate).
 /// </summary>
 internal static class ObjectSchema
 {
@@ -25,11 +26,16 @@ internal static class ObjectSchema
             if (additional.ValueKind == JsonValueKind.False) return $"\"{{\" {ws} \"}}\"";
             var value = converter.VisitNamed(additional, path + "/additionalProperties", hint + "-value");
             var entry = rules.Named(hint + "-entry", $"{Key(converter, schema, path, hint)} {ws} \":\" {ws} {value} {ws}");
-            return $"\"{{\" {ws} ({entry} (\",\" {ws} {entry})*)? \"}}\"";
+            return $"\"{{\" {ws} {SchemaConverter.List(entry, $"(\",\" {ws} {entry})", Bounds(schema, path))} \"}}\"";
         }
 
         if (schema.TryGetProperty("propertyNames", out _))
             throw new SchemaNotSupportedException("propertyNames", path, "only supported on maps (no \"properties\", an \"additionalProperties\" schema)");
+        foreach (var keyword in new[] { "minProperties", "maxProperties" })
+        {
+            if (schema.TryGetProperty(keyword, out _))
+                throw new SchemaNotSupportedException(keyword, path, "only supported on maps (no \"properties\", an \"additionalProperties\" schema)");
+        }
         if (properties.ValueKind != JsonValueKind.Object)
             throw new SchemaNotSupportedException("properties", path, "expected an object");
         if (hasAdditional && additional.ValueKind != JsonValueKind.False)
@@ -49,6 +55,14 @@ internal static class ObjectSchema
         var ordered = members.Where(m => m.Required).Concat(members.Where(m => !m.Required)).ToList();
         var requiredCount = members.Count(m => m.Required);
         return $"\"{{\" {ws} {Body(rules, ordered, requiredCount, ws, hint)} \"}}\"";
+    }
+
+    private static (int Min, int? Max) Bounds(JsonElement schema, string path)
+    {
+        var min = SchemaConverter.Count(schema, "minProperties", path) ?? 0;
+        var max = SchemaConverter.Count(schema, "maxProperties", path);
+        if (max < min) throw new SchemaNotSupportedException("maxProperties", path, "maxProperties is below minProperties");
+        return (min, max);
     }
 
     /// <summary>A map's keys: any string, or those allowed by a string-typed "propertyNames" (e.g. to bound their length).</summary>

@@ -119,17 +119,7 @@ internal sealed class SchemaConverter
         var min = Count(schema, "minItems", path) ?? 0;
         var max = Count(schema, "maxItems", path);
         if (max < min) throw new SchemaNotSupportedException("maxItems", path, "maxItems is below minItems");
-        if (max == 0) return $"\"[\" {ws} \"]\"";
-
-        var first = $"{item} {ws}";
-        if (max == 1) return min == 0 ? $"\"[\" {ws} ({first})? \"]\"" : $"\"[\" {ws} {first} \"]\"";
-        var next = $"(\",\" {ws} {item} {ws})";
-        var list = min switch
-        {
-            0 => $"({first} {next}{Repeat(0, max - 1)})?",
-            _ => $"{first} {next}{Repeat(min - 1, max - 1)}",
-        };
-        return $"\"[\" {ws} {list} \"]\"";
+        return $"\"[\" {ws} {List($"{item} {ws}", $"(\",\" {ws} {item} {ws})", (min, max))} \"]\"";
     }
 
     private string StringExpr(JsonElement schema, string path)
@@ -210,7 +200,17 @@ internal sealed class SchemaConverter
         return name;
     }
 
-    private static int? Count(JsonElement schema, string keyword, string path)
+    /// <summary>min..max elements: <paramref name="first"/>, then <paramref name="next"/> (which carries the comma) repeated.</summary>
+    internal static string List(string first, string next, (int Min, int? Max) bounds) => bounds switch
+    {
+        (_, 0) => "",
+        (0, 1) => $"({first})?",
+        (_, 1) => first,
+        (0, var max) => $"({first} {next}{Repeat(0, max - 1)})?",
+        var (min, max) => $"{first} {next}{Repeat(min - 1, max - 1)}",
+    };
+
+    internal static int? Count(JsonElement schema, string keyword, string path)
     {
         if (!schema.TryGetProperty(keyword, out var value)) return null;
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n >= 0) return n;

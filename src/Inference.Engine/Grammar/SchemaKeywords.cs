@@ -19,7 +19,7 @@ internal static class SchemaKeywords
     {
         "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
         "enum", "const", "minLength", "maxLength", "format", "anyOf", "oneOf", "$ref", "minimum", "uniqueItems",
-        "propertyNames",
+        "propertyNames", "minProperties", "maxProperties",
     };
 
     public static void Check(JsonElement schema, string path)

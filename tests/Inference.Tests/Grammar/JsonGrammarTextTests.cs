@@ -41,6 +41,23 @@ public sealed class JsonGrammarTextTests
     }
 
     [Fact]
+    public void WithoutRequiredPropertiesWhicheverComesFirstHasNoComma()
+    {
+        var grammar = Convert("""{"properties":{"a":{"type":"null"},"b":{"type":"null"},"c":{"type":"null"}}}""");
+        Assert.StartsWith("root ::= \"{\" ws (root-a-kv root-tail-0 | root-b-kv root-tail-1 | root-c-kv)? \"}\"\n", grammar, StringComparison.Ordinal);
+        Assert.Contains("root-tail-1 ::= (\",\" ws root-c-kv)?\n", grammar, StringComparison.Ordinal);
+        Assert.Contains("root-tail-0 ::= (\",\" ws root-b-kv)? root-tail-1\n", grammar, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecursiveReferencesBecomeOneNamedRule()
+    {
+        var grammar = Convert("""{"$defs":{"Node":{"type":"array","items":{"$ref":"#/$defs/Node"},"maxItems":2}},"$ref":"#/$defs/Node"}""");
+        Assert.StartsWith("root ::= ref-Node\n", grammar, StringComparison.Ordinal);
+        Assert.Contains("ref-Node ::= \"[\" ws (ref-Node ws (\",\" ws ref-Node ws)?)? \"]\"\n", grammar, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnyJsonIsAnObject() => Assert.StartsWith("root ::= object\n", JsonGrammar.ForAnyJson(), StringComparison.Ordinal);
 
     [Theory]

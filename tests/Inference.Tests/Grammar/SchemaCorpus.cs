@@ -28,7 +28,7 @@ public static class SchemaCorpus
         ["required and optional"] = """{"type":"object","properties":{"x":{"type":"number"},"y":{"type":"string","maxLength":4},"z":{"type":"boolean"}},"required":["z"],"additionalProperties":false}""",
         ["empty object"] = """{"type":"object","properties":{}}""",
         ["closed object"] = """{"type":"object","additionalProperties":false}""",
-        ["map of integers"] = """{"type":"object","additionalProperties":{"type":"integer"},"propertyNames":{"type":"string","maxLength":6}}""",
+        ["map of integers"] = """{"type":"object","additionalProperties":{"type":"integer"},"propertyNames":{"type":"string","maxLength":6},"maxProperties":3}""",
         ["array of integers"] = """{"type":"array","items":{"type":"integer"},"maxItems":4}""",
         ["array bounds"] = """{"type":"array","items":{"type":"boolean"},"minItems":2,"maxItems":3}""",
         ["single item array"] = """{"type":"array","items":{"enum":["x","y"]},"minItems":1,"maxItems":1}""",

@@ -45,10 +45,14 @@ public sealed partial class SchemaValidator(JsonElement root)
             foreach (var name in required.EnumerateArray().Select(n => n.GetString()!))
                 if (!value.TryGetProperty(name, out _)) return $"{at}: missing required '{name}'";
         }
+        var count = value.EnumerateObject().Count();
+        if (schema.TryGetProperty("minProperties", out var min) && count < min.GetInt32()) return $"{at}: fewer than minProperties";
+        if (schema.TryGetProperty("maxProperties", out var max) && count > max.GetInt32()) return $"{at}: more than maxProperties";
         var names = new HashSet<string>();
         foreach (var property in value.EnumerateObject())
         {
-            if (!names.Add(property.Name)) return $"{at}: duplicate key '{property.Name}'";
+            // Declared properties must not repeat (the grammar emits each once); map keys may (see ObjectSchema).
+            if (!names.Add(property.Name) && hasProperties) return $"{at}: duplicate key '{property.Name}'";
             var path = $"{at}.{property.Name}";
             if (schema.TryGetProperty("propertyNames", out var keys) && Check(keys, JsonDocument.Parse(JsonSerializer.Serialize(property.Name)).RootElement, path) is { } keyError)
                 return keyError;
