@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Inference.Tests.Support;
 
 namespace Inference.Tests.OpenAI;
@@ -11,18 +9,8 @@ public sealed class OpenAIClientCompatibilityTests(SharedServer server)
     [Fact]
     public async Task The_openai_js_client_works_unchanged()
     {
-        var compat = Path.Combine(TestModels.RepoRoot(), "tests", "compat");
-        Assert.True(Directory.Exists(Path.Combine(compat, "node_modules", "openai")), "run scripts/test.sh (it installs tests/compat)");
-        var psi = new ProcessStartInfo("node", "openai-js.mjs") { WorkingDirectory = compat, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["OPENAI_BASE_URL"] = server.BaseUrl + "/v1";
-        psi.Environment["MODEL"] = "stories";
-        using var node = Process.Start(psi)!;
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        Assert.True(node.WaitForExit(TimeSpan.FromMinutes(2)), "node client timed out");
-        Assert.True(node.ExitCode == 0, await stderr);
-
-        var r = JsonNode.Parse(await stdout)!;
+        var r = await CompatClient.RunAsync("openai-js.mjs", "openai",
+            new Dictionary<string, string> { ["OPENAI_BASE_URL"] = server.BaseUrl + "/v1", ["MODEL"] = "stories" });
         Assert.Contains("stories:latest", r["models"]!.AsArray().Select(m => (string)m!));
         Assert.Equal("stories:latest", (string)r["retrieved"]!);
 
