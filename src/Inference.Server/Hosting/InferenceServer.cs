@@ -1,6 +1,7 @@
 using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
+using Inference.Engine.Registry;
 using Inference.Engine.Store;
 using Inference.Server.Metrics;
 using Inference.Server.OpenAI;
@@ -51,6 +52,9 @@ public static class InferenceServer
         });
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton<EmbeddingService>();
+        // Model downloads can take hours: no overall timeout, the client's disconnect cancels.
+        builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddTransient<ModelPuller>();
         builder.Services.AddHostedService<StartupService>();
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
         {
@@ -74,6 +78,7 @@ public static class InferenceServer
         app.MapOllamaModelApi();
         app.MapOllamaGenerationApi();
         app.MapOllamaEmbedApi();
+        app.MapOllamaPullApi();
         app.MapOpenAIApi();
         app.MapOperationsApi();
         return app;

@@ -21,6 +21,8 @@ namespace Inference.Server.Ollama;
 [JsonSerializable(typeof(DeleteRequest))]
 [JsonSerializable(typeof(CopyRequest))]
 [JsonSerializable(typeof(EmbedRequest))]
+[JsonSerializable(typeof(PullRequest))]
+[JsonSerializable(typeof(PullProgressResponse))]
 [JsonSerializable(typeof(EmbedResponse))]
 [JsonSerializable(typeof(LegacyEmbeddingsRequest))]
 [JsonSerializable(typeof(LegacyEmbeddingsResponse))]

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Inference.Engine.Store;
+
+namespace Inference.Engine.Registry;
+
+/// <summary>A pull that failed with what the client should be told (status code and Ollama's wording).</summary>
+public sealed class RegistryException(string message, HttpStatusCode status) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// Ollama's registry protocol (OCI distribution): a manifest by name and tag, then blobs by digest,
+/// over https (or http when the caller allows an insecure registry).
+/// </summary>
+public sealed class RegistryClient(HttpClient http)
+{
+    private static Uri Base(ModelName name, bool insecure) =>
+        new($"{(insecure ? "http" : "https")}://{name.Host}/v2/{name.Namespace}/{name.Model}/");
+
+    public async Task<ModelManifest> GetManifestAsync(ModelName name, bool insecure, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Base(name, insecure), $"manifests/{name.Tag}"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.Manifest));
+        using var response = await SendAsync(request, name, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(body, StoreJsonContext.Ollama.ModelManifest, ct)
+                ?? throw new RegistryException("pull model manifest: empty manifest", HttpStatusCode.BadGateway);
+        }
+        catch (JsonException ex)
+        {
+            throw new RegistryException($"pull model manifest: invalid manifest ({ex.Message})", HttpStatusCode.BadGateway);
+        }
+    }
+
+    /// <summary>Opens a blob from byte <paramref name="offset"/>; Resumed says whether the registry honoured the range.</summary>
+    public async Task<(HttpResponseMessage Response, bool Resumed)> OpenBlobAsync(ModelName name, bool insecure, string digest, long offset, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Base(name, insecure), $"blobs/{digest}"));
+        if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
+        var response = await SendAsync(request, name, ct, HttpCompletionOption.ResponseHeadersRead);
+        return (response, offset > 0 && response.StatusCode == HttpStatusCode.PartialContent);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, ModelName name, CancellationToken ct,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, completion, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new RegistryException($"could not reach registry {name.Host}: {ex.Message}", HttpStatusCode.BadGateway);
+        }
+        if (response.IsSuccessStatusCode) return response;
+        response.Dispose();
+        throw response.StatusCode switch
+        {
+            HttpStatusCode.NotFound => new RegistryException("pull model manifest: file does not exist", HttpStatusCode.NotFound),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                new RegistryException($"pull model manifest: registry {name.Host} refused access ({(int)response.StatusCode})", HttpStatusCode.Unauthorized),
+            var code => new RegistryException($"registry {name.Host} answered {(int)code}", HttpStatusCode.BadGateway),
+        };
+    }
+}
