@@ -42,8 +42,17 @@ public sealed class RegistryClient(HttpClient http)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Base(name, insecure), $"blobs/{digest}"));
         if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
-        var response = await SendAsync(request, name, ct, HttpCompletionOption.ResponseHeadersRead);
-        return (response, offset > 0 && response.StatusCode == HttpStatusCode.PartialContent);
+        try
+        {
+            var response = await SendAsync(request, name, ct, HttpCompletionOption.ResponseHeadersRead);
+            return (response, offset > 0 && response.StatusCode == HttpStatusCode.PartialContent);
+        }
+        catch (RegistryException) when (offset > 0)
+        {
+            // A range the registry will not serve (e.g. 416 for a partial file that is already
+            // complete but was never verified): fetch the whole blob again instead.
+            return await OpenBlobAsync(name, insecure, digest, 0, ct);
+        }
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, ModelName name, CancellationToken ct,
