@@ -75,9 +75,7 @@ public static class OllamaEmbedApi
                 return OllamaErrors.BadRequest("input must be a string or an array of strings");
         }
         if (req.Dimensions is < 1) return OllamaErrors.BadRequest("dimensions must be a positive number");
-        var options = req.Options ?? new ModelOptions();
-        if (options.Validate() is { } invalid) return OllamaErrors.BadRequest(invalid.Message);
-        if (!KeepAlive.TryParse(req.KeepAlive, engine.Value.KeepAlive, out var keepAlive, out var keepAliveError)) return OllamaErrors.BadRequest(keepAliveError!);
+        if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
         if (inputs.Count == 0 || inputs.Any(i => i.Length == 0)) return OllamaErrors.BadRequest("input must not be empty");
 
         try
@@ -103,12 +101,12 @@ public static class OllamaEmbedApi
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.LegacyEmbeddingsRequest, http.RequestAborted);
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
-        if (!KeepAlive.TryParse(req.KeepAlive, engine.Value.KeepAlive, out var keepAlive, out var keepAliveError)) return OllamaErrors.BadRequest(keepAliveError!);
+        if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
         // Ollama answers an empty prompt with an empty embedding.
         if (string.IsNullOrEmpty(req.Prompt)) return TypedResults.Json(new LegacyEmbeddingsResponse([]), OllamaJsonContext.Wire.LegacyEmbeddingsResponse);
         try
         {
-            var result = await embeddings.EmbedAsync(model, [req.Prompt], truncate: true, null, req.Options ?? new(), keepAlive, http.RequestAborted);
+            var result = await embeddings.EmbedAsync(model, [req.Prompt], truncate: true, null, options, keepAlive, http.RequestAborted);
             return TypedResults.Json(new LegacyEmbeddingsResponse(result.Vectors[0]), OllamaJsonContext.Wire.LegacyEmbeddingsResponse);
         }
         catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)

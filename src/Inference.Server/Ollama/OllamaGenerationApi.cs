@@ -44,12 +44,12 @@ public static class OllamaGenerationApi
         if (req.Images is { Length: > 0 }) return OllamaErrors.BadRequest("images are not supported yet: this server has no vision models");
         if (!StructuredOutput.TryFromOllamaFormat(req.Format, out var grammar, out var formatError)) return OllamaErrors.BadRequest(formatError!);
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
-        if (!TryReadSettings(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
+        if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
 
         string name = req.Model!;
         if (string.IsNullOrEmpty(req.Prompt) && string.IsNullOrEmpty(req.Suffix))
         {
-            return await LoadOrUnloadAsync(generation, model, options, keepAlive, started, ct, reason =>
+            return await LoadOrUnloadAsync(generation, model, options, keepAlive, ct, reason =>
                 TypedResults.Json(new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Done = true, DoneReason = reason },
                     OllamaJsonContext.Wire.GenerateResponse));
         }
@@ -96,12 +96,12 @@ public static class OllamaGenerationApi
         }
 
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
-        if (!TryReadSettings(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
+        if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
 
         string name = req.Model!;
         if (messages.Count == 0)
         {
-            return await LoadOrUnloadAsync(generation, model, options, keepAlive, started, ct, reason =>
+            return await LoadOrUnloadAsync(generation, model, options, keepAlive, ct, reason =>
                 TypedResults.Json(new ChatResponse
                 {
                     Model = name, CreatedAt = DateTimeOffset.UtcNow, Done = true, DoneReason = reason,
@@ -124,26 +124,6 @@ public static class OllamaGenerationApi
             OllamaJsonContext.Wire.ChatResponse);
     }
 
-    /// <summary>The request's options and keep_alive, validated (shared by generate and chat).</summary>
-    private static bool TryReadSettings(ModelOptions? requested, JsonElement? keepAliveValue, EngineOptions engine,
-        out ModelOptions options, out TimeSpan keepAlive, out IResult error)
-    {
-        options = requested ?? new ModelOptions();
-        error = Results.Empty;
-        keepAlive = default;
-        if (options.Validate() is { } invalid)
-        {
-            error = OllamaErrors.BadRequest(invalid.Message);
-            return false;
-        }
-        if (!KeepAlive.TryParse(keepAliveValue, engine.KeepAlive, out keepAlive, out var keepAliveError))
-        {
-            error = OllamaErrors.BadRequest(keepAliveError!);
-            return false;
-        }
-        return true;
-    }
-
     /// <summary>logprobs / top_logprobs (0 to 20) as the engine's alternative count; null when not asked for.</summary>
     private static IResult? TopLogprobs(bool? logprobs, int? top, out int? count)
     {
@@ -155,7 +135,7 @@ public static class OllamaGenerationApi
 
     /// <summary>Ollama's empty request: load the model (done_reason "load"), or unload it when keep_alive is 0.</summary>
     private static async Task<IResult> LoadOrUnloadAsync(GenerationService generation, ModelDefinition model, ModelOptions options,
-        TimeSpan keepAlive, long started, CancellationToken ct, Func<string, IResult> respond)
+        TimeSpan keepAlive, CancellationToken ct, Func<string, IResult> respond)
     {
         if (keepAlive == TimeSpan.Zero)
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -130,7 +129,6 @@ public static class OpenAIApi
 
     private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationService generation, IOptions<EngineOptions> engine)
     {
-        long started = Stopwatch.GetTimestamp();
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.ChatCompletionRequest, http.RequestAborted);
         if (req is null) return Error(400, bodyError!);
         if (req.Messages is not { Length: > 0 }) return Error(400, "messages must be a non-empty array", "messages");

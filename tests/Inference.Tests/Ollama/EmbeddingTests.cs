@@ -53,6 +53,9 @@ public sealed class EmbeddingTests(SharedServer server)
     {
         var (_, legacy) = await server.PostAsync("/api/embeddings", new { model = "stories", prompt = "Tom likes red balls." });
         Assert.Equal(64, legacy!["embedding"]!.AsArray().Count);
+        var (badStatus, bad) = await server.PostAsync("/api/embeddings", new { model = "stories", prompt = "x", keep_alive = "soon" });
+        Assert.Equal(400, badStatus);
+        Assert.StartsWith("invalid keep_alive", (string)bad!["error"]!);
 
         var (status, openai) = await server.PostAsync("/v1/embeddings", new { model = "stories", input = new[] { "one", "two" } });
         Assert.Equal(200, status);
