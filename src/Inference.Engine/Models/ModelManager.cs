@@ -117,6 +117,24 @@ public sealed class ModelManager : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A hold on the model only if it is loaded now (never loads it), for probes; release it with
+    /// <see cref="RemainingKeepAlive"/> so the probe leaves the model's expiry as it was.
+    /// </summary>
+    public ModelLease? TryAcquireLoaded(string key)
+    {
+        lock (_gate)
+        {
+            if (!_loaded.TryGetValue(key, out var current) || current.Draining) return null;
+            if (current.References++ == 0) current.Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ModelLease(this, current, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>The keep_alive that leaves a model's expiry unchanged (negative when it is kept forever).</summary>
+    public static TimeSpan RemainingKeepAlive(LoadedModel model) =>
+        model.Forever ? TimeSpan.FromSeconds(-1) : TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (model.ExpiresAt - DateTimeOffset.UtcNow).Ticks));
+
     /// <summary>The GGUF's tensor bytes plus one F16 KV stream per sequence id (the running ones and the cached prefixes).</summary>
     public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
         model.Gguf.Tensors.Sum(t => t.ByteSize) +

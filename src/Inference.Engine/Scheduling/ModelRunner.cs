@@ -80,6 +80,8 @@ public sealed class ModelRunner : IDisposable
     }
 
     public RunnerSettings Settings => _settings;
+    /// <summary>Whether the scheduler loop is still running (it stops only at unload or after a fatal error).</summary>
+    public bool IsRunning => _thread.IsAlive && !_shutdown.IsCancellationRequested;
     public SchedulerStats Stats { get; }
     public SafeLlamaModelHandle Model => _context.NativeHandle.ModelHandle;
 

@@ -7,6 +7,7 @@ using Inference.Server.Metrics;
 using Inference.Server.OpenAI;
 using Inference.Server.Ollama;
 using Inference.Server.Operations;
+using Inference.Server.Platform;
 using Prometheus;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ public static class InferenceServer
             .ValidateOnStart();
         builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddApiRateLimiting();
+        builder.Services.AddPlatform(builder.Configuration);
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.ShutdownGracePeriod is { } grace
                 ? grace + TimeSpan.FromSeconds(10)
@@ -71,15 +73,23 @@ public static class InferenceServer
             .AllowAnyHeader().AllowAnyMethod());
 
         var metrics = app.Services.GetRequiredService<InferenceMetrics>();
+        // Authentication first: the per-user limits of the /ai/* routes partition by the token's subject.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         // Requests by route and status, and their durations, in the same registry.
         app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(metrics.Registry)));
         app.MapOpenApi();
-        app.MapOllamaModelApi();
-        app.MapOllamaGenerationApi();
-        app.MapOllamaEmbedApi();
-        app.MapOllamaPullApi();
-        app.MapOpenAIApi();
+        // The Ollama and OpenAI routes are open by default, as Ollama's are; configuration can put them behind the platform's tokens.
+        var compatible = app.MapGroup("");
+        if (app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value.RequireAuthOnCompatibleRoutes)
+            compatible.RequireAuthorization(PlatformAuth.Policy);
+        compatible.MapOllamaModelApi();
+        compatible.MapOllamaGenerationApi();
+        compatible.MapOllamaEmbedApi();
+        compatible.MapOllamaPullApi();
+        compatible.MapOpenAIApi();
+        app.MapPlatformApi();
         app.MapOperationsApi();
         return app;
     }

@@ -22,6 +22,13 @@ public static class ServerSentEvents
         await response.Body.FlushAsync(ct);
     }
 
+    /// <summary>A named event ("event: name"), for streams whose events differ in shape.</summary>
+    public static async Task WriteEventAsync<T>(HttpResponse response, string name, T value, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        await response.Body.WriteAsync(System.Text.Encoding.UTF8.GetBytes("event: " + name + "\n"), ct);
+        await WriteAsync(response, value, type, ct);
+    }
+
     public static async Task DoneAsync(HttpResponse response, CancellationToken ct)
     {
         await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);

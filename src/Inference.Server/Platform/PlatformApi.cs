@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Inference.Server.Platform;
+
+/// <summary>The platform's own routes: /ai/* behind JWT bearer tokens and per-user limits, and /services/status.</summary>
+public static class PlatformApi
+{
+    public static IServiceCollection AddPlatform(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddPlatformAuth();
+        services.AddPlatformRateLimits();
+        services.AddSingleton<PlatformModels>();
+        var database = configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>()?.Database;
+        if (database is { IsConfigured: true })
+            services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
+        return services;
+    }
+
+    public static WebApplication MapPlatformApi(this WebApplication app)
+    {
+        var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform");
+        ai.MapPlatformGenerationApi();
+        ai.MapPlatformModelsApi();
+        app.MapServiceStatusApi();
+
+        var options = app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.Platform");
+        if (!PlatformAuth.IsConfigured(options.Auth))
+            logger.LogWarning("No Platform:Auth signing key is configured: every /ai/* request is refused with 401");
+        return app;
+    }
+}
