@@ -9,6 +9,7 @@ public static class PlatformApi
     public static IServiceCollection AddPlatform(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PlatformOptions>, PlatformOptionsValidator>();
         services.AddPlatformAuth();
         services.AddPlatformRateLimits();
         services.AddSingleton<PlatformModels>();

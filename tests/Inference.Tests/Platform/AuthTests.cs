@@ -129,3 +129,32 @@ public sealed class UnconfiguredAuthTests(UnconfiguredAuthServer server) : IClas
         Assert.Contains("authentication is not configured", (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!);
     }
 }
+
+public sealed class PlatformOptionsValidationTests
+{
+    [Theory]
+    [InlineData("short", "", "iss", "aud", "SigningKey must be at least 32 bytes")]
+    [InlineData("", "/nonexistent/key.pem", "iss", "aud", "RsaPublicKey is neither a PEM public key nor a readable PEM file")]
+    [InlineData(TestTokens.SigningKey, "", "", "aud", "Issuer and Platform:Auth:Audience are required")]
+    public void Weak_or_unreadable_keys_and_missing_issuer_or_audience_are_refused(string secret, string rsa, string issuer, string audience, string expected)
+    {
+        var options = new Inference.Server.Platform.PlatformOptions
+        {
+            Auth = new() { SigningKey = secret, RsaPublicKey = rsa, Issuer = issuer, Audience = audience },
+        };
+        var result = new Inference.Server.Platform.PlatformOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage);
+    }
+
+    [Fact]
+    public void The_test_settings_and_no_auth_at_all_are_accepted()
+    {
+        var validator = new Inference.Server.Platform.PlatformOptionsValidator();
+        Assert.True(validator.Validate(null, new()).Succeeded);
+        Assert.True(validator.Validate(null, new()
+        {
+            Auth = new() { SigningKey = TestTokens.SigningKey, RsaPublicKey = TestTokens.RsaPublicKeyPem, Issuer = "i", Audience = "a" },
+        }).Succeeded);
+    }
+}
