@@ -59,3 +59,21 @@ public sealed class UnreachableDatabaseStatusTests(UnreachableDatabaseServer ser
         Assert.Equal("up", (string)statuses.Single(s => (string)s!["name"]! == "inference engine")!["status"]!);
     }
 }
+
+public sealed class PlatformOpenApiTests(PlatformServer server) : IClassFixture<PlatformServer>
+{
+    [Fact]
+    public async Task The_openapi_document_declares_the_bearer_scheme_on_the_ai_routes_only()
+    {
+        var doc = await server.GetJsonAsync("/openapi/v1.json");
+        var scheme = doc["components"]!["securitySchemes"]!["Bearer"]!;
+        Assert.Equal("http", (string)scheme["type"]!);
+        Assert.Equal("bearer", (string)scheme["scheme"]!);
+        Assert.Equal("JWT", (string)scheme["bearerFormat"]!);
+        var generate = doc["paths"]!["/ai/generate"]!["post"]!;
+        Assert.NotNull(generate["security"]![0]!["Bearer"]);
+        Assert.NotNull(generate["requestBody"]!["content"]!["application/json"]!["schema"]);
+        Assert.Null(doc["paths"]!["/api/generate"]!["post"]!["security"]);
+        Assert.NotNull(doc["paths"]!["/services/status"]);
+    }
+}
