@@ -143,6 +143,20 @@ public sealed class SqlValidatorTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_view_in_the_tenants_schema_over_another_tenants_table_is_refused_by_the_plan()
+    {
+        await database.ExecuteAsync("CREATE VIEW tenant_acme.globex_users AS SELECT * FROM tenant_globex.users");
+        try
+        {
+            Assert.Equal("relation tenant_globex.users is outside schema \"tenant_acme\"", await ErrorAsync("SELECT email FROM globex_users"));
+        }
+        finally
+        {
+            await database.ExecuteAsync("DROP VIEW tenant_acme.globex_users");
+        }
+    }
+
+    [Fact]
     public async Task The_tenants_own_schema_may_be_named_and_functions_from_the_catalog_used()
     {
         Assert.True((await ValidateAsync("SELECT lower(u.email), now() FROM tenant_acme.users u, generate_series(1, 3) g")).Valid);
