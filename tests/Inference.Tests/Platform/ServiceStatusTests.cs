@@ -77,3 +77,27 @@ public sealed class PlatformOpenApiTests(PlatformServer server) : IClassFixture<
         Assert.NotNull(doc["paths"]!["/services/status"]);
     }
 }
+
+[Collection("postgres")]
+public sealed class DatabaseStatusTests(Inference.Tests.Platform.Sql.TestDatabase database) : IAsyncLifetime
+{
+    private sealed class Server(Inference.Tests.Platform.Sql.TestDatabase database) : PlatformServer
+    {
+        protected override IEnumerable<string> PlatformSettings => database.ServerSettings;
+    }
+
+    private readonly Server _server = new(database);
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_configured_database_is_probed_and_reported_up_with_its_address_but_no_credentials()
+    {
+        var statuses = JsonNode.Parse(await _server.Client.GetStringAsync("/services/status"))!.AsArray();
+        var postgres = statuses.Single(s => (string)s!["name"]! == "postgresql")!;
+        Assert.Equal("up", (string)postgres["status"]!);
+        Assert.Matches(@"^postgresql://127\.0\.0\.1:\d+/" + database.DatabaseName + "$", (string)postgres["url"]!);
+        Assert.True((double)postgres["response_time_ms"]! > 0);
+    }
+}
