@@ -18,39 +18,41 @@ public sealed class ToolRenderingTests
         new("tool", "18 degrees") { ToolName = "get_weather", ToolCallId = "call_1" },
     ];
 
+    /// <summary>The conversation rendered by <see cref="ToolTemplates.Qwen"/> with both tools (also sent raw by the HTTP tests).</summary>
+    public const string ExpectedQwenPrompt = """
+        <|im_start|>system
+
+        # Tools
+
+        You may call functions. Their signatures:
+        <tools>
+        {"type": "function", "function": {"name":"get_weather","description":"Current weather in a city","parameters":{"type":"object","required":["city"],"properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}}}}}
+        {"type": "function", "function": {"name":"add","description":"Add two integers","parameters":{"type":"object","required":["a","b"],"properties":{"a":{"type":"integer"},"b":{"type":"integer"}}}}}
+        </tools>
+
+        Call a function as:
+        <tool_call>
+        {"name": <function-name>, "arguments": <args-json-object>}
+        </tool_call><|im_end|>
+        <|im_start|>user
+        What is the weather in Paris?<|im_end|>
+        <|im_start|>assistant
+        <tool_call>
+        {"name": "get_weather", "arguments": {"city":"Paris"}}
+        </tool_call><|im_end|>
+        <|im_start|>user
+        <tool_response name="get_weather">
+        18 degrees
+        </tool_response><|im_end|>
+        <|im_start|>assistant
+
+        """;
+
     [Fact]
     public void A_qwen_style_template_shows_tools_calls_and_results()
     {
         string prompt = PromptBuilder.RenderGo(GoTemplate.Parse(ToolTemplates.Qwen), Conversation(), ToolTemplates.Definitions());
-        const string expected = """
-            <|im_start|>system
-
-            # Tools
-
-            You may call functions. Their signatures:
-            <tools>
-            {"type": "function", "function": {"name":"get_weather","description":"Current weather in a city","parameters":{"type":"object","required":["city"],"properties":{"city":{"type":"string","description":"City name"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}}}}}
-            {"type": "function", "function": {"name":"add","description":"Add two integers","parameters":{"type":"object","required":["a","b"],"properties":{"a":{"type":"integer"},"b":{"type":"integer"}}}}}
-            </tools>
-
-            Call a function as:
-            <tool_call>
-            {"name": <function-name>, "arguments": <args-json-object>}
-            </tool_call><|im_end|>
-            <|im_start|>user
-            What is the weather in Paris?<|im_end|>
-            <|im_start|>assistant
-            <tool_call>
-            {"name": "get_weather", "arguments": {"city":"Paris"}}
-            </tool_call><|im_end|>
-            <|im_start|>user
-            <tool_response name="get_weather">
-            18 degrees
-            </tool_response><|im_end|>
-            <|im_start|>assistant
-
-            """;
-        Assert.Equal(expected, prompt);
+        Assert.Equal(ExpectedQwenPrompt, prompt);
     }
 
     [Fact]

@@ -133,4 +133,29 @@ public static class ToolTemplates
 
     /// <summary>The parameters schema of one of <see cref="ToolsJson"/>'s functions, to validate generated arguments.</summary>
     public static JsonElement Schema(string function) => Definitions().Single(t => t.Name == function).Parameters!.Value;
+
+    private static readonly SemaphoreSlim CreateOnce = new(1, 1);
+    private static readonly HashSet<string> Created = [];
+
+    /// <summary>
+    /// Creates, once per server, "qwen-tools" (stories260K with <see cref="Qwen"/>) and "llama-tools" (the random
+    /// tiny llama with <see cref="Llama"/>): the test GGUFs' own templates know nothing of tools.
+    /// </summary>
+    public static async Task CreateModelsAsync(TestServer server)
+    {
+        await CreateOnce.WaitAsync();
+        try
+        {
+            if (!Created.Add(server.BaseUrl)) return;
+            foreach (var (name, from, template) in new[] { ("qwen-tools", "stories", Qwen), ("llama-tools", "tiny", Llama) })
+            {
+                var (status, r) = await server.PostAsync("/api/create", new { model = name, from, template, stream = false });
+                Assert.True(status == 200, r?.ToJsonString());
+            }
+        }
+        finally
+        {
+            CreateOnce.Release();
+        }
+    }
 }
