@@ -364,7 +364,9 @@ public sealed class ModelRunner : IDisposable
         Stats.RecordGenerated();
         slot.LastToken = token;
         slot.Decoder.Add(token);
-        var (emit, stopped) = slot.Stops.Push(slot.Decoder.Read());
+        var text = slot.Decoder.Read();
+        if (slot.ObserveOutput(text)) Stats.RecordGrammarReleased();
+        var (emit, stopped) = slot.Stops.Push(text);
         if (slot.Request.TopLogprobs is { } top) slot.PendingLogprobs.Add(Logprobs.Of(_context.NativeHandle, slot.LogitsIndex, token, top));
         if (emit.Length > 0)
         {
