@@ -25,6 +25,7 @@ public static class PlatformApi
         var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform");
         ai.MapPlatformGenerationApi();
         ai.MapPlatformModelsApi();
+        Code.CodeCompletionApi.MapCodeCompletionApi(ai);
         app.MapServiceStatusApi();
 
         var options = app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value;
