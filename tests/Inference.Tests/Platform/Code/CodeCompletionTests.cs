@@ -31,7 +31,7 @@ public sealed class CodeCompletionTests(CodeServer server) : IClassFixture<CodeS
         var (loaded, _) = await CompleteAsync(new { code = "x = 1\n", language = "python", cursor_position = 0, model = CodeServer.FimModel, n = 1, max_tokens = 1 });
         Assert.Equal(200, loaded);
         var stats = Stats("fimcode:latest");
-        long evaluated = stats.PromptTokensEvaluated, cached = stats.PromptTokensCached;
+        long evaluated = stats.PromptTokensEvaluated, cached = stats.PromptTokensCached, deferred = stats.DeferredRequests;
 
         // A comment unique to this test, so nothing of its prompt is in the prefix cache yet.
         var code = "# 9f1c2e shared-prefill\n" + Before + After;
@@ -50,6 +50,10 @@ public sealed class CodeCompletionTests(CodeServer server) : IClassFixture<CodeS
         // One prompt's worth (less what the prefix cache had, e.g. BOS and <PRE>) and each fork's last token, not 4 prompts.
         Assert.InRange(evaluatedNow, L / 2, L + 3);
         Assert.Equal(evaluatedNow, (int)r["prompt_tokens_evaluated"]!);
+        // Three of the four waited for the first one's prompt, and /metrics says so.
+        Assert.Equal(3, stats.DeferredRequests - deferred);
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.Equal(stats.DeferredRequests, PrometheusText.Value(metrics, "inference_shared_prompt_requests_total{model=\"fimcode:latest\"}"));
 
         // The same prompt through Ollama's insert route (prompt + suffix) has the same tokens:
         // BOS <PRE> before <SUF> after <MID>.
