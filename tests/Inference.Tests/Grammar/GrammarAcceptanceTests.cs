@@ -33,7 +33,7 @@ public sealed class GrammarAcceptanceTests(GrammarModels models) : IClassFixture
         AssertMasks(models.TinyRandom.NativeHandle.Vocab, grammar);
     }
 
-    private static void AssertMasks(SafeLlamaModelHandle.Vocabulary vocab, string grammar)
+    internal static void AssertMasks(SafeLlamaModelHandle.Vocabulary vocab, string grammar)
     {
         using var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
         chain.AddGrammar(vocab, grammar, "root");

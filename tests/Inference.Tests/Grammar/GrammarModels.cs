@@ -40,7 +40,7 @@ public static class ConstrainedGeneration
 
     public sealed record Result(string Text, bool Finished, int Tokens);
 
-    public static Result Run(LLamaWeights weights, string modelPath, string grammar, uint seed, string prompt = "Once upon a time")
+    public static Result Run(LLamaWeights weights, string modelPath, string grammar, uint seed, string prompt = "Once upon a time", int tokenCap = TokenCap)
     {
         using var context = weights.CreateContext(GrammarModels.Params(modelPath));
         // Grammar first: it masks impossible tokens before top-k/temperature pick among the rest.
@@ -56,7 +56,7 @@ public static class ConstrainedGeneration
         var position = tokens.Length;
         var decoder = new StreamingTokenDecoder(Encoding.UTF8, weights);
         var text = new StringBuilder();
-        for (var n = 0; n < TokenCap; n++)
+        for (var n = 0; n < tokenCap; n++)
         {
             var result = context.NativeHandle.Decode(batch);
             if (result != DecodeResult.Ok) throw new InvalidOperationException($"decode failed: {result}");
@@ -67,6 +67,6 @@ public static class ConstrainedGeneration
             batch.Clear();
             logitsIndex = batch.AddRange([token], position++, LLamaSeqId.Zero, true);
         }
-        return new Result(text.Append(decoder.Read()).ToString(), false, TokenCap);
+        return new Result(text.Append(decoder.Read()).ToString(), false, tokenCap);
     }
 }
