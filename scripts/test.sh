@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine with the .NET 10 SDK: test models, the Node
-# client used by the compatibility tests, then `dotnet test` over the solution.
+# client used by the compatibility tests, a throwaway PostgreSQL cluster for the SQL tests
+# (scripts/postgres-test.sh; an INFERENCE_TEST_POSTGRES already set is used instead), then
+# `dotnet test` over the solution.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,6 +15,13 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+
+if [ -z "${INFERENCE_TEST_POSTGRES:-}" ]; then
+  source scripts/postgres-test.sh
+  postgres_test_start
+  trap postgres_test_stop EXIT
+  trap 'exit 143' TERM INT # so that the EXIT trap stops the cluster on Ctrl-C or a CI cancel
+fi
 
 log="$(mktemp)"
 set +e

@@ -15,6 +15,7 @@ public static class PlatformApi
         var database = configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>()?.Database;
         if (database is { IsConfigured: true })
             services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
+        services.AddSqlDatabase(database ?? new PlatformDatabaseOptions());
         return services;
     }
 

@@ -7,4 +7,47 @@ public sealed class PlatformDatabaseOptions
     public string ConnectionString { get; set; } = "";
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(ConnectionString);
+
+    /// <summary>Limit on each statement run for a request (EXPLAIN, and the query of execute: true).</summary>
+    public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most rows execute: true returns; more are reported as truncated.</summary>
+    public int RowLimit { get; set; } = 100;
+
+    /// <summary>How long a schema read from the catalog is reused.</summary>
+    public TimeSpan SchemaCacheTtl { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Estimated rows from which a sequential scan or an unbounded sort is worth a suggestion.</summary>
+    public long LargeTableRows { get; set; } = 1000;
+
+    /// <summary>Columns from which SELECT * on a table is worth a suggestion.</summary>
+    public int WideTableColumns { get; set; } = 10;
+
+    /// <summary>
+    /// Schema names requests may use (the whole name must match). System schemas (pg_*,
+    /// information_schema) are refused whatever the pattern; the default also refuses "public".
+    /// </summary>
+    public string SchemaPattern { get; set; } = Sql.TenantSchemaName.DefaultPattern;
+
+    /// <summary>
+    /// Role to SET for a tenant's statements, "{schema}" standing for the schema name (e.g.
+    /// "{schema}_reader"); empty = the connection's own role. With one role per tenant, granted only
+    /// USAGE and SELECT on its own schema, PostgreSQL itself keeps tenants apart. The connection's
+    /// role must be a member of each.
+    /// </summary>
+    public string TenantRole { get; set; } = "";
+
+    /// <summary>Settings that cannot work, as messages (empty when all is well).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (StatementTimeout < TimeSpan.FromMilliseconds(1) || StatementTimeout > TimeSpan.FromHours(1))
+            yield return $"Platform:Database:StatementTimeout must be between 1 ms and 1 hour (is {StatementTimeout})";
+        if (RowLimit is < 1 or > 100_000) yield return $"Platform:Database:RowLimit must be between 1 and 100000 (is {RowLimit})";
+        if (SchemaCacheTtl < TimeSpan.Zero) yield return $"Platform:Database:SchemaCacheTtl must not be negative (is {SchemaCacheTtl})";
+        if (LargeTableRows < 0) yield return $"Platform:Database:LargeTableRows must not be negative (is {LargeTableRows})";
+        if (WideTableColumns < 1) yield return $"Platform:Database:WideTableColumns must be at least 1 (is {WideTableColumns})";
+        if (Sql.TenantSchemaName.PatternProblem(SchemaPattern) is { } pattern) yield return "Platform:Database:SchemaPattern " + pattern;
+        if (TenantRole.Length > 0 && !TenantRole.Contains("{schema}", StringComparison.Ordinal))
+            yield return "Platform:Database:TenantRole must contain {schema} (one role per tenant)";
+    }
 }
