@@ -16,6 +16,7 @@ public static class PlatformApi
         if (database is { IsConfigured: true })
             services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
         services.AddSqlDatabase(database ?? new PlatformDatabaseOptions());
+        services.AddSingleton<Sql.SqlAssistant>();
         return services;
     }
 
@@ -24,6 +25,7 @@ public static class PlatformApi
         var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform");
         ai.MapPlatformGenerationApi();
         ai.MapPlatformModelsApi();
+        ai.MapSqlAssistApi();
         app.MapServiceStatusApi();
 
         var options = app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value;
