@@ -145,7 +145,8 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
         if (statement is { IsReadOnlyQuery: false }) problem = $"not a read-only query (it starts with {statement.FirstKeyword.ToUpperInvariant()}): only SELECT statements are written and run here";
         if (validator is null) return new SqlValidation(false, problem is null ? NotValidated : problem + "; " + NotValidated, null);
         var validation = await validator.ValidateAsync(schema.Name, sql, ct);
-        return validation.Valid && problem is not null ? validation with { Valid = false, Error = problem } : validation;
+        if (problem is null) return validation;
+        return validation with { Valid = false, Error = validation.Valid ? problem : problem + "; " + validation.Error };
     }
 
     private async Task<SqlAssistResult> ExecuteAsync(TenantSchema schema, string sql, SqlValidation validation, CancellationToken ct)
