@@ -28,6 +28,7 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
     private const int TemplateMargin = 48;
     // The repair round samples instead of decoding greedily, so it does not write the rejected statement again.
     private const float RepairTemperature = 0.7f;
+    private const int MaxKeptChars = 600;
     // Plan lines shown to the model: the top of the plan is where the cost is decided.
     private const int MaxPlanLines = 12;
 
@@ -80,8 +81,9 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
         var error = input.Action == SqlAssistAction.Fix ? input.Error ?? DatabaseError(given) : DatabaseError(given);
         var advice = given is not null ? Suggestions(schema, input.Query, given) : [];
         var task = SqlPromptTexts.Task(input.Action, input.Query, error, given is null ? null : Outline(given), advice);
-        // A valid given statement may be answered unchanged ("already fine"); an invalid one may not.
-        var keep = given is { Valid: true } ? input.Query : null;
+        // A valid given statement may be answered unchanged ("already fine"); an invalid one may not,
+        // nor one so long that its tokens would crowd the schema out of the context.
+        var keep = given is { Valid: true } && input.Query.Length <= MaxKeptChars ? input.Query : null;
 
         var bound = SqlGrammar.ForStatement(ranked.Take(SqlPromptBuilder.MaxTables).ToList(), keep);
         var prompt = Prompt(input.Action, task, ranked, bound, model);
