@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Inference.Tests.Platform.Sql;
 using Inference.Tests.Support;
@@ -34,21 +33,6 @@ public sealed class SqlAssistServer(TestDatabase database) : PlatformServer
         return ((int)response.StatusCode, JsonNode.Parse(text)!.AsObject());
     }
 
-    /// <summary>Whether PostgreSQL can plan <paramref name="sql"/> in <paramref name="schema"/>: EXPLAIN run by the test, not by the server.</summary>
-    public async Task<string?> ExplainErrorAsync(string schema, string sql)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await using (var path = new Npgsql.NpgsqlCommand($"SET LOCAL search_path TO {schema}", connection, tx)) await path.ExecuteNonQueryAsync();
-        try
-        {
-            await using var explain = new Npgsql.NpgsqlCommand("EXPLAIN " + sql, connection, tx);
-            await explain.ExecuteNonQueryAsync();
-            return null;
-        }
-        catch (Npgsql.PostgresException ex)
-        {
-            return ex.MessageText;
-        }
-    }
+    /// <summary>Whether PostgreSQL can plan <paramref name="sql"/>: EXPLAIN run by the test, not by the server (null when it can).</summary>
+    public Task<string?> ExplainErrorAsync(string schema, string sql) => SqlExplain.ErrorAsync(database.DataSource, schema, sql);
 }

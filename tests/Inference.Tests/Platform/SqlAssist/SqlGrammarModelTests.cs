@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Inference.Server.Platform.Sql;
 using Inference.Tests.Grammar;
+using Inference.Tests.Platform.Sql;
 using Xunit.Abstractions;
 
 namespace Inference.Tests.Platform.SqlAssist;
@@ -9,9 +10,11 @@ namespace Inference.Tests.Platform.SqlAssist;
 /// The SQL grammars handed to llama.cpp, over every corpus schema: llama.cpp compiles them for both
 /// vocabularies (a grammar it rejects would abort the process), and both tiny models — one with
 /// random weights — finish within the grammar's token bound with a JSON answer whose SQL names
-/// only the schema's tables and columns.
+/// only the schema's tables and columns and which PostgreSQL plans (EXPLAIN, first try, no repair).
 /// </summary>
-public sealed class SqlGrammarModelTests(GrammarModels models, ITestOutputHelper output) : IClassFixture<GrammarModels>
+[Collection("postgres")]
+public sealed class SqlGrammarModelTests(GrammarModels models, SqlSchemaCorpus.InDatabase corpus, ITestOutputHelper output)
+    : IClassFixture<GrammarModels>, IClassFixture<SqlSchemaCorpus.InDatabase>
 {
     private static readonly uint[] Seeds = [1, 2, 3, 4];
 
@@ -42,7 +45,7 @@ public sealed class SqlGrammarModelTests(GrammarModels models, ITestOutputHelper
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void GeneratedAnswersAreCompleteAndUseOnlySchemaNames(string model, string schema)
+    public async Task GeneratedAnswersAreCompleteUseOnlySchemaNamesAndArePlannedByPostgres(string model, string schema)
     {
         var tables = SqlSchemaCorpus.Schemas[schema];
         var grammar = SqlGrammar.ForStatement(tables);
@@ -62,6 +65,7 @@ public sealed class SqlGrammarModelTests(GrammarModels models, ITestOutputHelper
             Assert.False(string.IsNullOrEmpty(answer.RootElement.GetProperty("explanation").GetString()));
             var foreign = SqlIdentifierCheck.Foreign(sql, tables);
             if (foreign.Count > 0) failures.Add($"seed {seed}: names outside the schema ({string.Join(", ", foreign)}): {sql}");
+            else if (await corpus.ExplainErrorAsync(schema, sql) is { } error) failures.Add($"seed {seed}: PostgreSQL: {error}: {sql}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }

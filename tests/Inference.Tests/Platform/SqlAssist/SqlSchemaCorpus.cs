@@ -1,5 +1,6 @@
 using System.Text;
 using Inference.Server.Platform.Sql;
+using Inference.Tests.Platform.Sql;
 
 namespace Inference.Tests.Platform.SqlAssist;
 
@@ -67,5 +68,20 @@ public static class SqlSchemaCorpus
                 sb.Append($"ALTER TABLE {SqlGrammarIdentifiers.Quote(schema)}.{SqlGrammarIdentifiers.Quote(t.Name)} ADD FOREIGN KEY ({string.Join(", ", fk.Columns.Select(SqlGrammarIdentifiers.Quote))}) " +
                           $"REFERENCES {SqlGrammarIdentifiers.Quote(schema)}.{SqlGrammarIdentifiers.Quote(fk.ReferencedTable)} ({string.Join(", ", fk.ReferencedColumns.Select(SqlGrammarIdentifiers.Quote))});\n");
         return sb.ToString();
+    }
+
+    /// <summary>Every corpus schema created in the test database (as grammar_0, grammar_1, ...), for EXPLAIN.</summary>
+    public sealed class InDatabase(TestDatabase database) : IAsyncLifetime
+    {
+        private static string SchemaOf(string name) => "grammar_" + Schemas.Keys.ToList().IndexOf(name);
+
+        public async Task InitializeAsync()
+        {
+            foreach (var (name, tables) in Schemas) await database.ExecuteAsync(Ddl(SchemaOf(name), tables));
+        }
+
+        public Task DisposeAsync() => Task.CompletedTask; // the test database is dropped as a whole
+
+        public Task<string?> ExplainErrorAsync(string name, string sql) => SqlExplain.ErrorAsync(database.DataSource, SchemaOf(name), sql);
     }
 }
