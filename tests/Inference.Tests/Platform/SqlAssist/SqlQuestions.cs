@@ -1,69 +1,16 @@
+using Inference.Tests.Support;
+
 namespace Inference.Tests.Platform.SqlAssist;
 
-/// <summary>Natural-language requests against tenant_acme (users, products, orders, order_items), as users of the platform ask them.</summary>
+/// <summary>
+/// Natural-language requests against tenant_acme (users, products, orders, order_items), as users of the
+/// platform ask them: the same file the Inference.SqlAssistCheck tool sends to a running server.
+/// </summary>
 public static class SqlQuestions
 {
-    public static readonly IReadOnlyList<string> Acme =
-    [
-        "How many users are there?",
-        "List the email addresses of all users.",
-        "Show users from Germany.",
-        "Which users signed up in 2023?",
-        "Count users per country.",
-        "Show the 10 newest users.",
-        "Find the user with email user42@acme.test.",
-        "Names of users whose name contains 'Acme'.",
-        "How many products do we sell?",
-        "List products in the garden category.",
-        "What is the average product price?",
-        "Most expensive products first.",
-        "Products with no stock left.",
-        "Count products per category.",
-        "Average price per category.",
-        "Which products are red?",
-        "Products heavier than 3 kg.",
-        "Cheapest product in each category.",
-        "Products that were never updated.",
-        "Show product names and prices under 20.",
-        "How many orders are there?",
-        "Orders that are still pending.",
-        "Total revenue from delivered orders.",
-        "Number of orders per status.",
-        "Average order total.",
-        "Largest orders by total.",
-        "Orders placed after March 2023.",
-        "Orders that have not shipped yet.",
-        "Orders with a total between 100 and 200.",
-        "Sum of order totals per user.",
-        "How many orders did each user place?",
-        "Show orders together with the customer's email.",
-        "Orders from users in France.",
-        "Which users have cancelled orders?",
-        "Latest order of every user.",
-        "Revenue per month.",
-        "Orders shipped in 2023.",
-        "Users who never ordered anything.",
-        "Order items with a quantity above 2.",
-        "Total quantity sold per product.",
-        "Average unit price in order items.",
-        "Which products appear in order 17?",
-        "Items of orders, with product names.",
-        "Revenue per product.",
-        "Products that were ordered more than 100 times.",
-        "How many items does each order have?",
-        "Most popular products.",
-        "Order items priced over 150.",
-        "Paid orders with their items.",
-        "Show the ten most recent orders with their status.",
-        "Customers in Japan and their order totals.",
-        "Count of orders with a total above 400.",
-        "Minimum and maximum order total.",
-        "Products in the toys category that cost less than 50.",
-        "List distinct order statuses.",
-        "Users created before June 2023 ordered by name.",
-        "Total stock per category.",
-        "Which orders contain product 5?",
-        "Average quantity per order item.",
-        "Emails of users with delivered orders.",
-    ];
+    public static readonly IReadOnlyList<string> Acme = File
+        .ReadLines(Path.Combine(TestModels.RepoRoot(), "benchmarks", "Inference.SqlAssistCheck", "questions-acme.txt"))
+        .Select(l => l.Trim())
+        .Where(l => l.Length > 0 && !l.StartsWith('#'))
+        .ToList();
 }
