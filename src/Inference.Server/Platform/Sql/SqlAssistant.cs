@@ -94,6 +94,7 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
         var validation = await ValidateAsync(schema, sql, ct);
         if (!validation.Valid && validator is not null)
         {
+            logger.LogInformation("SQL assist {Action} by {Model}: EXPLAIN rejected the first statement, repair round", input.Action, model.Name);
             var repair = prompt with { User = SqlPromptTexts.Repair(prompt.User, sql, validation.Error ?? "invalid statement") };
             answer = Parse(await model.CompleteAsync(repair, grammar, RepairTemperature, ct));
             sql = answer.Sql ?? "";
