@@ -1,3 +1,5 @@
+using Inference.Server.Platform.Code;
+using Inference.Server.Platform.Sql;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -17,6 +19,7 @@ public static class PlatformApi
         if (database is { IsConfigured: true })
             services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
         services.AddSqlDatabase(database ?? new PlatformDatabaseOptions());
+        services.AddSingleton<SqlAssistant>();
         return services;
     }
 
@@ -25,7 +28,8 @@ public static class PlatformApi
         var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform");
         ai.MapPlatformGenerationApi();
         ai.MapPlatformModelsApi();
-        Code.CodeCompletionApi.MapCodeCompletionApi(ai);
+        ai.MapCodeCompletionApi();
+        ai.MapSqlAssistApi();
         app.MapServiceStatusApi();
 
         var options = app.Services.GetRequiredService<IOptions<PlatformOptions>>().Value;

@@ -1,0 +1,87 @@
+using Inference.Engine.Generation;
+using Inference.Engine.Models;
+using Inference.Engine.Prompting;
+using Inference.Engine.Scheduling;
+
+namespace Inference.Server.Platform.Sql;
+
+/// <summary>The model as the SQL assistant uses it for one request: its tokenizer (for the prompt budget) and grammar-constrained completions.</summary>
+public interface ISqlAssistantModel
+{
+    string Name { get; }
+
+    /// <summary>Tokens the model's context holds (prompt and answer together).</summary>
+    int ContextLength { get; }
+
+    int CountTokens(string text);
+
+    /// <summary>The whole answer, which the grammar guarantees to be complete JSON.</summary>
+    Task<string> CompleteAsync(SqlPrompt prompt, SqlAnswerGrammar grammar, float temperature, CancellationToken ct);
+}
+
+/// <summary>
+/// The engine's model for one request. It holds a lease from acquisition to disposal, so the model
+/// that counted the prompt's tokens is the one that generates (generations take their own leases
+/// on the same loaded model). Token counts come from the model's own tokenizer: the budget is exact
+/// for whichever model answers, which no external tokenizer could promise for every GGUF vocabulary.
+/// </summary>
+public sealed class SqlAssistantEngineModel : ISqlAssistantModel, IAsyncDisposable
+{
+    private readonly GenerationService _generation;
+    private readonly ModelDefinition _model;
+    private readonly ModelLease _lease;
+    private readonly TimeSpan _keepAlive;
+
+    private SqlAssistantEngineModel(GenerationService generation, ModelDefinition model, ModelLease lease, TimeSpan keepAlive)
+    {
+        _generation = generation;
+        _model = model;
+        _lease = lease;
+        _keepAlive = keepAlive;
+    }
+
+    public static async Task<SqlAssistantEngineModel> OpenAsync(GenerationService generation, ModelDefinition model, TimeSpan keepAlive, CancellationToken ct)
+    {
+        // The same load settings a generation with these options asks for, so both share one loaded model.
+        var settings = generation.Models.SettingsFor(model, Options(0f, null).Over(model.Parameters));
+        var lease = await generation.Models.AcquireAsync(model, settings, ct);
+        return new SqlAssistantEngineModel(generation, model, lease, keepAlive);
+    }
+
+    public string Name => _model.DisplayName;
+
+    public int ContextLength => _lease.Runner.Settings.ContextLength;
+
+    public int CountTokens(string text) => _lease.Runner.Tokenize(text, false, false).Length;
+
+    public async Task<string> CompleteAsync(SqlPrompt prompt, SqlAnswerGrammar grammar, float temperature, CancellationToken ct)
+    {
+        var input = new GenerationInput
+        {
+            Model = _model,
+            Messages = PromptBuilder.Conversation(_model, [new ChatMessage("user", prompt.User)], prompt.System),
+            Options = Options(temperature, grammar.MaxTokens),
+            Grammar = grammar.Gbnf,
+        };
+        var result = await TextGeneration.CompleteAsync(_generation, input, _keepAlive, ct);
+        // Only a full context can stop a grammar-bounded answer early.
+        if (result.Completed.Reason != FinishReason.Stop)
+            throw new GenerationFailedException($"the model's context ({ContextLength} tokens) left no room to finish the answer; try a model with a larger context");
+        return result.Text;
+    }
+
+    /// <summary>
+    /// No stop strings (a model's own could cut the JSON), no repeat penalty (SQL repeats names by
+    /// nature) and a fixed seed, so the same request gets the same answer.
+    /// </summary>
+    private static ModelOptions Options(float temperature, int? maxTokens) => new()
+    {
+        Temperature = temperature,
+        RepeatPenalty = 1f,
+        Seed = 42,
+        NumPredict = maxTokens,
+        Stop = [],
+    };
+
+    public ValueTask DisposeAsync() => new(_lease.ReleaseAsync(_keepAlive));
+}
