@@ -25,6 +25,23 @@ for await (const part of await client.chat({ model, messages: [{ role: 'user', c
   chatStreamed += part.message.content;
 }
 
+// Tool calling on a model whose template shows tools (TOOLS_MODEL): Ollama reads calls out of the output,
+// here shaped by a format that spells a get_weather call; the result then goes back as a tool message.
+let tools = null;
+if (process.env.TOOLS_MODEL) {
+  const toolsModel = process.env.TOOLS_MODEL;
+  const city = { type: 'object', required: ['city'], properties: { city: { type: 'string', maxLength: 16 } } };
+  const weather = { type: 'function', function: { name: 'get_weather', description: 'Current weather in a city', parameters: city } };
+  const format = { type: 'object', required: ['name', 'parameters'], properties: { name: { const: 'get_weather' }, parameters: city } };
+  const messages = [{ role: 'user', content: 'What is the weather in Paris?' }];
+  const called = await client.chat({ model: toolsModel, messages, tools: [weather], format, options: { seed: 1, num_predict: 300 }, stream: false });
+  const answer = await client.chat({
+    model: toolsModel, tools: [weather], options: { num_predict: 4 }, stream: false,
+    messages: [...messages, called.message, { role: 'tool', tool_name: 'get_weather', content: '18 degrees' }],
+  });
+  tools = { calls: called.message.tool_calls, content: called.message.content, answer: { role: answer.message.role, done: answer.done } };
+}
+
 let missingError = null;
 try {
   await client.generate({ model: 'no-such-model', prompt: 'x', stream: false });
@@ -39,5 +56,6 @@ console.log(JSON.stringify({
   stream: { text: streamedText, chunks: streamedChunks, eval_count: streamedFinal?.eval_count, done: streamedFinal?.done },
   chat: { role: chat.message.role, content: chat.message.content, eval_count: chat.eval_count },
   chatStreamed,
+  tools,
   missingError,
 }));

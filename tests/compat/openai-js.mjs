@@ -30,6 +30,39 @@ const completion = await client.completions.create({ model, prompt: 'Once upon a
 
 const embeddings = await client.embeddings.create({ model, input: ['hello there', 'general kenobi'] });
 
+// Tool calling, on a model whose template shows tools (TOOLS_MODEL): a required call, the same streamed through
+// the client's own stream helper (which assembles tool_call deltas), then the result sent back as a tool message.
+let tools = null;
+if (process.env.TOOLS_MODEL) {
+  const toolsModel = process.env.TOOLS_MODEL;
+  const weather = {
+    type: 'function',
+    function: {
+      name: 'get_weather', description: 'Current weather in a city',
+      parameters: { type: 'object', required: ['city'], properties: { city: { type: 'string', maxLength: 16 } } },
+    },
+  };
+  const question = [{ role: 'user', content: 'What is the weather in Paris?' }];
+  const called = await client.chat.completions.create({
+    model: toolsModel, messages: question, tools: [weather], tool_choice: 'required', parallel_tool_calls: false, seed: 1, max_tokens: 300,
+  });
+  const helper = client.chat.completions.stream({
+    model: toolsModel, messages: question, tools: [weather], tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    parallel_tool_calls: false, seed: 2, max_tokens: 300,
+  });
+  const streamedCall = await helper.finalChatCompletion();
+  const message = called.choices[0].message;
+  const answer = await client.chat.completions.create({
+    model: toolsModel, tools: [weather], max_tokens: 5,
+    messages: [...question, message, { role: 'tool', tool_call_id: message.tool_calls[0].id, content: '18 degrees' }],
+  });
+  tools = {
+    finish: called.choices[0].finish_reason, content: message.content, calls: message.tool_calls,
+    streamed: { finish: streamedCall.choices[0].finish_reason, calls: streamedCall.choices[0].message.tool_calls },
+    answer: { role: answer.choices[0].message.role, finish: answer.choices[0].finish_reason },
+  };
+}
+
 let missing = null;
 try {
   await client.chat.completions.create({ model: 'no-such-model', messages });
@@ -44,5 +77,6 @@ console.log(JSON.stringify({
   stream: { text: streamed, chunks, finish, usage },
   completion: { text: completion.choices[0].text, finish: completion.choices[0].finish_reason, usage: completion.usage, object: completion.object },
   embeddings: { count: embeddings.data.length, length: embeddings.data[0].embedding.length, usage: embeddings.usage },
+  tools,
   missing,
 }));

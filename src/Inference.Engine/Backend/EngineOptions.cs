@@ -5,7 +5,7 @@ namespace Inference.Engine.Backend;
 public enum BackendKind { Auto, Cpu, Cuda }
 
 /// <summary>Engine settings (section "Inference"); Ollama's environment variables map onto these.</summary>
-public sealed class EngineOptions
+public sealed class EngineOptions : IValidatableObject
 {
     public const string Section = "Inference";
 
@@ -82,4 +82,16 @@ public sealed class EngineOptions
             .Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>
+    /// llama.cpp sizes its output buffer from the batch and aborts the process when one step asks
+    /// for logits of more sequences than that, so a step must fit every sequence id.
+    /// </summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (StepTokenBudget < NumParallel + PrefixCacheSequences)
+            yield return new ValidationResult(
+                $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least Inference:NumParallel + Inference:PrefixCacheSequences ({NumParallel + PrefixCacheSequences})",
+                [nameof(StepTokenBudget)]);
+    }
 }

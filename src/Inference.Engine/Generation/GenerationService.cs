@@ -1,6 +1,7 @@
 using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
+using Inference.Engine.Tools;
 using LLama.Native;
 
 namespace Inference.Engine.Generation;
@@ -20,8 +21,12 @@ public sealed record GenerationInput
     public ModelOptions Options { get; init; } = new();
     /// <summary>Report token log-probabilities with this many alternatives; null = not asked for.</summary>
     public int? TopLogprobs { get; init; }
-    /// <summary>A GBNF grammar the output must follow (structured outputs); null = free text.</summary>
+    /// <summary>A GBNF grammar the output must follow (structured outputs, tool calls); null = free text.</summary>
     public string? Grammar { get; init; }
+    /// <summary>See <see cref="SamplingSettings.GrammarTrigger"/>: drop the grammar once the output is free text.</summary>
+    public string? GrammarTrigger { get; init; }
+    /// <summary>Functions the model may call, shown to it by the template (.Tools); null = none.</summary>
+    public IReadOnlyList<ToolDefinition>? Tools { get; init; }
 }
 
 /// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
@@ -68,7 +73,7 @@ public sealed class GenerationService(ModelManager models)
                 PromptTokens = tokens,
                 MaxTokens = options.NumPredict switch { null or -1 => -1, -2 => ctx, var n => n.Value },
                 Stop = options.Stop ?? [],
-                Sampling = options.ToSampling(ctx) with { Grammar = input.Grammar },
+                Sampling = options.ToSampling(ctx) with { Grammar = input.Grammar, GrammarTrigger = input.GrammarTrigger },
                 Cancellation = ct,
                 TopLogprobs = input.TopLogprobs,
             };
@@ -116,7 +121,7 @@ public sealed class GenerationService(ModelManager models)
         int limit = runner.Settings.ContextLength;
         while (true)
         {
-            var prompt = PromptBuilder.Render(input.Model, runner.Model, messages, input.Template);
+            var prompt = PromptBuilder.Render(input.Model, runner.Model, messages, input.Template, input.Tools);
             // Special tokens in the rendered template (e.g. <|im_start|>) must become control tokens.
             var tokens = runner.Tokenize(prompt, runner.Model.Vocab.ShouldAddBOS, special: true);
             if (tokens.Length < limit) return tokens;

@@ -8,17 +8,12 @@ namespace Inference.Engine.Grammar;
 /// </summary>
 public static class AnyJsonObject
 {
-    public const string Gbnf = """
-        root   ::= "{" ws ( member ( ws "," ws member ){0,7} )? ws "}"
-        member ::= key ws ":" ws value
-        inner  ::= "{" ws ( key ws ":" ws scalar ( ws "," ws key ws ":" ws scalar ){0,3} )? ws "}"
-        array  ::= "[" ws ( scalar ( ws "," ws scalar ){0,7} )? ws "]"
-        value  ::= scalar | inner | array
-        scalar ::= string | number | "true" | "false" | "null"
-        key    ::= "\"" [a-zA-Z_] [a-zA-Z0-9_]{0,23} "\""
-        string ::= "\"" char{0,48} "\""
-        char   ::= [^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F]{4} )
-        number ::= "-"? ( "0" | [1-9] [0-9]{0,14} ) ( "." [0-9]{1,8} )? ( [eE] [-+]? [0-9]{1,3} )?
-        ws     ::= [ \t\n]{0,3}
-        """;
+    /// <summary>The rules live with the other primitives ("bounded-object"), so tool grammars can reuse them.</summary>
+    public static readonly string Gbnf = Build();
+
+    private static string Build()
+    {
+        var rules = new GbnfRules();
+        return rules.Render(rules.Primitive("bounded-object"));
+    }
 }

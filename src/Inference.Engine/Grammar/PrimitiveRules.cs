@@ -28,6 +28,23 @@ internal static class PrimitiveRules
         ["object"] = ("\"{\" ws (member (\",\" ws member)*)? \"}\"", ["ws", "member"]),
         ["member"] = ("string ws \":\" ws value ws", ["string", "ws", "value"]),
         ["array"] = ("\"[\" ws (value ws (\",\" ws value ws)*)? \"]\"", ["ws", "value"]),
+        // Any JSON object, bounded: at most 8 members, one level of nesting, strings up to 48 characters, little
+        // whitespace (see AnyJsonObject). Used for format "json" and for tool arguments without a usable schema.
+        ["bounded-object"] = ("\"{\" bounded-ws ( bounded-member ( bounded-ws \",\" bounded-ws bounded-member ){0,7} )? bounded-ws \"}\"",
+            ["bounded-ws", "bounded-member"]),
+        ["bounded-member"] = ("bounded-key bounded-ws \":\" bounded-ws bounded-value",
+            ["bounded-key", "bounded-ws", "bounded-value"]),
+        ["bounded-inner"] = ("\"{\" bounded-ws ( bounded-key bounded-ws \":\" bounded-ws bounded-scalar ( bounded-ws \",\" bounded-ws bounded-key bounded-ws \":\" bounded-ws bounded-scalar ){0,3} )? bounded-ws \"}\"",
+            ["bounded-ws", "bounded-key", "bounded-scalar"]),
+        ["bounded-array"] = ("\"[\" bounded-ws ( bounded-scalar ( bounded-ws \",\" bounded-ws bounded-scalar ){0,7} )? bounded-ws \"]\"",
+            ["bounded-ws", "bounded-scalar"]),
+        ["bounded-value"] = ("bounded-scalar | bounded-inner | bounded-array", ["bounded-scalar", "bounded-inner", "bounded-array"]),
+        ["bounded-scalar"] = ("bounded-string | bounded-number | \"true\" | \"false\" | \"null\"", ["bounded-string", "bounded-number"]),
+        ["bounded-key"] = ("\"\\\"\" [a-zA-Z_] [a-zA-Z0-9_]{0,23} \"\\\"\"", []),
+        ["bounded-string"] = ("\"\\\"\" bounded-char{0,48} \"\\\"\"", ["bounded-char"]),
+        ["bounded-char"] = ("[^\"\\\\\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4} )", []),
+        ["bounded-number"] = ("\"-\"? ( \"0\" | [1-9] [0-9]{0,14} ) ( \".\" [0-9]{1,8} )? ( [eE] [-+]? [0-9]{1,3} )?", []),
+        ["bounded-ws"] = ("[ \\t\\n]{0,3}", []),
         // format: date / time / date-time / uuid (shape only: "2024-02-30" passes).
         ["date"] = ("\"\\\"\" date-body \"\\\"\"", ["date-body"]),
         ["date-body"] = ("[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])", []),

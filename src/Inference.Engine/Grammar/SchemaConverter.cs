@@ -11,12 +11,24 @@ namespace Inference.Engine.Grammar;
 internal sealed class SchemaConverter
 {
     private readonly JsonElement _root;
-    private readonly GbnfRules _rules = new();
+    private readonly GbnfRules _rules;
     private readonly Dictionary<string, string> _refRules = new(StringComparer.Ordinal);
 
-    public SchemaConverter(JsonElement root) => _root = root;
+    public SchemaConverter(JsonElement root) : this(root, new GbnfRules())
+    {
+    }
+
+    /// <summary>A converter adding its rules to <paramref name="rules"/>, shared by several schemas in one grammar.</summary>
+    public SchemaConverter(JsonElement root, GbnfRules rules)
+    {
+        _root = root;
+        _rules = rules;
+    }
 
     public string Convert() => _rules.Render(Visit(_root, "#", "root"));
+
+    /// <summary>Adds the schema's rules to the shared set and returns the name of the rule for its documents.</summary>
+    public string ConvertInto(string hint) => VisitNamed(_root, "#", hint);
 
     public static string AnyObject()
     {

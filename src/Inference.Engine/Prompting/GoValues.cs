@@ -9,8 +9,9 @@ namespace Inference.Engine.Prompting;
 /// <summary>
 /// The value model of the evaluator. Every value is one of: null (Go's nil), string, long (Go int),
 /// double (float64), bool, <see cref="IList"/> (slice), <see cref="IDictionary"/> with string keys (map),
-/// or an object whose public properties are its fields (struct). <see cref="Normalize"/> maps other CLR
-/// values (int, float, JsonElement, read-only collections, ...) onto this model.
+/// <see cref="TemplateStruct"/> (a struct with json tags), or an object whose public properties are its
+/// fields (struct). <see cref="Normalize"/> maps other CLR values (int, float, JsonElement, read-only
+/// collections, ...) onto this model.
 /// </summary>
 internal static class GoValues
 {
@@ -66,6 +67,7 @@ internal static class GoValues
         bool => "bool",
         IDictionary => "map[string]interface {}",
         IList => "[]interface {}",
+        TemplateStruct s => s.TypeName,
         var other => other.GetType().Name,
     };
 
@@ -88,7 +90,7 @@ internal static class GoValues
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => FormatFloat(d),
-        IDictionary or IList or TemplateMessage => Json(value),
+        IDictionary or IList or TemplateMessage or TemplateStruct => Json(value),
         var other => other.ToString() ?? "",
     };
 
@@ -214,6 +216,10 @@ internal static class GoValues
                 if (m.ToolCalls is { Count: > 0 })
                     fields.Add(("tool_calls", m.ToolCalls));
                 return WriteJsonObject(sb, fields);
+            case TemplateStruct s:
+                return WriteJsonObject(sb, s.Fields
+                    .Where(f => !(f.OmitEmpty && IsEmpty(f.Value)))
+                    .Select(f => (f.JsonName ?? f.Name, f.Value)));
             case var other:
                 return WriteJsonObject(sb, other.GetType()
                     .GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -221,6 +227,18 @@ internal static class GoValues
                     .Select(p => (p.Name, p.GetValue(other))));
         }
     }
+
+    /// <summary>encoding/json's omitempty test: false, 0, nil, and empty strings, slices and maps.</summary>
+    private static bool IsEmpty(object? value) => Normalize(value) switch
+    {
+        null => true,
+        string s => s.Length == 0,
+        bool b => !b,
+        long l => l == 0,
+        double d => d == 0,
+        ICollection c => c.Count == 0,
+        _ => false,
+    };
 
     private static bool WriteJsonObject(StringBuilder sb, IEnumerable<(string Key, object? Value)> members)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using Inference.Engine.Models;
+using Inference.Engine.Tools;
 using LLama;
 using LLama.Native;
 
@@ -30,14 +31,33 @@ public static class PromptBuilder
         : model.Gguf.ChatTemplate is { Length: > 0 } g ? (TemplateSource.GgufChatTemplate, g)
         : (TemplateSource.Fallback, FallbackTemplate);
 
-    /// <summary>Renders messages as the prompt for the assistant's next turn.</summary>
+    /// <summary>Renders messages (and the tools the model may call) as the prompt for the assistant's next turn.</summary>
     public static string Render(ModelDefinition model, SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages,
-        string? requestTemplate = null)
+        string? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null)
     {
-        if (!string.IsNullOrEmpty(requestTemplate)) return RenderGo(GoTemplate.Parse(requestTemplate), messages);
+        if (!string.IsNullOrEmpty(requestTemplate)) return RenderGo(GoTemplate.Parse(requestTemplate), messages, tools);
         var (source, text) = Describe(model);
         if (source == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages) is { } native) return native;
-        return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages);
+        return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages, tools);
+    }
+
+    /// <summary>
+    /// The model's template when it can show tools to the model (it refers to .Tools), else null. As in Ollama,
+    /// only such models support tools; a GGUF chat template is applied by llama.cpp, which is given no tools.
+    /// </summary>
+    public static GoTemplate? ToolTemplate(ModelDefinition model)
+    {
+        var (source, text) = Describe(model);
+        if (source != TemplateSource.Manifest) return null;
+        try
+        {
+            var template = GoTemplate.Parse(text);
+            return template.UsesTools ? template : null;
+        }
+        catch (TemplateParseException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -69,14 +89,22 @@ public static class PromptBuilder
         }
     }
 
-    private static string RenderGo(GoTemplate template, IReadOnlyList<ChatMessage> messages)
+    /// <summary>
+    /// Renders a Go template. Chat templates (.Messages) also get the tools and each message's tool calls and
+    /// tool-result fields, in the shapes Ollama gives them; legacy templates only see System/Prompt/Response.
+    /// </summary>
+    public static string RenderGo(GoTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools = null)
     {
         if (template.UsesMessages)
         {
             return template.Render(new TemplateData
             {
                 System = messages.Where(m => m.Role == "system").Select(m => m.Content).LastOrDefault(),
-                Messages = messages.Select(m => new TemplateMessage(m.Role, m.Content)).ToList(),
+                Messages = messages.Select(m => new TemplateMessage(m.Role, m.Content,
+                    m.ToolCalls is { Count: > 0 } calls ? calls.Select(c => (object)ToolTemplateValues.Call(c)).ToList() : null,
+                    m.ToolName, m.ToolCallId)).ToList(),
+                // No tools is nil (not an empty list), so "{{ if .Tools }}" is false as in Ollama.
+                Tools = tools is { Count: > 0 } ? tools.Select(t => (object)ToolTemplateValues.Tool(t.Source)).ToList() : null,
             });
         }
         return RenderLegacy(template, messages);

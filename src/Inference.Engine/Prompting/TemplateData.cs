@@ -19,8 +19,12 @@ public sealed class TemplateData
     public IReadOnlyList<object>? Tools { get; init; }
 }
 
-/// <summary>One chat message as templates see it: <c>.Role</c>, <c>.Content</c>, <c>.ToolCalls</c>.</summary>
-public sealed record TemplateMessage(string Role, string Content, IReadOnlyList<object>? ToolCalls = null);
+/// <summary>
+/// One chat message as templates see it: <c>.Role</c>, <c>.Content</c>, <c>.ToolCalls</c>, and for tool
+/// results <c>.ToolName</c> and <c>.ToolCallID</c> (Go's spelling, as in Ollama's message type).
+/// </summary>
+public sealed record TemplateMessage(string Role, string Content, IReadOnlyList<object>? ToolCalls = null,
+    string? ToolName = null, string? ToolCallId = null);
 
 /// <summary>A syntax error in a template; <see cref="Line"/> and <see cref="Column"/> are 1-based.</summary>
 public sealed class TemplateParseException(string message, int line, int column)

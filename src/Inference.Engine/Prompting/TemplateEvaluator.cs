@@ -306,8 +306,14 @@ internal sealed class TemplateEvaluator
                     "Role" => message.Role ?? "",
                     "Content" => message.Content ?? "",
                     "ToolCalls" => message.ToolCalls,
+                    "ToolName" => message.ToolName ?? "",
+                    "ToolCallID" => message.ToolCallId ?? "",
                     _ => null,
                 };
+            case TemplateStruct s:
+                return s.TryGet(name, out var value)
+                    ? GoValues.Normalize(value)
+                    : throw Error(node, $"can't evaluate field {name} in type {s.TypeName}");
             case IDictionary map:
                 return map.Contains(name) ? GoValues.Normalize(map[name]) : null;
             case string or long or double or bool or IList:

@@ -20,6 +20,14 @@ public sealed record SamplingSettings
     /// <summary>A GBNF grammar (root rule "root") that every sampled token must keep valid; null = free text.</summary>
     public string? Grammar { get; init; }
 
+    /// <summary>
+    /// For a grammar of the form "calls | any text not beginning with this trigger" (tool calls the model may
+    /// choose to make): once the output can no longer begin with the trigger, the grammar allows any text, so
+    /// it is dropped from the sampler chain rather than applied to every token (its cost grows with the
+    /// vocabulary). Null = the grammar applies to the end.
+    /// </summary>
+    public string? GrammarTrigger { get; init; }
+
     /// <summary>llama.cpp's LLAMA_DEFAULT_SEED: the sampler picks a random seed.</summary>
     public const uint LLamaSeedDefault = 0xFFFFFFFF;
 }

@@ -30,6 +30,9 @@ public sealed record RunnerSettings
 /// One loop per loaded model that owns its llama context. Requests are queued; every step puts
 /// the next token of each generating sequence and a chunk of each prefilling prompt into one
 /// batch, decodes it once, then samples per sequence. Nothing else touches the context.
+/// Requests admitted together with the same prompt (n samples of one completion, clients sharing
+/// a system prompt) evaluate it once: the first prefills it, the others wait and then fork its
+/// KV cells, evaluating only their last prompt token.
 /// </summary>
 public sealed class ModelRunner : IDisposable
 {
@@ -37,6 +40,12 @@ public sealed class ModelRunner : IDisposable
     private readonly RunnerSettings _settings;
     private readonly ILogger _logger;
     private readonly Channel<PendingRequest> _pending;
+    /// <summary>
+    /// Requests taken from the queue that wait for a running prompt they share to be evaluated
+    /// (see <see cref="PromptSharing"/>), oldest first. Each one holds a place among the
+    /// Parallel sequences, so later requests never overtake them.
+    /// </summary>
+    private readonly List<PendingRequest> _deferred = [];
     /// <summary>Running sequences, kept sorted by sequence id (see <see cref="AllocateSlotId"/>).</summary>
     private readonly List<SequenceSlot> _active = [];
     /// <summary>Ids [0, Parallel) for running sequences; the lowest free one is taken first.</summary>
@@ -58,8 +67,10 @@ public sealed class ModelRunner : IDisposable
         {
             // One KV stream of ContextLength cells per sequence id (active ones plus cached prefixes).
             // Separate streams keep each sequence's cells in position order whatever else runs, so a
-            // sequence's attention sums in the same order batched or alone: outputs do not depend on
-            // what it was batched with (a shared, unified pool interleaves cells and changes the sums).
+            // sequence's attention sums in the same order batched or alone (a shared, unified pool
+            // interleaves cells and changes the sums). Outputs still differ from a solo run in rare
+            // cases: matrix kernels tile a batch of several sequences differently, which can flip a
+            // near-tie between tokens after a few hundred tokens.
             ContextSize = (uint)(settings.ContextLength * (settings.Parallel + settings.CachedSequences)),
             SeqMax = (uint)(settings.Parallel + settings.CachedSequences),
             KVUnified = false,
@@ -113,8 +124,10 @@ public sealed class ModelRunner : IDisposable
         {
             while (!_shutdown.IsCancellationRequested)
             {
-                Admit();
+                // Cancelled sequences go first: a waiting request may then start from their cells.
                 DropCancelled();
+                Admit();
+                // Deferred requests only wait on a running sequence, so none are left here.
                 if (_active.Count == 0)
                 {
                     WaitForWork();
@@ -131,11 +144,19 @@ public sealed class ModelRunner : IDisposable
             _logger.LogError(ex, "Scheduler loop failed");
             foreach (var slot in _active) slot.Fail("the model's scheduler loop failed: " + ex.Message);
             _active.Clear();
+            foreach (var item in _deferred)
+            {
+                item.Output.Writer.TryWrite(new GenerationFailed("the model's scheduler loop failed: " + ex.Message));
+                item.Output.Writer.TryComplete();
+            }
+            _deferred.Clear();
         }
         finally
         {
             foreach (var slot in _active) slot.Complete(FinishReason.Unload);
             _active.Clear();
+            foreach (var item in _deferred) CompleteUnstarted(item.Output, FinishReason.Unload);
+            _deferred.Clear();
             while (_pending.Reader.TryRead(out var item)) CompleteUnstarted(item.Output, FinishReason.Unload);
         }
     }
@@ -153,7 +174,24 @@ public sealed class ModelRunner : IDisposable
 
     private void Admit()
     {
-        while (_active.Count < _settings.Parallel && _pending.Reader.TryRead(out var item))
+        // Waiting requests first (they came before anything still queued), in arrival order.
+        for (int i = 0; i < _deferred.Count; i++)
+        {
+            var item = _deferred[i];
+            if (item.Request.Cancellation.IsCancellationRequested)
+            {
+                _deferred.RemoveAt(i--);
+                Stats.RecordCancelled();
+                CompleteUnstarted(item.Output, FinishReason.Cancelled);
+                continue;
+            }
+            var (now, later) = ReusableNowAndLater(item.Request.PromptTokens);
+            if (PromptSharing.ShouldKeepWaiting(now, later)) continue;
+            _deferred.RemoveAt(i--);
+            Start(item);
+        }
+
+        while (_active.Count + _deferred.Count < _settings.Parallel && _pending.Reader.TryRead(out var item))
         {
             Interlocked.Decrement(ref _queued);
             if (item.Request.Cancellation.IsCancellationRequested)
@@ -162,24 +200,53 @@ public sealed class ModelRunner : IDisposable
                 CompleteUnstarted(item.Output, FinishReason.Cancelled);
                 continue;
             }
-            SequenceSlot slot;
-            try
+            var prompt = item.Request.PromptTokens;
+            var (now, later) = ReusableNowAndLater(prompt);
+            if (PromptSharing.ShouldDefer(prompt.Length, now, later))
             {
-                slot = StartSequence(item);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // One bad request (e.g. a sampler llama.cpp refuses) must not take the loop down.
-                _logger.LogWarning(ex, "Could not start a sequence");
-                item.Output.Writer.TryWrite(new GenerationFailed("could not start generation: " + ex.Message));
-                item.Output.Writer.TryComplete();
+                _deferred.Add(item);
+                Stats.RecordDeferred();
                 continue;
             }
-            int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
-            _active.Insert(at < 0 ? _active.Count : at, slot);
+            Start(item);
         }
-        Stats.QueuedRequests = Volatile.Read(ref _queued);
+        Stats.QueuedRequests = Volatile.Read(ref _queued) + _deferred.Count;
         Stats.ActiveSequences = _active.Count;
+    }
+
+    private void Start(PendingRequest item)
+    {
+        SequenceSlot slot;
+        try
+        {
+            slot = StartSequence(item);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One bad request (e.g. a sampler llama.cpp refuses) must not take the loop down.
+            _logger.LogWarning(ex, "Could not start a sequence");
+            item.Output.Writer.TryWrite(new GenerationFailed("could not start generation: " + ex.Message));
+            item.Output.Writer.TryComplete();
+            return;
+        }
+        int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
+        _active.Insert(at < 0 ? _active.Count : at, slot);
+    }
+
+    /// <summary>
+    /// Prompt tokens a request could reuse if it started now, and once the prompts still being
+    /// evaluated are done (their whole prompts, not just the cells they hold yet); both capped
+    /// at the prompt length − 1, since the last token is always evaluated.
+    /// </summary>
+    private (int Now, int Later) ReusableNowAndLater(LLamaToken[] prompt)
+    {
+        int cap = prompt.Length - 1;
+        int now = Math.Min(FindReusablePrefix(prompt).Length, cap);
+        int later = now;
+        foreach (var slot in _active)
+            if (slot.Prefilling)
+                later = Math.Max(later, Math.Min(PrefixCache.CommonPrefix(slot.Request.PromptTokens, prompt), cap));
+        return (now, later);
     }
 
     /// <summary>
@@ -364,7 +431,9 @@ public sealed class ModelRunner : IDisposable
         Stats.RecordGenerated();
         slot.LastToken = token;
         slot.Decoder.Add(token);
-        var (emit, stopped) = slot.Stops.Push(slot.Decoder.Read());
+        var text = slot.Decoder.Read();
+        if (slot.ObserveOutput(text)) Stats.RecordGrammarReleased();
+        var (emit, stopped) = slot.Stops.Push(text);
         if (slot.Request.TopLogprobs is { } top) slot.PendingLogprobs.Add(Logprobs.Of(_context.NativeHandle, slot.LogitsIndex, token, top));
         if (emit.Length > 0)
         {
@@ -381,13 +450,17 @@ public sealed class ModelRunner : IDisposable
 
     /// <summary>
     /// Removes a finished slot. A sequence that completed keeps its KV cells as a cached prefix;
-    /// a cancelled or failed one frees them at once.
+    /// a cancelled or failed one frees them at once, unless a waiting request shares them (a
+    /// cancelled leader of forks hands over what it evaluated instead of wasting it).
     /// </summary>
     private void Release(int index, FinishReason? reason, string? error = null)
     {
         var slot = _active[index];
         _active.RemoveAt(index);
-        bool keep = reason is FinishReason.Stop or FinishReason.Length && _cache.MaxEntries > 0 && slot.KvTokens.Count > 0;
+        bool useful = reason is FinishReason.Stop or FinishReason.Length ||
+                      reason is FinishReason.Cancelled && _deferred.Exists(d => PromptSharing.WorthHandingOver(
+                          PrefixCache.CommonPrefix(CollectionsMarshal.AsSpan(slot.KvTokens), d.Request.PromptTokens), d.Request.PromptTokens.Length));
+        bool keep = useful && _cache.MaxEntries > 0 && slot.KvTokens.Count > 0;
         if (keep)
         {
             // Move the finished sequence's cells to a cache id, leaving the slot id free and low.

@@ -9,6 +9,7 @@ public static class SamplerFactory
     {
         var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
         // Structured output: the grammar removes every token that would break it, before anything else.
+        // It must stay the first stage: SequenceSlot removes stage 0 when a tool-call grammar is no longer needed.
         if (s.Grammar is { } grammar) chain.AddGrammar(vocab, grammar, "root");
         if (s.RepeatPenalty != 1f || s.PresencePenalty != 0f || s.FrequencyPenalty != 0f)
             chain.AddPenalties(s.RepeatLastN, s.RepeatPenalty, s.FrequencyPenalty, s.PresencePenalty);

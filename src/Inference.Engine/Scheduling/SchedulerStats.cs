@@ -14,7 +14,7 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
 {
     public string Model { get; } = model;
 
-    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled;
+    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred;
     private int _maxSequencesInStep;
 
     public long DecodeSteps => Interlocked.Read(ref _decodeSteps);
@@ -26,6 +26,10 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public long PromptTokensCached => Interlocked.Read(ref _cachedTokens);
     public long TokensGenerated => Interlocked.Read(ref _generatedTokens);
     public long CancelledSequences => Interlocked.Read(ref _cancelled);
+    /// <summary>Sequences whose tool-call grammar was dropped because the output became free text.</summary>
+    public long GrammarsReleased => Interlocked.Read(ref _grammarsReleased);
+    /// <summary>Requests that waited for a running prompt they share, to fork its KV cells instead of evaluating it.</summary>
+    public long DeferredRequests => Interlocked.Read(ref _deferred);
     public int ActiveSequences { get; internal set; }
     public int QueuedRequests { get; internal set; }
     public int CachedSequences { get; internal set; }
@@ -42,4 +46,6 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     internal void RecordCached(int tokens) => Interlocked.Add(ref _cachedTokens, tokens);
     internal void RecordGenerated() => Interlocked.Increment(ref _generatedTokens);
     internal void RecordCancelled() => Interlocked.Increment(ref _cancelled);
+    internal void RecordGrammarReleased() => Interlocked.Increment(ref _grammarsReleased);
+    internal void RecordDeferred() => Interlocked.Increment(ref _deferred);
 }

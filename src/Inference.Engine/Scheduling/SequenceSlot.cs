@@ -17,6 +17,7 @@ internal sealed class SequenceSlot : IDisposable
         Sampler = SamplerFactory.Create(request.Sampling, context.ModelHandle.Vocab);
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
+        _grammarTrigger = request.Sampling.Grammar is null ? null : request.Sampling.GrammarTrigger;
         // Penalties look at recent history, which includes the prompt (as llama.cpp's server does).
         // Not with a grammar: accepting prompt tokens would advance the grammar as if they were output.
         var prompt = request.Sampling.Grammar is null ? request.PromptTokens : [];
@@ -63,6 +64,29 @@ internal sealed class SequenceSlot : IDisposable
     public int EvalCount { get; set; }
     public TimeSpan PromptEvalTime { get; set; }
     public TimeSpan EvalTime { get; set; }
+
+    private string? _grammarTrigger;
+    private string _head = "";
+
+    /// <summary>
+    /// Follows the start of the output for <see cref="SamplingSettings.GrammarTrigger"/>: when it begins with the
+    /// trigger the grammar stays to the end; when it can no longer begin with it, the grammar (the chain's first
+    /// stage, see <see cref="SamplerFactory"/>) is removed. Returns true when it was removed.
+    /// </summary>
+    public bool ObserveOutput(string text)
+    {
+        if (_grammarTrigger is not { } trigger || text.Length == 0) return false;
+        _head += text;
+        if (_head.StartsWith(trigger, StringComparison.Ordinal))
+        {
+            _grammarTrigger = null;
+            return false;
+        }
+        if (trigger.StartsWith(_head, StringComparison.Ordinal)) return false;
+        Sampler.Remove(0);
+        _grammarTrigger = null;
+        return true;
+    }
 
     public void Complete(FinishReason reason)
     {

@@ -58,7 +58,7 @@ public static class InferenceServer
         builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient<ModelPuller>();
         builder.Services.AddHostedService<StartupService>();
-        builder.Services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
+        builder.Services.AddOpenApi(o => o.AddBearerSecurity().AddSchemaTransformer((schema, context, _) =>
         {
             if (OllamaExamples.For(context.JsonTypeInfo.Type) is { } example) schema.Example = example;
             return Task.CompletedTask;

@@ -12,7 +12,7 @@ namespace Inference.Server.Metrics;
 public sealed class InferenceMetrics : ISchedulerObserver
 {
     private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
-    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited;
+    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased;
     private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory;
 
     public InferenceMetrics()
@@ -32,6 +32,10 @@ public sealed class InferenceMetrics : ISchedulerObserver
         _generated = f.CreateCounter("inference_generated_tokens_total", "Tokens generated.", model);
         _steps = f.CreateCounter("inference_decode_steps_total", "Decode steps run by the scheduler loop.", model);
         _cancelled = f.CreateCounter("inference_sequences_cancelled_total", "Sequences dropped because their client went away.", model);
+        _shared = f.CreateCounter("inference_shared_prompt_requests_total",
+            "Requests that waited for a running prompt they share and forked its KV cells instead of evaluating it.", model);
+        _grammarsReleased = f.CreateCounter("inference_tool_grammars_released_total",
+            "Sequences whose tool-call grammar was dropped because the output became free text.", model);
         _rateLimited = f.CreateCounter("inference_rate_limit_rejections_total", "Requests refused by the rate limiter.", "route");
         _active = f.CreateGauge("inference_active_sequences", "Sequences being decoded.", model);
         _queued = f.CreateGauge("inference_queued_requests", "Requests waiting for a free sequence.", model);
@@ -55,6 +59,8 @@ public sealed class InferenceMetrics : ISchedulerObserver
                 _generated.WithLabels(s.Model).IncTo(s.TokensGenerated);
                 _steps.WithLabels(s.Model).IncTo(s.DecodeSteps);
                 _cancelled.WithLabels(s.Model).IncTo(s.CancelledSequences);
+                _shared.WithLabels(s.Model).IncTo(s.DeferredRequests);
+                _grammarsReleased.WithLabels(s.Model).IncTo(s.GrammarsReleased);
                 _maxBatch.WithLabels(s.Model).Set(s.MaxSequencesInStep);
                 _active.WithLabels(s.Model).Set(0);
                 _queued.WithLabels(s.Model).Set(0);

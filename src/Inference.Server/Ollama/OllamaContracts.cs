@@ -30,6 +30,9 @@ public sealed record ChatMessageDto
     [JsonPropertyName("content")] public string? Content { get; init; }
     [JsonPropertyName("images")] public string[]? Images { get; init; }
     [JsonPropertyName("tool_calls")] public JsonElement? ToolCalls { get; init; }
+    /// <summary>For role "tool": the function whose result this is.</summary>
+    [JsonPropertyName("tool_name")] public string? ToolName { get; init; }
+    [JsonPropertyName("tool_call_id")] public string? ToolCallId { get; init; }
 }
 
 public sealed record ChatRequest
@@ -88,7 +91,24 @@ public sealed record GenerateResponse : GenerationSummary
 
 public sealed record ChatResponseMessage(
     [property: JsonPropertyName("role")] string Role,
-    [property: JsonPropertyName("content")] string Content);
+    [property: JsonPropertyName("content")] string Content)
+{
+    [JsonPropertyName("tool_calls")] public IReadOnlyList<ToolCallDto>? ToolCalls { get; init; }
+}
+
+/// <summary>A call the model made: {"id", "function": {"index", "name", "arguments": {...}}}, arguments an object.</summary>
+public sealed record ToolCallDto(
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("function")] ToolCallFunctionDto Function)
+{
+    public static IReadOnlyList<ToolCallDto>? From(IReadOnlyList<Inference.Engine.Tools.ToolCall> calls) =>
+        calls.Count == 0 ? null : calls.Select(c => new ToolCallDto(c.Id, new ToolCallFunctionDto(c.Index, c.Name, c.Arguments))).ToList();
+}
+
+public sealed record ToolCallFunctionDto(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("arguments")] JsonElement Arguments);
 
 public sealed record ChatResponse : GenerationSummary
 {

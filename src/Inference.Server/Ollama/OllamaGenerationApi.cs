@@ -7,6 +7,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
+using Inference.Engine.Tools;
 using Inference.Server.Http;
 using Inference.Server.Metrics;
 using Microsoft.Extensions.Options;
@@ -67,9 +68,9 @@ public static class OllamaGenerationApi
                 Options = options,
             };
 
-        return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,
-            text => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
-            (text, done, load) => Summarize(new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text }, done, load, started),
+        return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started, tools: null,
+            (text, _) => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
+            (text, _, done, load) => Summarize(new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text }, done, load, started),
             OllamaJsonContext.Wire.GenerateResponse);
     }
 
@@ -81,8 +82,7 @@ public static class OllamaGenerationApi
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.ChatRequest, ct);
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
         if (!StructuredOutput.TryFromOllamaFormat(req.Format, out var grammar, out var formatError)) return OllamaErrors.BadRequest(formatError!);
-        if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
-            return OllamaErrors.BadRequest("tools are not supported yet");
+        if (!ToolDefinition.TryParseList(req.Tools, out var tools, out var toolsError)) return OllamaErrors.BadRequest(toolsError!.Message);
 
         var messages = new List<ChatMessage>();
         for (int i = 0; i < (req.Messages?.Length ?? 0); i++)
@@ -92,11 +92,24 @@ public static class OllamaGenerationApi
             if (m.Role is null || !ChatMessage.KnownRoles.Contains(m.Role))
                 return OllamaErrors.BadRequest($"invalid role '{m.Role}' in messages[{i}].role: use system, user, assistant or tool");
             if (m.Images is { Length: > 0 }) return OllamaErrors.BadRequest($"messages[{i}].images: images are not supported yet");
-            messages.Add(new ChatMessage(m.Role, m.Content ?? ""));
+            if (!ToolCall.TryParseList(m.ToolCalls, $"messages[{i}].tool_calls", out var calls, out var callsError))
+                return OllamaErrors.BadRequest(callsError!.Message);
+            messages.Add(new ChatMessage(m.Role, m.Content ?? "") { ToolCalls = calls, ToolName = m.ToolName, ToolCallId = m.ToolCallId });
         }
 
         if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
         if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
+        // Ollama checks the model's capabilities before anything else, even for a load-only request.
+        ToolSetup? toolSetup = null;
+        try
+        {
+            // Ollama has no tool_choice: the model is always free to answer or call.
+            if (tools.Count > 0) toolSetup = ToolSetup.For(model, tools, ToolChoice.Auto);
+        }
+        catch (UnsupportedByModelException e)
+        {
+            return OllamaErrors.BadRequest(e.Message);
+        }
 
         string name = req.Model!;
         if (messages.Count == 0)
@@ -116,11 +129,15 @@ public static class OllamaGenerationApi
             Messages = PromptBuilder.Conversation(model, messages),
             Options = options,
             TopLogprobs = top,
-            Grammar = grammar,
+            Tools = toolSetup?.Tools,
+            // A format constrains the whole output (calls are still read out of it, as Ollama does).
+            Grammar = grammar ?? toolSetup?.Grammar,
+            GrammarTrigger = grammar is null ? toolSetup?.GrammarTrigger : null,
         };
-        return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started,
-            text => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) },
-            (text, done, load) => Summarize(new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = new("assistant", text) }, done, load, started),
+        static ChatResponseMessage Message(string text, IReadOnlyList<ToolCall> calls) => new("assistant", text) { ToolCalls = ToolCallDto.From(calls) };
+        return await RunAsync(http, generation, input, keepAlive, req.Stream ?? true, started, toolSetup?.CreateParser(),
+            (text, calls) => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = Message(text, calls) },
+            (text, calls, done, load) => Summarize(new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = Message(text, calls) }, done, load, started),
             OllamaJsonContext.Wire.ChatResponse);
     }
 
@@ -153,9 +170,14 @@ public static class OllamaGenerationApi
         }
     }
 
+    /// <summary>
+    /// Runs one generation and answers with one object or an NDJSON stream. With tools, the text goes through
+    /// the tool call parser: held-back text (a possible call) is sent once it turns out to be content, calls in
+    /// a piece of their own, and the log-probabilities of held tokens with the next piece sent.
+    /// </summary>
     private static async Task<IResult> RunAsync<T>(HttpContext http, GenerationService generation, GenerationInput input,
-        TimeSpan keepAlive, bool stream, long started, Func<string, T> piece, Func<string, GenerationCompleted, TimeSpan, T> final,
-        JsonTypeInfo<T> type) where T : GenerationSummary
+        TimeSpan keepAlive, bool stream, long started, ToolCallParser? tools, Func<string, IReadOnlyList<ToolCall>, T> piece,
+        Func<string, IReadOnlyList<ToolCall>, GenerationCompleted, TimeSpan, T> final, JsonTypeInfo<T> type) where T : GenerationSummary
     {
         var ct = http.RequestAborted;
         var metrics = http.RequestServices.GetRequiredService<InferenceMetrics>();
@@ -172,8 +194,16 @@ public static class OllamaGenerationApi
         await using (run)
         {
             var text = new StringBuilder();
+            var calls = new List<ToolCall>();
             var logprobs = input.TopLogprobs is null ? null : new List<LogprobDto>();
+            var held = new List<LogprobDto>();
             long lastPiece = 0;
+            async Task SendAsync(ToolParse parsed)
+            {
+                if (parsed.IsEmpty && held.Count == 0) return;
+                await Ndjson.WriteAsync(http.Response, piece(parsed.Content, parsed.Calls) with { Logprobs = held.Count > 0 ? [.. held] : null }, type, ct);
+                held.Clear();
+            }
             try
             {
                 if (stream) Ndjson.Start(http.Response);
@@ -188,20 +218,32 @@ public static class OllamaGenerationApi
                     }
                     switch (e)
                     {
+                        case TokenPiece p when stream && tools is null:
+                            await Ndjson.WriteAsync(http.Response, piece(p.Text, []) with { Logprobs = LogprobDto.From(p.Logprobs) }, type, ct);
+                            break;
                         case TokenPiece p when stream:
-                            await Ndjson.WriteAsync(http.Response, piece(p.Text) with { Logprobs = LogprobDto.From(p.Logprobs) }, type, ct);
+                            if (LogprobDto.From(p.Logprobs) is { } pieceLogprobs) held.AddRange(pieceLogprobs);
+                            await SendAsync(tools!.Add(p.Text));
                             break;
                         case TokenPiece p:
-                            text.Append(p.Text);
+                            var parsed = tools?.Add(p.Text) ?? new ToolParse(p.Text, []);
+                            text.Append(parsed.Content);
+                            calls.AddRange(parsed.Calls);
                             if (LogprobDto.From(p.Logprobs) is { } l) logprobs!.AddRange(l);
                             break;
                         case GenerationCompleted done when stream:
+                            if (tools is not null) await SendAsync(tools.Finish());
                             LogFinished(http, input, done, run.LoadDuration, started);
-                            await Ndjson.WriteAsync(http.Response, final("", done, run.LoadDuration), type, ct);
+                            await Ndjson.WriteAsync(http.Response, final("", [], done, run.LoadDuration), type, ct);
                             return Results.Empty;
                         case GenerationCompleted done:
+                            if (tools?.Finish() is { } rest)
+                            {
+                                text.Append(rest.Content);
+                                calls.AddRange(rest.Calls);
+                            }
                             LogFinished(http, input, done, run.LoadDuration, started);
-                            return TypedResults.Json(final(text.ToString(), done, run.LoadDuration) with { Logprobs = logprobs }, type);
+                            return TypedResults.Json(final(text.ToString(), calls, done, run.LoadDuration) with { Logprobs = logprobs }, type);
                         case GenerationFailed failed when stream:
                             await Ndjson.WriteAsync(http.Response, new ErrorResponse(failed.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
                             return Results.Empty;

@@ -87,6 +87,7 @@ public static class OllamaModelApi
 
         var parameters = FormatParameters(model.Parameters);
         var capabilities = new List<string> { "completion" };
+        if (PromptBuilder.ToolTemplate(model) is not null) capabilities.Add("tools");
         if (HasFimTokens(gguf)) capabilities.Add("insert");
 
         return TypedResults.Json(new ShowResponse

@@ -8,6 +8,7 @@ using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
 using Inference.Engine.Store;
+using Inference.Engine.Tools;
 using Inference.Server.Http;
 using Microsoft.Extensions.Options;
 
@@ -132,7 +133,9 @@ public static class OpenAIApi
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.ChatCompletionRequest, http.RequestAborted);
         if (req is null) return Error(400, bodyError!);
         if (req.Messages is not { Length: > 0 }) return Error(400, "messages must be a non-empty array", "messages");
-        if (req.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0) return Error(400, "tools are not supported yet", "tools");
+        if (!ToolDefinition.TryParseList(req.Tools, out var tools, out var toolsError)) return Error(400, toolsError!.Message, toolsError.Param);
+        if (!OpenAITools.TryReadChoice(req.ToolChoice, req.ParallelToolCalls, tools, out var choice, out var choiceError))
+            return Error(400, choiceError!.Message, choiceError.Param);
         if (!StructuredOutput.TryFromResponseFormat(req.ResponseFormat, out var grammar, out var formatError))
             return Error(400, formatError!, "response_format");
 
@@ -143,30 +146,59 @@ public static class OpenAIApi
             var role = m?.Role == "developer" ? "system" : m?.Role;
             if (role is null || !ChatMessage.KnownRoles.Contains(role)) return Error(400, $"invalid role '{m?.Role}' in messages[{i}]", $"messages[{i}].role");
             if (Text(m!.Content, out var contentError) is not { } text) return Error(400, contentError!, $"messages[{i}].content");
-            messages.Add(new ChatMessage(role, text));
+            if (!ToolCall.TryParseList(m.ToolCalls, $"messages[{i}].tool_calls", out var calls, out var callsError))
+                return Error(400, callsError!.Message, callsError.Param);
+            if (role == "tool" && string.IsNullOrEmpty(m.ToolCallId))
+                return Error(400, $"messages[{i}].tool_call_id is required for tool messages", $"messages[{i}].tool_call_id");
+            messages.Add(new ChatMessage(role, text)
+            {
+                ToolCalls = calls, ToolCallId = m.ToolCallId, ToolName = role == "tool" ? OpenAITools.ToolNameFor(m, messages) : null,
+            });
         }
         if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
         var (options, optionsError) = ReadOptions(req, req.MaxCompletionTokens ?? req.MaxTokens);
         if (optionsError is not null) return optionsError;
+        ToolSetup? toolSetup = null;
+        try
+        {
+            // tool_choice "none" leaves the tools out altogether.
+            if (choice is not null && tools.Count > 0) toolSetup = ToolSetup.For(model, tools, choice);
+        }
+        catch (UnsupportedByModelException e)
+        {
+            return Error(400, e.Message, "tools");
+        }
 
         if (req.TopLogprobs is < 0 or > 20) return Error(400, "top_logprobs must be between 0 and 20", "top_logprobs");
         int? top = req.Logprobs is { ValueKind: JsonValueKind.True } ? req.TopLogprobs ?? 0 : null;
+        // A forced call has no text for response_format to shape; otherwise response_format constrains the
+        // whole output and calls are only read out of it.
+        bool forced = choice?.Forced == true && toolSetup is not null;
         var input = new GenerationInput
         {
-            Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options, TopLogprobs = top, Grammar = grammar,
+            Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options, TopLogprobs = top,
+            Tools = toolSetup?.Tools,
+            Grammar = forced ? toolSetup!.Grammar : grammar ?? toolSetup?.Grammar,
+            GrammarTrigger = forced || grammar is not null ? null : toolSetup?.GrammarTrigger,
         };
         string id = "chatcmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        ChatCompletionChunk Chunk(ChunkDelta delta, string? finish = null, IReadOnlyList<Ollama.LogprobDto>? lp = null) =>
+            new() { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, delta, finish, Logprobs(lp))] };
         return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
-            (first, lp) => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Role = "assistant", Content = first }, null, Logprobs(lp))] },
-            (piece, lp) => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta { Content = piece }, null, Logprobs(lp))] },
-            finish => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, new ChunkDelta(), finish)] },
+            toolSetup?.CreateParser(),
+            (first, lp) => Chunk(new ChunkDelta { Role = "assistant", Content = first }, lp: lp),
+            (piece, lp) => Chunk(new ChunkDelta { Content = piece }, lp: lp),
+            (calls, first, lp) => Chunk(new ChunkDelta { Role = first ? "assistant" : null, ToolCalls = OpenAITools.ToWire(calls, streamed: true) }, lp: lp),
+            finish => Chunk(new ChunkDelta(), finish),
             usage => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [], Usage = usage },
             OpenAIJsonContext.Wire.ChatCompletionChunk,
-            (text, finish, usage, lp) => TypedResults.Json(new ChatCompletion
+            (text, calls, finish, usage, lp) => TypedResults.Json(new ChatCompletion
             {
                 Id = id, Created = created, Model = name, Usage = usage,
-                Choices = [new ChatChoice(0, new AssistantMessage("assistant", text), finish, top is null ? null : new ChoiceLogprobs(lp ?? []))],
+                Choices = [new ChatChoice(0,
+                    new AssistantMessage("assistant", calls.Count > 0 && text.Length == 0 ? null : text) { ToolCalls = OpenAITools.ToWire(calls, streamed: false) },
+                    finish, top is null ? null : new ChoiceLogprobs(lp ?? []))],
             }, OpenAIJsonContext.Wire.ChatCompletion));
     }
 
@@ -193,17 +225,24 @@ public static class OpenAIApi
         Completion Chunk(string text, string? finish, Usage? usage = null) =>
             new() { Id = id, Created = created, Model = name, Choices = usage is null || text.Length > 0 || finish is not null ? [new CompletionChoice(text, 0, null, finish)] : [], Usage = usage };
         return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
-            (first, _) => Chunk(first, null), (piece, _) => Chunk(piece, null), finish => Chunk("", finish), usage => Chunk("", null, usage),
+            tools: null, (first, _) => Chunk(first, null), (piece, _) => Chunk(piece, null), callsChunk: null,
+            finish => Chunk("", finish), usage => Chunk("", null, usage),
             OpenAIJsonContext.Wire.Completion,
-            (text, finish, usage, _) => TypedResults.Json(Chunk(text, finish) with { Usage = usage }, OpenAIJsonContext.Wire.Completion));
+            (text, _, finish, usage, _) => TypedResults.Json(Chunk(text, finish) with { Usage = usage }, OpenAIJsonContext.Wire.Completion));
     }
 
-    /// <summary>Runs one generation and answers with one JSON object, or with server-sent events.</summary>
+    /// <summary>
+    /// Runs one generation and answers with one JSON object, or with server-sent events. With tools, text goes
+    /// through the tool call parser: held-back text is sent once it turns out to be content, each batch of calls
+    /// as a tool_calls delta, the log-probabilities of held tokens with the next chunk sent, and a response with
+    /// calls that stopped normally finishes with "tool_calls".
+    /// </summary>
     private static async Task<IResult> RunAsync<TChunk>(HttpContext http, GenerationService generation, GenerationInput input,
-        TimeSpan keepAlive, bool stream, bool includeUsage,
+        TimeSpan keepAlive, bool stream, bool includeUsage, ToolCallParser? tools,
         Func<string, IReadOnlyList<Ollama.LogprobDto>?, TChunk> firstChunk, Func<string, IReadOnlyList<Ollama.LogprobDto>?, TChunk> pieceChunk,
+        Func<IReadOnlyList<ToolCall>, bool, IReadOnlyList<Ollama.LogprobDto>?, TChunk>? callsChunk,
         Func<string, TChunk> finishChunk, Func<Usage, TChunk> usageChunk,
-        JsonTypeInfo<TChunk> chunkType, Func<string, string, Usage, IReadOnlyList<Ollama.LogprobDto>?, IResult> whole)
+        JsonTypeInfo<TChunk> chunkType, Func<string, IReadOnlyList<ToolCall>, string, Usage, IReadOnlyList<Ollama.LogprobDto>?, IResult> whole)
     {
         var ct = http.RequestAborted;
         RunningGeneration run;
@@ -219,8 +258,27 @@ public static class OpenAIApi
         await using (run)
         {
             var text = new StringBuilder();
+            var calls = new List<ToolCall>();
             var logprobs = new List<Ollama.LogprobDto>();
+            var held = new List<Ollama.LogprobDto>();
             bool first = true;
+            async Task SendAsync(ToolParse parsed)
+            {
+                IReadOnlyList<Ollama.LogprobDto>? lp = held.Count > 0 ? [.. held] : null;
+                if (parsed.Content.Length > 0 || (lp is not null && parsed.Calls.Count == 0))
+                {
+                    await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(parsed.Content, lp) : pieceChunk(parsed.Content, lp), chunkType, ct);
+                    first = false;
+                    lp = null;
+                }
+                if (parsed.Calls.Count > 0)
+                {
+                    await ServerSentEvents.WriteAsync(http.Response, callsChunk!(parsed.Calls, first, lp), chunkType, ct);
+                    first = false;
+                }
+                calls.AddRange(parsed.Calls);
+                held.Clear();
+            }
             try
             {
                 if (stream) ServerSentEvents.Start(http.Response);
@@ -228,19 +286,34 @@ public static class OpenAIApi
                 {
                     switch (e)
                     {
-                        case TokenPiece p when stream:
+                        case TokenPiece p when stream && tools is null:
                             var lp = Ollama.LogprobDto.From(p.Logprobs);
                             await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(p.Text, lp) : pieceChunk(p.Text, lp), chunkType, ct);
                             first = false;
                             break;
+                        case TokenPiece p when stream:
+                            if (Ollama.LogprobDto.From(p.Logprobs) is { } pieceLogprobs) held.AddRange(pieceLogprobs);
+                            await SendAsync(tools!.Add(p.Text));
+                            break;
                         case TokenPiece p:
-                            text.Append(p.Text);
+                            var parsed = tools?.Add(p.Text) ?? new ToolParse(p.Text, []);
+                            text.Append(parsed.Content);
+                            calls.AddRange(parsed.Calls);
                             if (Ollama.LogprobDto.From(p.Logprobs) is { } l) logprobs.AddRange(l);
                             break;
                         case GenerationCompleted done:
+                            if (tools?.Finish() is { } rest)
+                            {
+                                if (stream) await SendAsync(rest);
+                                else
+                                {
+                                    text.Append(rest.Content);
+                                    calls.AddRange(rest.Calls);
+                                }
+                            }
                             var usage = UsageOf(done);
-                            var finish = done.Reason == FinishReason.Length ? "length" : "stop";
-                            if (!stream) return whole(text.ToString(), finish, usage, logprobs);
+                            var finish = done.Reason == FinishReason.Length ? "length" : calls.Count > 0 ? "tool_calls" : "stop";
+                            if (!stream) return whole(text.ToString(), calls, finish, usage, logprobs);
                             if (first) await ServerSentEvents.WriteAsync(http.Response, firstChunk("", null), chunkType, ct);
                             await ServerSentEvents.WriteAsync(http.Response, finishChunk(finish), chunkType, ct);
                             if (includeUsage) await ServerSentEvents.WriteAsync(http.Response, usageChunk(usage), chunkType, ct);

@@ -11,6 +11,10 @@ public sealed record OpenAIMessage
     /// <summary>A string, or an array of content parts ({"type":"text","text":"..."}).</summary>
     [JsonPropertyName("content")] public JsonElement? Content { get; init; }
     [JsonPropertyName("name")] public string? Name { get; init; }
+    /// <summary>An assistant message's calls: [{"id", "type": "function", "function": {"name", "arguments": "&lt;json&gt;"}}].</summary>
+    [JsonPropertyName("tool_calls")] public JsonElement? ToolCalls { get; init; }
+    /// <summary>For role "tool": the call this message answers.</summary>
+    [JsonPropertyName("tool_call_id")] public string? ToolCallId { get; init; }
 }
 
 public sealed record StreamOptions
@@ -43,6 +47,9 @@ public sealed record ChatCompletionRequest : OpenAISamplingRequest
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
     [JsonPropertyName("response_format")] public JsonElement? ResponseFormat { get; init; }
     [JsonPropertyName("tools")] public JsonElement? Tools { get; init; }
+    /// <summary>"none", "auto", "required" or {"type": "function", "function": {"name": ...}}.</summary>
+    [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; init; }
+    [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get; init; }
 }
 
 public sealed record CompletionRequest : OpenAISamplingRequest
@@ -59,9 +66,24 @@ public sealed record Usage(
     [property: JsonPropertyName("total_tokens")] int TotalTokens,
     [property: JsonPropertyName("prompt_tokens_details")] PromptTokensDetails PromptTokensDetails);
 
+/// <summary>The reply; content is null (and written as null) when the reply is only tool calls, as OpenAI does.</summary>
 public sealed record AssistantMessage(
     [property: JsonPropertyName("role")] string Role,
-    [property: JsonPropertyName("content")] string Content);
+    [property: JsonPropertyName("content")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content)
+{
+    [JsonPropertyName("tool_calls")] public IReadOnlyList<OpenAIToolCall>? ToolCalls { get; init; }
+}
+
+/// <summary>A call the model made; arguments are JSON text. <see cref="Index"/> is only sent in streamed deltas.</summary>
+public sealed record OpenAIToolCall(
+    [property: JsonPropertyName("index")] int? Index,
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("function")] OpenAIFunctionCall Function);
+
+public sealed record OpenAIFunctionCall(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("arguments")] string Arguments);
 
 /// <summary>Per generated token (same entry shape as Ollama's logprobs).</summary>
 public sealed record ChoiceLogprobs([property: JsonPropertyName("content")] IReadOnlyList<Ollama.LogprobDto> Content);
@@ -87,6 +109,7 @@ public sealed record ChunkDelta
 {
     [JsonPropertyName("role")] public string? Role { get; init; }
     [JsonPropertyName("content")] public string? Content { get; init; }
+    [JsonPropertyName("tool_calls")] public IReadOnlyList<OpenAIToolCall>? ToolCalls { get; init; }
 }
 
 public sealed record ChunkChoice(

@@ -17,6 +17,7 @@ namespace Inference.Server.OpenAI;
 [JsonSerializable(typeof(EmbeddingList))]
 [JsonSerializable(typeof(float[]))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(JsonElement))]
 internal sealed partial class OpenAIJsonContext : JsonSerializerContext
 {
     public static OpenAIJsonContext Wire { get; } = new(new JsonSerializerOptions

@@ -1,3 +1,5 @@
+using Inference.Server.Platform.Code;
+using Inference.Server.Platform.Sql;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -9,6 +11,7 @@ public static class PlatformApi
     public static IServiceCollection AddPlatform(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PlatformOptions>().Bind(configuration.GetSection(PlatformOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PlatformOptions>, PlatformOptionsValidator>();
         services.AddPlatformAuth();
         services.AddPlatformRateLimits();
         services.AddSingleton<PlatformModels>();
@@ -16,7 +19,7 @@ public static class PlatformApi
         if (database is { IsConfigured: true })
             services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
         services.AddSqlDatabase(database ?? new PlatformDatabaseOptions());
-        services.AddSingleton<Sql.SqlAssistant>();
+        services.AddSingleton<SqlAssistant>();
         return services;
     }
 
@@ -25,6 +28,7 @@ public static class PlatformApi
         var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform");
         ai.MapPlatformGenerationApi();
         ai.MapPlatformModelsApi();
+        ai.MapCodeCompletionApi();
         ai.MapSqlAssistApi();
         app.MapServiceStatusApi();
 

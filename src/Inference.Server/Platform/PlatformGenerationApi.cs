@@ -49,6 +49,7 @@ public static class PlatformGenerationApi
         {
             if (req.Stream == true) return await StreamAsync(http, generation, input, keepAlive, model.DisplayName, started);
             var result = await TextGeneration.CompleteAsync(generation, input, keepAlive, ct);
+            LogFinished(http, model.DisplayName, result.Completed, false, started);
             return TypedResults.Json(Summary(result.Text, model.DisplayName, result.Completed, started), PlatformJsonContext.Wire.AiGenerateResponse);
         }
         catch (Exception ex) when (TextGeneration.ToError(ex) is { } failure)
@@ -86,6 +87,7 @@ public static class PlatformGenerationApi
                     await ServerSentEvents.WriteEventAsync(http.Response, "token", new AiTokenEvent(piece.Text), PlatformJsonContext.Wire.AiTokenEvent, ct);
                     break;
                 case GenerationCompleted done:
+                    LogFinished(http, model, done, true, started);
                     await ServerSentEvents.WriteEventAsync(http.Response, "done", Summary(text.ToString(), model, done, started),
                         PlatformJsonContext.Wire.AiGenerateResponse, ct);
                     return Results.Empty;
@@ -96,6 +98,14 @@ public static class PlatformGenerationApi
         }
         return Results.Empty;
     }
+
+    /// <summary>Counts and durations only: prompts and completions never reach the logs.</summary>
+    private static void LogFinished(HttpContext http, string model, GenerationCompleted done, bool stream, long started) =>
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.Platform").LogInformation(
+            "Platform generation finished with model {Model} (stream {Stream}): {DoneReason}, {PromptTokens} prompt tokens " +
+            "({CachedPromptCount} cached), {EvalCount} generated, total {TotalMs:F0} ms",
+            model, stream, done.Reason, done.PromptEvalCount + done.CachedPromptCount, done.CachedPromptCount, done.EvalCount,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
     private static AiGenerateResponse Summary(string text, string model, GenerationCompleted done, long started) => new()
     {

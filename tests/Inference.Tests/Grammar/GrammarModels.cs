@@ -40,7 +40,8 @@ public static class ConstrainedGeneration
 
     public sealed record Result(string Text, bool Finished, int Tokens);
 
-    public static Result Run(LLamaWeights weights, string modelPath, string grammar, uint seed, string prompt = "Once upon a time", int tokenCap = TokenCap)
+    public static Result Run(LLamaWeights weights, string modelPath, string grammar, uint seed, string prompt = "Once upon a time",
+        int tokenCap = TokenCap)
     {
         using var context = weights.CreateContext(GrammarModels.Params(modelPath));
         // Grammar first: it masks impossible tokens before top-k/temperature pick among the rest.

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Inference.Tests.Support;
 
 namespace Inference.Tests.OpenAI;
@@ -9,8 +10,11 @@ public sealed class OpenAIClientCompatibilityTests(SharedServer server)
     [Fact]
     public async Task The_openai_js_client_works_unchanged()
     {
-        var r = await CompatClient.RunAsync("openai-js.mjs", "openai",
-            new Dictionary<string, string> { ["OPENAI_BASE_URL"] = server.BaseUrl + "/v1", ["MODEL"] = "stories" });
+        await ToolTemplates.CreateModelsAsync(server);
+        var r = await CompatClient.RunAsync("openai-js.mjs", "openai", new Dictionary<string, string>
+        {
+            ["OPENAI_BASE_URL"] = server.BaseUrl + "/v1", ["MODEL"] = "stories", ["TOOLS_MODEL"] = "qwen-tools",
+        });
         Assert.Contains("stories:latest", r["models"]!.AsArray().Select(m => (string)m!));
         Assert.Equal("stories:latest", (string)r["retrieved"]!);
 
@@ -38,6 +42,21 @@ public sealed class OpenAIClientCompatibilityTests(SharedServer server)
 
         Assert.Equal(2, (int)r["embeddings"]!["count"]!);
         Assert.Equal(64, (int)r["embeddings"]!["length"]!); // the client asked for base64 and decoded it
+
+        // Tool calls: a required call, the same through the client's stream helper, and the result sent back.
+        var tools = r["tools"]!;
+        Assert.Equal("tool_calls", (string)tools["finish"]!);
+        Assert.Null(tools["content"]);
+        foreach (var calls in new[] { tools["calls"]!.AsArray(), tools["streamed"]!["calls"]!.AsArray() })
+        {
+            var call = Assert.Single(calls)!;
+            Assert.Equal("function", (string)call["type"]!);
+            Assert.Equal("get_weather", (string)call["function"]!["name"]!);
+            var city = JsonNode.Parse((string)call["function"]!["arguments"]!)!["city"];
+            Assert.True(((string)city!).Length <= 16);
+        }
+        Assert.Equal("tool_calls", (string)tools["streamed"]!["finish"]!);
+        Assert.Equal("assistant", (string)tools["answer"]!["role"]!);
 
         Assert.Equal(404, (int)r["missing"]!["status"]!);
         Assert.Equal("model \"no-such-model\" not found, try pulling it first", (string)r["missing"]!["message"]!);

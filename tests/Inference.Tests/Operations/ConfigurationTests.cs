@@ -76,3 +76,18 @@ public sealed class ConfigurationTests
     public void Cors_follows_ollamas_origin_rule(string origin, string configured, bool allowed) =>
         Assert.Equal(allowed, OriginPolicy.IsAllowed(origin, configured.Split(',', StringSplitOptions.RemoveEmptyEntries)));
 }
+
+public sealed class EngineOptionsValidationTests
+{
+    [Fact]
+    public void A_step_budget_smaller_than_the_sequence_ids_is_refused_before_llama_cpp_could_abort()
+    {
+        var options = new Inference.Engine.Backend.EngineOptions { StepTokenBudget = 16, NumParallel = 16, PrefixCacheSequences = 4 };
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        Assert.False(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true));
+        Assert.Equal("Inference:StepTokenBudget (16) must be at least Inference:NumParallel + Inference:PrefixCacheSequences (20)", results.Single().ErrorMessage);
+
+        options.StepTokenBudget = 20;
+        Assert.True(System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results = [], validateAllProperties: true));
+    }
+}
