@@ -85,18 +85,23 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
         // nor one so long that its tokens would crowd the schema out of the context.
         var keep = given is { Valid: true } && input.Query.Length <= MaxKeptChars ? input.Query : null;
 
+        // The grammar's bound over the most tables the prompt could show reserves the answer's room
+        // before the tables are fitted; the grammar itself then covers exactly the tables shown.
         var bound = SqlGrammar.ForStatement(ranked.Take(SqlPromptBuilder.MaxTables).ToList(), keep);
-        var prompt = Prompt(input.Action, task, ranked, bound, model);
-        var grammar = SqlGrammar.ForStatement(prompt.Tables, keep);
+        async Task<SqlModelAnswer> RoundAsync(string roundTask, float temperature)
+        {
+            var prompt = Prompt(input.Action, roundTask, ranked, bound, model);
+            return Parse(await model.CompleteAsync(prompt, SqlGrammar.ForStatement(prompt.Tables, keep), temperature, ct));
+        }
 
-        var answer = Parse(await model.CompleteAsync(prompt, grammar, 0f, ct));
+        var answer = await RoundAsync(task, 0f);
         var sql = answer.Sql ?? "";
         var validation = await ValidateAsync(schema, sql, ct);
         if (!validation.Valid && validator is not null)
         {
             logger.LogInformation("SQL assist {Action} by {Model}: EXPLAIN rejected the first statement, repair round", input.Action, model.Name);
-            var repair = prompt with { User = SqlPromptTexts.Repair(prompt.User, sql, validation.Error ?? "invalid statement") };
-            answer = Parse(await model.CompleteAsync(repair, grammar, RepairTemperature, ct));
+            // The repair task is longer, so the tables are fitted again: the schema part shrinks rather than overflow the context.
+            answer = await RoundAsync(SqlPromptTexts.Repair(task, sql, validation.Error ?? "invalid statement"), RepairTemperature);
             sql = answer.Sql ?? "";
             validation = await ValidateAsync(schema, sql, ct);
         }

@@ -75,7 +75,7 @@ public sealed class SqlAssistantTests
         Assert.Contains("Statement: SELECT nme FROM users", model.Calls[1].Prompt.User);
         Assert.Contains("Error: column \"nme\" does not exist", model.Calls[1].Prompt.User);
         Assert.StartsWith(model.Calls[0].Prompt.User, model.Calls[1].Prompt.User);
-        Assert.Same(model.Calls[0].Grammar, model.Calls[1].Grammar);
+        Assert.Equal(model.Calls[0].Grammar, model.Calls[1].Grammar); // same tables, same grammar
         Assert.Equal(["SELECT nme FROM users", "SELECT name FROM users"], validator.Seen);
         Assert.Equal("SELECT name FROM users", response.Sql);
         Assert.Equal("names", response.Explanation);
