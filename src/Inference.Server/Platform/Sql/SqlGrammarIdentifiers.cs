@@ -11,8 +11,8 @@ public static class SqlGrammarIdentifiers
 {
     // PostgreSQL 15's reserved, type/function-name and column-name keywords (pg_get_keywords() with
     // catcode R, T and C). Unreserved keywords are valid bare names; quoting them would only be noise.
-    // More than SqlIdentifier.Quote's reserved words: a grammar must never offer "SELECT left FROM t"
-    // (a syntax error), since its output is valid by construction or not at all.
+    // More than the reserved words: a grammar must never offer "SELECT left FROM t" (a syntax
+    // error), since its output is valid by construction or not at all. SqlIdentifier.Quote uses this too.
     private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
     {
         "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check",

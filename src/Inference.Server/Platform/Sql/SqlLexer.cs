@@ -158,26 +158,12 @@ public static class SqlLexer
 /// <summary>Identifier spelling for SQL this server writes (suggested DDL): quoted only when it must be.</summary>
 public static class SqlIdentifier
 {
-    public static string Quote(string name)
-    {
-        bool plain = name.Length > 0 && (name[0] is >= 'a' and <= 'z' || name[0] == '_')
-            && name.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '_')
-            && !ReservedWords.Contains(name);
-        return plain ? name : "\"" + name.Replace("\"", "\"\"") + "\"";
-    }
+    /// <summary>
+    /// One quoting rule for every SQL the server writes (grammars, index suggestions, DDL echoes):
+    /// reserved, type/function-name and column-name keywords are quoted too, since a column named
+    /// "left" or "like" is a syntax error bare.
+    /// </summary>
+    public static string Quote(string name) => SqlGrammarIdentifiers.Quote(name);
 
     public static string Qualified(string schema, string name) => Quote(schema) + "." + Quote(name);
-
-    // PostgreSQL's reserved key words (Appendix C), which a plain identifier cannot be.
-    private static readonly HashSet<string> ReservedWords = new(StringComparer.Ordinal)
-    {
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check",
-        "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role", "current_time",
-        "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except",
-        "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially", "intersect", "into",
-        "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null", "offset", "on", "only", "or",
-        "order", "placing", "primary", "references", "returning", "select", "session_user", "some", "symmetric",
-        "system_user", "table", "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "when",
-        "where", "window", "with",
-    };
 }

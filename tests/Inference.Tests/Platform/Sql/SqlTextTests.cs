@@ -116,3 +116,16 @@ public sealed class SqlTextTests
         Assert.Equal(quoted, SqlIdentifier.Quote(name));
     }
 }
+
+public sealed class SqlIdentifierQuotingTests
+{
+    [Theory]
+    [InlineData("orders", "orders")]
+    [InlineData("left", "\"left\"")]
+    [InlineData("like", "\"like\"")]
+    [InlineData("select", "\"select\"")]
+    [InlineData("Order Items", "\"Order Items\"")]
+    [InlineData("a\"b", "\"a\"\"b\"")]
+    public void Keywords_that_cannot_stand_bare_and_odd_names_are_quoted(string name, string expected) =>
+        Assert.Equal(expected, Inference.Server.Platform.Sql.SqlIdentifier.Quote(name));
+}
