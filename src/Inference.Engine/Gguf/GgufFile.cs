@@ -69,6 +69,15 @@ public sealed class GgufFile
 
     public string? ChatTemplate => GetString("tokenizer.chat_template");
 
+    /// <summary>
+    /// Whether the vocabulary declares fill-in-the-middle tokens (prefix, suffix and middle: CodeLlama,
+    /// Qwen-coder, StarCoder, ...), under the current key names or the older ones.
+    /// </summary>
+    public bool HasFillInTheMiddleTokens =>
+        (GetInt("tokenizer.ggml.fim_pre_token_id") ?? GetInt("tokenizer.ggml.prefix_token_id")) is not null &&
+        (GetInt("tokenizer.ggml.fim_suf_token_id") ?? GetInt("tokenizer.ggml.suffix_token_id")) is not null &&
+        (GetInt("tokenizer.ggml.fim_mid_token_id") ?? GetInt("tokenizer.ggml.middle_token_id")) is not null;
+
     public long? ContextLength => GetArchInt("context_length");
 
     public long? EmbeddingLength => GetArchInt("embedding_length");

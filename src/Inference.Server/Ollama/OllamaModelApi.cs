@@ -88,7 +88,7 @@ public static class OllamaModelApi
         var parameters = FormatParameters(model.Parameters);
         var capabilities = new List<string> { "completion" };
         if (PromptBuilder.ToolTemplate(model) is not null) capabilities.Add("tools");
-        if (HasFimTokens(gguf)) capabilities.Add("insert");
+        if (gguf.HasFillInTheMiddleTokens) capabilities.Add("insert");
 
         return TypedResults.Json(new ShowResponse
         {
@@ -103,10 +103,6 @@ public static class OllamaModelApi
             ModifiedAt = model.Stored.ModifiedAt,
         }, OllamaJsonContext.Wire.ShowResponse);
     }
-
-    private static bool HasFimTokens(GgufFile gguf) =>
-        (gguf.GetInt("tokenizer.ggml.fim_pre_token_id") ?? gguf.GetInt("tokenizer.ggml.prefix_token_id")) is not null &&
-        (gguf.GetInt("tokenizer.ggml.fim_mid_token_id") ?? gguf.GetInt("tokenizer.ggml.middle_token_id")) is not null;
 
     private static string FormatParameters(ModelOptions options)
     {

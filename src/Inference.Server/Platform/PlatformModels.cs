@@ -38,7 +38,7 @@ public sealed class PlatformModels(ModelCatalog catalog, IOptions<PlatformOption
             .Select(m => TryFind(m.Name))
             .OfType<ModelDefinition>()
             .ToList();
-        var fallback = task == PlatformTask.Code ? installed.FirstOrDefault(m => HasFillInTheMiddle(m.Gguf)) ?? installed.FirstOrDefault() : installed.FirstOrDefault();
+        var fallback = task == PlatformTask.Code ? installed.FirstOrDefault(m => m.Gguf.HasFillInTheMiddleTokens) ?? installed.FirstOrDefault() : installed.FirstOrDefault();
         if (fallback is null)
         {
             model = null!;
@@ -49,12 +49,6 @@ public sealed class PlatformModels(ModelCatalog catalog, IOptions<PlatformOption
         error = Results.Empty;
         return true;
     }
-
-    /// <summary>Whether the vocabulary has fill-in-the-middle tokens (CodeLlama, Qwen-coder, StarCoder, ...).</summary>
-    public static bool HasFillInTheMiddle(GgufFile gguf) =>
-        (gguf.GetInt("tokenizer.ggml.fim_pre_token_id") ?? gguf.GetInt("tokenizer.ggml.prefix_token_id")) is not null &&
-        (gguf.GetInt("tokenizer.ggml.fim_suf_token_id") ?? gguf.GetInt("tokenizer.ggml.suffix_token_id")) is not null &&
-        (gguf.GetInt("tokenizer.ggml.fim_mid_token_id") ?? gguf.GetInt("tokenizer.ggml.middle_token_id")) is not null;
 
     private ModelDefinition? TryFind(ModelName name)
     {
