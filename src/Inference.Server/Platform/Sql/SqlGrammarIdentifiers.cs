@@ -45,27 +45,9 @@ public static class SqlGrammarIdentifiers
         return "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
     }
 
-    /// <summary>The text as it must appear inside a JSON string: only ", \ and control characters are escaped.</summary>
-    public static string JsonEscape(string text)
-    {
-        var sb = new StringBuilder(text.Length + 8);
-        foreach (var c in text)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20) sb.Append($"\\u{(int)c:x4}");
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.ToString();
-    }
+    /// <summary>The text as it must appear inside a JSON string (System.Text.Json's escaping; non-ASCII stays readable).</summary>
+    public static string JsonEscape(string text) =>
+        System.Text.Json.JsonEncodedText.Encode(text, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value;
 
     // Unquoted names are folded to lower case by PostgreSQL, so only [a-z_][a-z0-9_]* that is no keyword stays bare.
     private static bool IsBare(string name) =>
