@@ -11,6 +11,13 @@ public sealed class ServerOptions
     /// </summary>
     public string AllowedOrigins { get; set; } = "";
 
+    /// <summary>
+    /// Host names accepted on loopback connections besides the local ones (see <see cref="HostAllowlist"/>):
+    /// comma-separated exact names or "*.example.com"; "*" turns the DNS-rebinding check off.
+    /// Needed when a reverse proxy on this machine forwards its own Host header.
+    /// </summary>
+    public string AllowedHosts { get; set; } = "";
+
     /// <summary>In-flight streams get this long to finish at shutdown before they are ended with done_reason "unload".</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -18,6 +25,9 @@ public sealed class ServerOptions
     [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
     public int RequestsPerMinute { get; set; }
 
-    public IReadOnlyList<string> Origins =>
-        AllowedOrigins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    public IReadOnlyList<string> Origins => List(AllowedOrigins);
+
+    public IReadOnlyList<string> Hosts => List(AllowedHosts);
+
+    private static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
