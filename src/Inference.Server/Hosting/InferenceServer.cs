@@ -3,6 +3,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Registry;
 using Inference.Engine.Store;
+using Inference.Server.Http;
 using Inference.Server.Metrics;
 using Inference.Server.OpenAI;
 using Inference.Server.Ollama;
@@ -21,8 +22,17 @@ public static class InferenceServer
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var startupModels = new StartupModels(ServerConfiguration.ModelArguments(args));
-        var builder = WebApplication.CreateBuilder(ServerConfiguration.WithoutModelArguments(args));
+        // Settings files sit next to the program, wherever it is started from; the working directory
+        // stays the caller's, so relative paths on the command line mean what the caller meant.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = ServerConfiguration.WithoutModelArguments(args),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Configuration.AddOllamaEnvironment();
+        // A start-up failure propagates to Program, which prints it as one line (a bad setting) or
+        // with its stack trace (a bug); the host's own "Hosting failed to start" entry would repeat it.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(ServerConfiguration.ListenUrl(null));
 
@@ -68,6 +78,8 @@ public static class InferenceServer
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteInternalErrorAsync));
+        app.UseBrowserGuards();
+        app.UseRequestBodyLimits();
         app.UseCors(policy => policy.SetIsOriginAllowed(origin => OriginPolicy.IsAllowed(origin,
                 app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.Origins))
             .AllowAnyHeader().AllowAnyMethod());
@@ -94,14 +106,13 @@ public static class InferenceServer
         return app;
     }
 
-    /// <summary>Unhandled failures become {"error": "..."} without a stack trace (which is only logged).</summary>
-    private static async Task WriteInternalErrorAsync(HttpContext http)
-    {
-        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        http.Response.StatusCode = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
-        http.Response.ContentType = "application/json";
-        var message = error is BadHttpRequestException b ? b.Message : "internal server error";
-        await System.Text.Json.JsonSerializer.SerializeAsync(http.Response.Body, new ErrorResponse(message),
-            OllamaJsonContext.Wire.ErrorResponse);
-    }
+    /// <summary>Unhandled failures become the API's error shape without a stack trace (which is only logged).</summary>
+    private static Task WriteInternalErrorAsync(HttpContext http) =>
+        http.Features.Get<IExceptionHandlerFeature>()?.Error switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                RouteErrors.WriteAsync(http, StatusCodes.Status413PayloadTooLarge, RequestBodyLimits.TooLarge(RequestBodyLimits.For(http.Request.Path) ?? 0)),
+            BadHttpRequestException bad => RouteErrors.WriteAsync(http, bad.StatusCode, bad.Message),
+            _ => RouteErrors.WriteAsync(http, StatusCodes.Status500InternalServerError, "internal server error"),
+        };
 }
