@@ -6,21 +6,24 @@ namespace Inference.Server.Hosting;
 
 /// <summary>
 /// Maps Ollama's environment variables onto our settings so an Ollama deployment's environment
-/// works unchanged. Explicit "Inference:*" settings and command-line options still win.
+/// works unchanged. Inference__* variables and command-line options still win over them.
 /// </summary>
 public static class ServerConfiguration
 {
     public const string DefaultHost = "127.0.0.1:11434";
 
+    /// <summary>
+    /// Adds Ollama's variables just above the settings files: they override appsettings.json, and
+    /// our own environment variables (Inference__*) and the command line override them.
+    /// </summary>
     public static void AddOllamaEnvironment(this ConfigurationManager config)
     {
         var mapped = FromOllamaEnvironment(Environment.GetEnvironmentVariable);
-        // OLLAMA_DEBUG must beat appsettings.json's log level; everything else has the lowest
-        // precedence, so appsettings, Inference__* variables and the command line still win.
-        var debug = mapped.Where(kv => kv.Key.StartsWith("Logging:", StringComparison.Ordinal)).ToDictionary();
-        foreach (var key in debug.Keys) mapped.Remove(key);
-        config.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = mapped });
-        if (debug.Count > 0) config.AddInMemoryCollection(debug);
+        var sources = config.Sources;
+        int afterFiles = 0;
+        for (int i = 0; i < sources.Count; i++)
+            if (sources[i] is Microsoft.Extensions.Configuration.FileConfigurationSource) afterFiles = i + 1;
+        sources.Insert(afterFiles, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = mapped });
     }
 
     /// <summary>
@@ -81,7 +84,10 @@ public static class ServerConfiguration
         return $"{scheme}://{name}:{p}";
     }
 
-    /// <summary>Start-up registrations: "--model name=path/to/file.gguf" (repeatable).</summary>
+    /// <summary>
+    /// Start-up registrations: "--model name=path/to/file.gguf" (repeatable). A relative path means
+    /// the caller's working directory; a bad name or a missing file is a configuration error.
+    /// </summary>
     public static IReadOnlyList<(string Name, string Path)> ModelArguments(string[] args)
     {
         var list = new List<(string, string)>();
@@ -90,11 +96,18 @@ public static class ServerConfiguration
             string? value = null;
             if (args[i] == "--model" && i + 1 < args.Length) value = args[++i];
             else if (args[i].StartsWith("--model=", StringComparison.Ordinal)) value = args[i]["--model=".Length..];
+            else if (args[i] == "--model") throw new InvalidOperationException("--model expects name=path/to/file.gguf");
             if (value is null) continue;
             int eq = value.IndexOf('=');
             if (eq <= 0 || eq == value.Length - 1)
                 throw new InvalidOperationException($"--model expects name=path/to/file.gguf, got '{value}'");
-            list.Add((value[..eq], value[(eq + 1)..]));
+            var (name, path) = (value[..eq], value[(eq + 1)..]);
+            if (!Inference.Engine.Store.ModelName.TryParse(name, out _, out var nameError))
+                throw new InvalidOperationException($"--model {name}: {nameError}");
+            var full = System.IO.Path.GetFullPath(path);
+            if (!File.Exists(full))
+                throw new InvalidOperationException($"--model {name}: no such file: {full}");
+            list.Add((name, full));
         }
         return list;
     }

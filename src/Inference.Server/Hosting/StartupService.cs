@@ -36,8 +36,16 @@ public sealed class StartupService(
 
         foreach (var (name, path) in models.Registrations)
         {
-            var spec = new CreateSpec { Name = ModelName.Parse(name), FromFile = Path.GetFullPath(path) };
-            await importer.CreateAsync(spec, _ => { }, ct);
+            var spec = new CreateSpec { Name = ModelName.Parse(name), FromFile = path };
+            try
+            {
+                await importer.CreateAsync(spec, _ => { }, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Program reports it as one configuration line and exit code 2, like any bad setting.
+                throw new InvalidOperationException($"--model {name}: {ex.Message}", ex);
+            }
             logger.LogInformation("Registered model {Name} from {Path}", spec.Name.DisplayShortest(), spec.FromFile);
         }
     }
