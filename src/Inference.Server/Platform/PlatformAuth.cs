@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Inference.Server.Platform;
@@ -60,13 +61,22 @@ public static class PlatformAuth
                 if (!IsConfigured(auth)) context.Fail("authentication is not configured on this server (set Platform:Auth:SigningKey or RsaPublicKey)");
                 return Task.CompletedTask;
             },
+            OnTokenValidated = context =>
+            {
+                if (RefusalOf(context.SecurityToken) is { } refusal) context.Fail(new PlatformTokenException(refusal));
+                return Task.CompletedTask;
+            },
             OnChallenge = async context =>
             {
                 context.HandleResponse();
                 string message = context.AuthenticateFailure switch
                 {
                     null => "missing bearer token",
+                    PlatformTokenException refused => refused.Message,
                     SecurityTokenExpiredException => "the token has expired",
+                    SecurityTokenNoExpirationException => "the token has no expiry (exp)",
+                    SecurityTokenNotYetValidException => "the token is not valid yet (nbf)",
+                    SecurityTokenInvalidLifetimeException => "the token's lifetime is not valid",
                     SecurityTokenInvalidAudienceException => "the token's audience is not accepted",
                     SecurityTokenInvalidIssuerException => "the token's issuer is not accepted",
                     SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature is not valid",
@@ -81,6 +91,29 @@ public static class PlatformAuth
                 PlatformErrors.Error(StatusCodes.Status403Forbidden, "the token does not grant access to this route").ExecuteAsync(context.HttpContext),
         };
     }
+
+    /// <summary>
+    /// What the signature and claim checks do not cover: a user must be named (an empty "sub" would
+    /// share one rate-limit window with every other nameless token), and a "crit" header lists
+    /// extensions the issuer requires us to understand (RFC 7515 4.1.11); we understand none.
+    /// </summary>
+    private static string? RefusalOf(SecurityToken token)
+    {
+        if (token is not JsonWebToken jwt) return "invalid bearer token";
+        if (jwt.TryGetHeaderValue<object>("crit", out var crit))
+        {
+            var names = crit is System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Array } array
+                ? string.Join(", ", array.EnumerateArray().Select(e => e.ToString()))
+                : crit is IEnumerable<object> list ? string.Join(", ", list) : crit?.ToString();
+            return $"the token has critical header parameters this server does not understand: {Bounded(names)}";
+        }
+        if (!jwt.TryGetPayloadValue<string>("sub", out var sub) || string.IsNullOrWhiteSpace(sub))
+            return "the token has no subject (sub)";
+        return null;
+    }
+
+    /// <summary>Client text echoed in an error is cut short.</summary>
+    private static string Bounded(string? text) => text is null ? "" : text.Length <= 64 ? text : text[..64] + "...";
 
     private static (List<SecurityKey> Keys, List<string> Algorithms) SigningKeys(PlatformAuthOptions auth)
     {
@@ -102,3 +135,6 @@ public static class PlatformAuth
         return (keys, algorithms);
     }
 }
+
+/// <summary>A token refused by our own checks; its message is the 401's reason.</summary>
+public sealed class PlatformTokenException(string message) : SecurityTokenValidationException(message);
