@@ -40,13 +40,19 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <param name="url">Where it will listen; the arguments or environment must say so (--urls or OLLAMA_HOST).</param>
-    public static ServerProcess Start(string url, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static ServerProcess Start(string url, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null) =>
+        StartProgram("dotnet", [Path.Combine(AppContext.BaseDirectory, "Inference.Server.dll"), .. args], url, environment, workingDirectory);
+
+    /// <summary>Any program that ends up running the server (a script, say).</summary>
+    public static ServerProcess StartProgram(string program, IEnumerable<string> args, string url,
+        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Inference.Server.dll"), .. args])
+        var psi = new ProcessStartInfo(program, args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
         // The test host's own settings (OLLAMA_*, Inference__*) must not leak into the server under test.
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("OLLAMA_", StringComparison.Ordinal) || k.StartsWith("Inference__", StringComparison.Ordinal)).ToList())
@@ -55,9 +61,9 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(Process.Start(psi)!, url);
     }
 
-    public async Task WaitReadyAsync()
+    public async Task WaitReadyAsync(int seconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
             try
@@ -71,6 +77,15 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         Assert.Fail($"the server did not start (exited: {_process.HasExited}); output:\n{string.Join('\n', Output)}");
+    }
+
+    /// <summary>Waits for the process to end by itself.</summary>
+    public async Task<int> WaitForExitAsync(int seconds = 60)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        await _process.WaitForExitAsync(timeout.Token);
+        _process.WaitForExit(); // flushes the redirected output
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
