@@ -76,6 +76,10 @@ public sealed class ModelImporter(ModelStore store)
             throw new CreateException("neither 'from' nor 'files' names a model to create from");
         }
 
+        // The params layer is held to the model's limits (its training context) here, where the GGUF is known.
+        if (spec.Parameters?.Validate(OptionLimits.ForModelFile(gguf)) is { } invalid)
+            throw new CreateException("parameters: " + invalid.Message);
+
         if (spec.Quantize is { Length: > 0 } quantize)
             (modelLayer, gguf) = await QuantizeAsync(store.BlobPath(modelLayer.Digest), gguf, quantize, progress, ct);
 

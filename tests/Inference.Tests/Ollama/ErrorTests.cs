@@ -72,11 +72,28 @@ public sealed class ErrorTests(SharedServer server)
     [Fact]
     public async Task Prompt_longer_than_the_context_is_a_clear_400()
     {
-        var longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 200));
+        // Short enough in bytes to be tokenized (256 tokens x 7 bytes, stories' longest piece), too many tokens.
+        Assert.Equal(7, TestModels.LongestPieceBytes(TestModels.Stories260K));
+        var prompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 70));
+        Assert.True(prompt.Length <= 256 * 7);
         var (status, r) = await server.PostAsync("/api/generate",
-            new { model = "stories", prompt = longPrompt, stream = false, options = new { num_ctx = 256 } });
+            new { model = "stories", prompt, stream = false, options = new { num_ctx = 256 } });
         Assert.Equal(400, status);
         Assert.Matches(@"^the input length \(\d+ tokens\) exceeds the context length \(256 tokens\)$", (string)r!["error"]!);
+
+        // Longer than 256 tokens can spell: refused by its length, before it is tokenized. A raw prompt is measured
+        // whole; a templated one is rendered only until it passes 256 x 7 bytes.
+        var longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 200));
+        (status, r) = await server.PostAsync("/api/generate",
+            new { model = "stories", prompt = longPrompt, raw = true, stream = false, options = new { num_ctx = 256 } });
+        Assert.Equal(400, status);
+        Assert.Equal("the input length (4800 bytes, so at least 686 tokens at 7 bytes per token, the longest in the model's vocabulary) " +
+            "exceeds the context length (256 tokens)", (string)r!["error"]!);
+        (status, r) = await server.PostAsync("/api/generate",
+            new { model = "stories", prompt = longPrompt, stream = false, options = new { num_ctx = 256 } });
+        Assert.Equal(400, status);
+        Assert.Equal("the input length (more than 1792 bytes, so at least 257 tokens at 7 bytes per token, the longest in the model's vocabulary) " +
+            "exceeds the context length (256 tokens)", (string)r!["error"]!);
     }
 
     [Fact]

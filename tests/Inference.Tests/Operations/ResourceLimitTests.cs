@@ -11,11 +11,16 @@ public sealed class OneModelServer : TestServer
     protected override IEnumerable<string> Settings => ["--Inference:MaxLoadedModels=1"];
 }
 
-/// <summary>A memory budget that holds stories or tiny at the default context, not both, and not stories at 32k.</summary>
+/// <summary>
+/// A memory budget that holds stories or tiny at the default context (1024 here), not both, and not
+/// stories at its full 2048-token training context.
+/// </summary>
 public sealed class BudgetServer : TestServer
 {
-    /// <summary>Tensor bytes plus KV for 2048 cells x 8 sequence streams (4 running + 4 cached), as the server estimates.</summary>
-    public static long Estimate(string path, int context = 2048)
+    public const int DefaultContext = 1024;
+
+    /// <summary>Tensor bytes plus KV for the context's cells x 8 sequence streams (4 running + 4 cached), as the server estimates.</summary>
+    public static long Estimate(string path, int context = DefaultContext)
     {
         var gguf = GgufFile.Read(path);
         return gguf.Tensors.Sum(t => t.ByteSize) + MemoryEstimate.KvCacheBytes(gguf, context * 8);
@@ -26,7 +31,7 @@ public sealed class BudgetServer : TestServer
         Math.Max(Estimate(TestModels.Stories260K), Estimate(TestModels.TinyRandomLlama2)) +
         Math.Min(Estimate(TestModels.Stories260K), Estimate(TestModels.TinyRandomLlama2)) / 2;
 
-    protected override IEnumerable<string> Settings => [$"--Inference:MemoryBudgetBytes={Budget}"];
+    protected override IEnumerable<string> Settings => [$"--Inference:MemoryBudgetBytes={Budget}", $"--Inference:DefaultContextLength={DefaultContext}"];
 }
 
 public sealed class ResourceLimitTests(OneModelServer one, BudgetServer budget) : IClassFixture<OneModelServer>, IClassFixture<BudgetServer>
@@ -71,10 +76,10 @@ public sealed class ResourceLimitTests(OneModelServer one, BudgetServer budget) 
         Assert.True(sizes <= BudgetServer.Budget);
 
         var (status, r) = await budget.PostAsync("/api/generate",
-            new { model = "stories", prompt = "x", stream = false, options = new { num_ctx = 32768 } });
+            new { model = "stories", prompt = "x", stream = false, options = new { num_ctx = 2048 } });
         Assert.Equal(507, status);
-        Assert.Equal($"model 'stories:latest' needs about {BudgetServer.Estimate(TestModels.Stories260K, 32768) / 1048576} MiB " +
-            $"(weights and KV cache for num_ctx 32768) but the memory budget (Inference:MemoryBudgetBytes) is {BudgetServer.Budget / 1048576} MiB",
+        Assert.Equal($"model 'stories:latest' needs about {BudgetServer.Estimate(TestModels.Stories260K, 2048) / 1048576} MiB " +
+            $"(weights and KV cache for num_ctx 2048) but the memory budget (Inference:MemoryBudgetBytes) is {BudgetServer.Budget / 1048576} MiB",
             (string)r!["error"]!);
         Assert.Equal(["tiny:latest"], await Running(budget)); // nothing was unloaded for a request that could never fit
     }
