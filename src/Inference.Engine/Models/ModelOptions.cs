@@ -51,7 +51,8 @@ public sealed record ModelOptions
     /// <summary>
     /// The first option outside what this server can serve, or null when all are usable. Without
     /// <paramref name="limits"/> only the bounds that hold for every model are checked; with them,
-    /// num_ctx, num_thread and repeat_last_n are checked against the model and the server too.
+    /// num_ctx, num_thread and repeat_last_n are checked against the model and the server too
+    /// (<see cref="ModelManager.SettingsFor"/> does that for every request before anything loads).
     /// Every numeric value that reaches llama.cpp is finite and inside its range here, so no
     /// request can make it divide by zero, allocate without bound or start unbounded threads.
     /// </summary>
@@ -59,10 +60,9 @@ public sealed record ModelOptions
     {
         if (NumPredict is < -2)
             return new("num_predict", "must be -1 (no limit), -2 (fill the context) or a non-negative token count");
-        int maxCtx = limits?.MaxContextLength ?? OptionLimits.ContextCeiling;
-        if (NumCtx is { } ctx && (ctx < OptionLimits.MinContextLength || ctx > maxCtx))
-            return new("num_ctx", $"must be between {OptionLimits.MinContextLength} and {maxCtx}" +
-                (limits is null ? "" : " (the model's training context)"));
+        // Without limits (a request's options before its model is known) only what holds for every model is checked.
+        if (limits is not null && NumCtx is { } ctx && (ctx < OptionLimits.MinContextLength || ctx > limits.MaxContextLength))
+            return new("num_ctx", $"must be between {OptionLimits.MinContextLength} and {limits.MaxContextLength} (the model's training context)");
         if (Temperature is { } t && (!float.IsFinite(t) || t < 0)) return new("temperature", "must be a finite number, 0 or more");
         if (!InUnitRange(TopP)) return new("top_p", "must be between 0 and 1");
         if (!InUnitRange(MinP)) return new("min_p", "must be between 0 and 1");
@@ -71,14 +71,13 @@ public sealed record ModelOptions
         if (PresencePenalty is { } pp && !float.IsFinite(pp)) return new("presence_penalty", "must be a finite number");
         if (FrequencyPenalty is { } fp && !float.IsFinite(fp)) return new("frequency_penalty", "must be a finite number");
         // llama.cpp keeps a ring buffer of repeat_last_n tokens per sequence: it must not exceed the window it looks at.
-        int window = NumCtx ?? limits?.DefaultContextLength ?? maxCtx;
-        if (RepeatLastN is { } last && (last < -1 || last > window))
-            return new("repeat_last_n", $"must be between -1 (the whole context) and num_ctx ({window})");
+        if (RepeatLastN is < -1) return new("repeat_last_n", "must be -1 (the whole context), 0 (off) or a number of tokens");
+        if (limits is not null && RepeatLastN > (NumCtx ?? limits.DefaultContextLength))
+            return new("repeat_last_n", $"must be at most num_ctx ({NumCtx ?? limits.DefaultContextLength})");
         if (NumGpu is < -1) return new("num_gpu", "must be -1 (all layers), 0 or a number of layers");
-        int maxThreads = limits?.MaxThreads ?? OptionLimits.ThreadCeiling;
-        if (NumThread is { } threads && (threads < 0 || threads > maxThreads))
-            return new("num_thread", $"must be between 0 (the server's default) and {maxThreads}" +
-                (limits is null ? "" : " (the server's thread limit: Inference:Threads, or one per CPU core)"));
+        if (NumThread is < 0) return new("num_thread", "must be 0 (the server's default) or a number of threads");
+        if (limits is not null && NumThread > limits.MaxThreads)
+            return new("num_thread", $"must be at most {limits.MaxThreads} (this server's thread limit)");
         if (Stop is { } stops)
         {
             if (stops.Any(s => s is null)) return new("stop", "must be a list of strings");

@@ -397,11 +397,11 @@ internal sealed class TemplateEvaluator
         }
         catch (TemplateValueTooLargeException)
         {
-            throw Limit(TemplateLimit.Output, node, $"{node.Name} built a value longer than {TemplateLimits.MaxOutputChars} characters");
+            throw Limit(TemplateLimit.Value, node, $"{node.Name} built a value longer than {TemplateLimits.MaxOutputChars} characters");
         }
         // Values can grow without being written ($x = printf "%s%s" $x $x): each is bounded like the output.
         if (result is string { Length: > TemplateLimits.MaxOutputChars })
-            throw Limit(TemplateLimit.Output, node, $"{node.Name} built a value longer than {TemplateLimits.MaxOutputChars} characters");
+            throw Limit(TemplateLimit.Value, node, $"{node.Name} built a value longer than {TemplateLimits.MaxOutputChars} characters");
         return result;
     }
 

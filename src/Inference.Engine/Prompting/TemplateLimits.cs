@@ -1,7 +1,15 @@
 namespace Inference.Engine.Prompting;
 
 /// <summary>Which bound a template render ran into.</summary>
-public enum TemplateLimit { Iterations, Output, Time }
+public enum TemplateLimit
+{
+    Iterations,
+    /// <summary>The text written passed the render's output limit.</summary>
+    Output,
+    /// <summary>A function built a string longer than <see cref="TemplateLimits.MaxOutputChars"/>.</summary>
+    Value,
+    Time,
+}
 
 /// <summary>
 /// What one render of a template may cost. Templates come from clients (/api/create, a request's
