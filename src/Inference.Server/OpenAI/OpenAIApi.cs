@@ -72,6 +72,7 @@ public static class OpenAIApi
     private static (ModelOptions Options, IResult? Error) ReadOptions(OpenAISamplingRequest req, int? maxTokens)
     {
         if (req.N is > 1) return (new(), Error(400, "n > 1 is not supported", "n"));
+        if (req.N is < 1) return (new(), Error(400, "n must be 1", "n"));
         string[]? stop = null;
         switch (req.Stop)
         {
