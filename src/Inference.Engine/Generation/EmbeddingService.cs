@@ -21,6 +21,12 @@ public sealed class EmbeddingService(ModelManager models)
     private const int MaxSequencesPerBatch = 16;
 
     /// <summary>
+    /// Inputs one request may embed (OpenAI's limit). Each returns a vector of the model's width, so
+    /// without a bound a body of short strings could ask for more vectors than memory holds.
+    /// </summary>
+    public const int MaxInputs = 2048;
+
+    /// <summary>
     /// Decodes one batch on the embedding context (a test seam, a plain function field: tests make it
     /// fail or throw). A failure fails the request that asked, with an error; the context is cleared
     /// before every batch, so the next request starts clean.

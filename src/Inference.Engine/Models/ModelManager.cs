@@ -360,9 +360,12 @@ public sealed class ModelManager : IAsyncDisposable
         lock (_gate)
         {
             model.References--;
-            model.LastUsed = DateTimeOffset.UtcNow;
-            model.Forever = keepAlive < TimeSpan.Zero;
-            model.ExpiresAt = DateTimeOffset.UtcNow + (model.Forever ? TimeSpan.Zero : keepAlive);
+            var now = DateTimeOffset.UtcNow;
+            model.LastUsed = now;
+            // A keep-alive that ends after the last date a clock can hold is forever (and must not overflow here,
+            // which would leave the model held and every later unload waiting for it).
+            model.Forever = keepAlive < TimeSpan.Zero || keepAlive > DateTimeOffset.MaxValue - now;
+            model.ExpiresAt = model.Forever ? now : now + keepAlive;
             unloadNow = model.References == 0 && (keepAlive == TimeSpan.Zero || model.Draining);
             if (model.References == 0) model.Idle.TrySetResult();
         }

@@ -352,6 +352,7 @@ public static class OpenAIApi
             _ => null,
         };
         if (inputs is null || inputs.Any(i => i.Length == 0)) return Error(400, "input must be a non-empty string or an array of non-empty strings", "input");
+        if (inputs.Count > EmbeddingService.MaxInputs) return Error(400, $"input must hold at most {EmbeddingService.MaxInputs} strings", "input");
         if (req.EncodingFormat is not (null or "float" or "base64")) return Error(400, "encoding_format must be float or base64", "encoding_format");
         if (req.Dimensions is < 1) return Error(400, "dimensions must be a positive number", "dimensions");
         if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;

@@ -176,4 +176,41 @@ public sealed class OptionBoundsTests(SharedServer server)
         Assert.Equal(2, (int)r!["eval_count"]!);
         await AssertServingAsync();
     }
+
+    [Fact]
+    public async Task Keep_alive_outside_what_a_clock_can_hold_is_refused_or_means_forever()
+    {
+        object Request(object keepAlive, int ctx) => new { model = "tiny", prompt = "Once", stream = false, keep_alive = keepAlive, options = new { num_predict = 1, num_ctx = ctx } };
+        foreach (var text in new[] { "NaN", "Infinity", "-Infinity" })
+            await AssertRefusedAsync("/api/generate", Request(text, 256),
+                "invalid keep_alive: use a duration such as \"5m\", \"1h\" or \"-1\", or a number of seconds");
+
+        // Longer than any clock can count (1e300 seconds; 11,000 years, past the year 9999): kept loaded, like a negative value.
+        foreach (var keepAlive in new object[] { 1e300, "100000000h" })
+        {
+            var (status, r) = await server.PostAsync("/api/generate", Request(keepAlive, 256));
+            Assert.True(status == 200, r?.ToJsonString());
+            var tiny = (await server.GetJsonAsync("/api/ps"))["models"]!.AsArray().Single(m => (string)m!["name"]! == "tiny:latest")!;
+            Assert.True(DateTimeOffset.Parse((string)tiny["expires_at"]!) > DateTimeOffset.UtcNow.AddYears(100), tiny.ToJsonString());
+            // The model is idle: another context reloads it at once (nothing waits on a release that never finished).
+            (status, r) = await server.PostAsync("/api/generate", Request("5m", 512)).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(status == 200, r?.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task An_embedding_request_holds_at_most_2048_inputs()
+    {
+        // Each input returns a vector of the model's width: short strings in a 16 MiB body could otherwise ask for gigabytes.
+        var tooMany = Enumerable.Repeat("x", 2049).ToArray();
+        await AssertRefusedAsync("/api/embed", new { model = "stories", input = tooMany }, "input must hold at most 2048 strings");
+        var (status, r) = await server.PostAsync("/v1/embeddings", new { model = "stories", input = tooMany });
+        Assert.Equal(400, status);
+        Assert.Equal("input must hold at most 2048 strings", (string)r!["error"]!["message"]!);
+        Assert.Equal("input", (string)r["error"]!["param"]!);
+
+        (status, r) = await server.PostAsync("/api/embed", new { model = "stories", input = tooMany[1..] });
+        Assert.Equal(200, status);
+        Assert.Equal(2048, r!["embeddings"]!.AsArray().Count);
+    }
 }
