@@ -219,6 +219,9 @@ internal sealed class TemplateParser
     /// </summary>
     private void CheckConstantRange(PipeNode pipe)
     {
+        // A float (1e12) is no count: Go fails every render of it ("range can't iterate over"), so it fails here once.
+        if (pipe.Cmds is [{ Args: [NumberNode { Value: double } real] }])
+            throw Error($"range can't iterate over {real.Text}", real.Pos);
         if (pipe.Cmds is not [{ Args: [NumberNode { Value: long count } number] }] || count <= 0)
             return;
         _constantIterations = _constantIterations > TemplateLimits.MaxIterations / count

@@ -41,6 +41,17 @@ public sealed class TemplateLimitHttpTests(SharedServer server)
         Assert.Equal(400, status);
         Assert.Equal("invalid template: template: 1:10: range over 100000000 would exceed the limit of 1000000 iterations per render", (string)r!["error"]!);
         Assert.Equal(404, (await server.PostAsync("/api/show", new { model = "hostile-range" })).Status);
+
+        // range 1e12 (a float, which no render can iterate over) used to end in a 500 with 6 GB kept.
+        (status, r) = await server.PostAsync("/api/create",
+            new { model = "hostile-float", from = "stories", template = "{{ range 1e12 }}x{{ end }}{{ .Prompt }}", stream = false });
+        Assert.Equal(400, status);
+        Assert.Equal("invalid template: template: 1:10: range can't iterate over 1e12", (string)r!["error"]!);
+        Assert.Equal(404, (await server.PostAsync("/api/show", new { model = "hostile-float" })).Status);
+        // The same template sent with a request is refused before anything renders.
+        var (_, error, elapsed) = await GenerateAsync(new { model = "stories", prompt = "Once", stream = false, template = "{{ range 1e12 }}x{{ end }}{{ .Prompt }}" });
+        Assert.Equal("invalid template: template: 1:10: range can't iterate over 1e12", error);
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"took {elapsed}");
         await AssertServingAsync();
     }
 
@@ -94,11 +105,11 @@ public sealed class TemplateLimitHttpTests(SharedServer server)
     [Fact]
     public async Task Output_longer_than_the_context_can_hold_is_refused_as_too_long()
     {
-        // 1,000,000 characters: far more than stories' 2048 tokens x 7 bytes; rendering stops at 14336.
+        // 1,000,000 characters: far more than stories' 2048 tokens x 9 bytes; rendering stops at 18432.
         await CreateAsync("hostile-output", "{{ range 500000 }}xx{{ end }}{{ .Prompt }}");
         var (status, error, elapsed) = await GenerateAsync(new { model = "hostile-output", prompt = "Once", stream = false });
         Assert.Equal(400, status);
-        Assert.Equal("the input length (more than 14336 bytes, so at least 2049 tokens at 7 bytes per token, the longest in the model's vocabulary) " +
+        Assert.Equal("the input length (more than 18432 bytes, so at least 2049 tokens at 9 bytes per token, the longest in the model's vocabulary) " +
             "exceeds the context length (2048 tokens)", error);
         Assert.True(elapsed < TimeSpan.FromSeconds(5), $"took {elapsed}");
         await AssertServingAsync();

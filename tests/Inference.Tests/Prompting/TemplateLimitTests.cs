@@ -21,6 +21,9 @@ public class TemplateLimitTests
         // Siblings do not; and a loop at the limit is fine.
         Assert.Equal("", GoTemplate.Parse("{{ range 999 }}{{ end }}{{ range 1000 }}{{ range 990 }}{{ end }}{{ end }}").Render(Data));
         Assert.Equal(1000000, GoTemplate.Parse("{{ range 1000000 }}x{{ end }}").Render(Data).Length);
+        // A float constant is no count: every render would fail, so the parse does.
+        e = Assert.Throws<TemplateParseException>(() => GoTemplate.Parse("{{ range 1e12 }}x{{ end }}"));
+        Assert.Equal("range can't iterate over 1e12", e.Reason);
     }
 
     [Fact]
