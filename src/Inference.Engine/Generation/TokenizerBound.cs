@@ -5,11 +5,13 @@ namespace Inference.Engine.Generation;
 
 /// <summary>
 /// How much text a number of tokens can hold, so text that can never fit a context is refused by
-/// its length before anything tokenizes it (tokenizing 50 MB takes seconds on the request thread).
+/// its length before anything tokenizes it (tokenizing 15 MB takes seconds on the request thread).
 /// <para>
 /// For segmenting tokenizers (SentencePiece, byte-level BPE, RWKV) the tokens of a text are pieces
 /// that together spell it (plus, at most, an added leading space), so each token covers at most
-/// <see cref="BytesPerToken"/> bytes of it: the longest piece in the vocabulary. A text of B bytes
+/// <see cref="BytesPerToken"/> bytes of it: the longest piece in the vocabulary. (SentencePiece
+/// writes every space as U+2581 before it matches pieces, so a text may spell a piece's space as
+/// that 3-byte character itself: there each space of a piece counts 3 bytes.) A text of B bytes
 /// then needs at least B / BytesPerToken tokens, and one longer than num_ctx × BytesPerToken bytes
 /// cannot fit in num_ctx tokens. The bound is exact in that direction: it never refuses a text that
 /// would fit. WordPiece and Unigram tokenizers normalize first (dropping whitespace, folding
@@ -54,13 +56,21 @@ public sealed record TokenizerBound(int BytesPerToken, bool Exact)
     {
         var vocab = model.Vocab;
         bool exact = vocab.Type is LLamaVocabType.SentencePiece or LLamaVocabType.BytePairEncoding or LLamaVocabType.RWKV;
-        Span<byte> piece = stackalloc byte[512];
+        bool spaceIsWritten = vocab.Type == LLamaVocabType.SentencePiece;
+        var piece = new byte[512];
         long longest = 1;
         for (int i = 0; i < vocab.Count; i++)
         {
             // special: true renders control tokens as their text, which is how a prompt with special tokens spells them.
-            long size = model.TokenToSpan((LLamaToken)i, piece, 0, special: true);
-            longest = Math.Max(longest, size);
+            int size = (int)Math.Min(model.TokenToSpan((LLamaToken)i, piece, 0, special: true), int.MaxValue / 4);
+            if (size > piece.Length)
+            {
+                piece = new byte[size];
+                size = (int)model.TokenToSpan((LLamaToken)i, piece, 0, special: true);
+            }
+            long covers = size;
+            if (spaceIsWritten) covers += 2L * piece.AsSpan(0, size).Count((byte)' ');
+            longest = Math.Max(longest, covers);
         }
         int bytes = (int)Math.Min(longest, int.MaxValue / 2);
         return exact ? new TokenizerBound(bytes, true) : new TokenizerBound(Math.Max(bytes, NormalizingBytesPerToken), false);

@@ -37,8 +37,9 @@ public static class TestModels
     });
 
     /// <summary>
-    /// The longest text one token of a SentencePiece GGUF (both test models) stands for, read from its
-    /// vocabulary independently of the server: "▁" is one space, a byte token (type 6) one byte.
+    /// The longest text one token of a SentencePiece GGUF (both test models) can stand for, read from its
+    /// vocabulary independently of the server: a piece's UTF-8 bytes as stored, its spaces written "▁"
+    /// (3 bytes: the tokenizer matches a "▁" in the text like a space), a byte token (type 6) one byte.
     /// </summary>
     public static int LongestPieceBytes(string path)
     {
@@ -48,7 +49,7 @@ public static class TestModels
         int longest = 0;
         for (int i = 0; i < tokens.Count; i++)
         {
-            int bytes = Convert.ToInt64(types[i]) == 6 ? 1 : System.Text.Encoding.UTF8.GetByteCount(((string)tokens[i]!).Replace('\u2581', ' '));
+            int bytes = Convert.ToInt64(types[i]) == 6 ? 1 : System.Text.Encoding.UTF8.GetByteCount((string)tokens[i]!);
             longest = Math.Max(longest, bytes);
         }
         return longest;
