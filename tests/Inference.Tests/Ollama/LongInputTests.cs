@@ -2,36 +2,28 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Inference.Tests.Platform;
 using Inference.Tests.Support;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Xunit.Abstractions;
 
 namespace Inference.Tests.Ollama;
 
-/// <summary>The platform server with request bodies up to 200 MB, so 50 MB inputs reach the handlers.</summary>
-public sealed class LargeBodyServer : PlatformServer
-{
-    protected override void Configure(WebApplicationBuilder builder) =>
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 200L << 20);
-}
-
 /// <summary>
 /// Client text longer than the context can hold is refused by its length, before anything tokenizes
-/// it (stories: 2048 tokens × 7 bytes, its longest token = 14336 bytes), on every route that
-/// tokenizes client text; routes that truncate cut it instead. A 50 MB input costs about what
-/// reading it does, not a tokenization of 50 MB.
+/// it (stories: 2048 tokens × 9 bytes, its longest token "▁friend" = 18432 bytes), on every route that
+/// tokenizes client text; routes that truncate cut it instead. A 15 MiB input (just under the 16 MiB
+/// that generation routes accept as a request body) costs about what reading it does, not a
+/// tokenization of 15 MiB.
 /// </summary>
-public sealed class LongInputTests(LargeBodyServer server, ITestOutputHelper output) : IClassFixture<LargeBodyServer>
+public sealed class LongInputTests(PlatformServer server, ITestOutputHelper output) : IClassFixture<PlatformServer>
 {
-    private const int Megabytes = 50;
+    private const int Megabytes = 15;
     private static readonly string Huge = string.Concat(Enumerable.Repeat("Once upon a time, a dog ran to the park. ", Megabytes * 1024 * 1024 / 41 + 1));
     private static readonly TimeSpan Fast = TimeSpan.FromSeconds(5);
 
     private static readonly string TooLong =
-        $"the input length ({System.Text.Encoding.UTF8.GetByteCount(Huge)} bytes, so at least {(System.Text.Encoding.UTF8.GetByteCount(Huge) + 6) / 7} tokens " +
-        "at 7 bytes per token, the longest in the model's vocabulary) exceeds the context length (2048 tokens)";
+        $"the input length ({System.Text.Encoding.UTF8.GetByteCount(Huge)} bytes, so at least {(System.Text.Encoding.UTF8.GetByteCount(Huge) + 8) / 9} tokens " +
+        "at 9 bytes per token, the longest in the model's vocabulary) exceeds the context length (2048 tokens)";
     private const string TooLongRendered =
-        "the input length (more than 14336 bytes, so at least 2049 tokens at 7 bytes per token, the longest in the model's vocabulary) exceeds the context length (2048 tokens)";
+        "the input length (more than 18432 bytes, so at least 2049 tokens at 9 bytes per token, the longest in the model's vocabulary) exceeds the context length (2048 tokens)";
 
     private async Task<(int Status, JsonNode? Body)> TimedAsync(string path, object body, HttpClient? client = null)
     {
@@ -52,7 +44,7 @@ public sealed class LongInputTests(LargeBodyServer server, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task A_50_MB_prompt_is_a_fast_400_on_the_ollama_routes()
+    public async Task A_15_MB_prompt_is_a_fast_400_on_the_ollama_routes()
     {
         Assert.True(Huge.Length >= Megabytes << 20);
         var (status, r) = await TimedAsync("/api/generate", new { model = "stories", prompt = Huge, raw = true, stream = false });
@@ -70,11 +62,11 @@ public sealed class LongInputTests(LargeBodyServer server, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task A_50_MB_history_keeps_the_latest_turns_that_fit()
+    public async Task A_15_MB_history_keeps_the_latest_turns_that_fit()
     {
-        // 5000 turns of 10 KB: the oldest are dropped until the rest fits, found in a few bounded renders.
+        // 1400 turns of 10 KB: the oldest are dropped until the rest fits, found in a few bounded renders.
         var turn = Huge[..(10 * 1024)];
-        var messages = Enumerable.Range(0, 5000).Select(i => new { role = i % 2 == 0 ? "user" : "assistant", content = turn + i })
+        var messages = Enumerable.Range(0, 1400).Select(i => new { role = i % 2 == 0 ? "user" : "assistant", content = turn + i })
             .Append(new { role = "user", content = "What happened next?" }).ToArray();
         var (status, r) = await TimedAsync("/api/chat", new { model = "stories", messages, stream = false, options = new { num_predict = 2 } });
         Assert.Equal(200, status);
@@ -83,7 +75,7 @@ public sealed class LongInputTests(LargeBodyServer server, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task Embeddings_refuse_a_50_MB_input_without_truncate_and_cut_it_with()
+    public async Task Embeddings_refuse_a_15_MB_input_without_truncate_and_cut_it_with()
     {
         var (status, r) = await TimedAsync("/api/embed", new { model = "stories", input = Huge, truncate = false });
         Assert.Equal(400, status);
@@ -108,7 +100,7 @@ public sealed class LongInputTests(LargeBodyServer server, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task The_openai_routes_refuse_a_50_MB_prompt_in_their_shape_and_truncate_embeddings()
+    public async Task The_openai_routes_refuse_a_15_MB_prompt_in_their_shape_and_truncate_embeddings()
     {
         var (status, r) = await TimedAsync("/v1/completions", new { model = "stories", prompt = Huge });
         Assert.Equal(400, status);
