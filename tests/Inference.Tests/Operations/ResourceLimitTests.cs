@@ -133,5 +133,24 @@ public sealed class ResourceLimitTests(OneModelServer one, BudgetServer budget) 
             manager.HostMemoryBytes = memory;
         }
         Assert.Equal(200, (await one.PostAsync("/api/generate", Tiny("stories"))).Status);
+
+        // An embedding context is checked the same way before llama.cpp allocates it; the model stays and serves.
+        await one.PostAsync("/api/generate", new { model = "stories", keep_alive = 0 });
+        Assert.Equal(200, (await one.PostAsync("/api/generate", Tiny("stories"))).Status);
+        manager.HostMemoryBytes = 1L << 20;
+        try
+        {
+            var (status, r) = await one.PostAsync("/api/embed", new { model = "stories", input = "x" });
+            Assert.Equal(507, status);
+            Assert.Matches(@"^model 'stories:latest' needs about \d+ MiB for its embedding context \(num_ctx 2048\) but this machine has 1 MiB of memory; use a smaller num_ctx$",
+                (string)r!["error"]!);
+            Assert.Contains("stories:latest", await Running(one));
+        }
+        finally
+        {
+            manager.HostMemoryBytes = memory;
+        }
+        Assert.Equal(200, (await one.PostAsync("/api/generate", Tiny("stories"))).Status);
+        Assert.Equal(200, (await one.PostAsync("/api/embed", new { model = "stories", input = "x" })).Status);
     }
 }
