@@ -80,8 +80,12 @@ public sealed class ModelManager : IAsyncDisposable
     public LoadSettings SettingsFor(ModelDefinition model, ModelOptions requested)
     {
         var limits = LimitsFor(model);
-        if (requested.Validate(limits) is { } problem) throw new InvalidOptionException(problem.Message);
         var options = requested.Over(model.Parameters);
+        // The request's repeat_last_n is held to the num_ctx in effect, which may be the model's parameter.
+        var requestLimits = options.NumCtx is { } ctx && ctx >= OptionLimits.MinContextLength && ctx <= limits.MaxContextLength
+            ? limits with { DefaultContextLength = ctx }
+            : limits;
+        if (requested.Validate(requestLimits) is { } problem) throw new InvalidOptionException(problem.Message);
         if (options.Validate(limits) is { } fromModel)
             throw new InvalidOptionException(
                 $"the model's parameter {fromModel.Field} {fromModel.Problem}; set options.{fromModel.Field} in the request, or re-create the model");

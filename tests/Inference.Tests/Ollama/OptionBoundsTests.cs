@@ -151,6 +151,15 @@ public sealed class OptionBoundsTests(SharedServer server)
         Assert.Equal(200, genStatus);
         Assert.Equal(2, (int)gen!["eval_count"]!);
         Assert.Equal(1024, (int)(await server.GetJsonAsync("/api/ps"))["models"]!.AsArray().First(m => (string)m!["name"]! == "bounded-ok:latest")!["context_length"]!);
+
+        // A request's repeat_last_n is held to the num_ctx in effect: here the model's 4096, above the server's default 2048.
+        (status, _) = await server.PostAsync("/api/create", new { model = "bounded-wide", from = "tiny", stream = false, parameters = new { num_ctx = 4096 } });
+        Assert.Equal(200, status);
+        (genStatus, gen) = await server.PostAsync("/api/generate",
+            new { model = "bounded-wide", prompt = "Once", stream = false, options = new { num_predict = 2, repeat_last_n = 3000 } });
+        Assert.True(genStatus == 200, gen?.ToJsonString());
+        await AssertRefusedAsync("/api/generate", new { model = "bounded-wide", prompt = "Once", stream = false, options = new { repeat_last_n = 5000 } },
+            "options.repeat_last_n must be at most num_ctx (4096)");
     }
 
     [Fact]
