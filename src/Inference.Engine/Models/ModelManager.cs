@@ -82,8 +82,8 @@ public sealed class ModelManager : IAsyncDisposable
         var limits = LimitsFor(model);
         var options = requested.Over(model.Parameters);
         // The request's repeat_last_n is held to the num_ctx in effect, which may be the model's parameter.
-        var requestLimits = options.NumCtx is { } ctx && ctx >= OptionLimits.MinContextLength && ctx <= limits.MaxContextLength
-            ? limits with { DefaultContextLength = ctx }
+        var requestLimits = options.NumCtx is { } inEffect && inEffect >= OptionLimits.MinContextLength && inEffect <= limits.MaxContextLength
+            ? limits with { DefaultContextLength = inEffect }
             : limits;
         if (requested.Validate(requestLimits) is { } problem) throw new InvalidOptionException(problem.Message);
         if (options.Validate(limits) is { } fromModel)
