@@ -20,14 +20,29 @@ public sealed class EmbeddingService(ModelManager models)
 {
     private const int MaxSequencesPerBatch = 16;
 
+    /// <summary>
+    /// Inputs one request may embed (OpenAI's limit). Each returns a vector of the model's width, so
+    /// without a bound a body of short strings could ask for more vectors than memory holds.
+    /// </summary>
+    public const int MaxInputs = 2048;
+
+    /// <summary>
+    /// Decodes one batch on the embedding context (a test seam, a plain function field: tests make it
+    /// fail or throw). A failure fails the request that asked, with an error; the context is cleared
+    /// before every batch, so the next request starts clean.
+    /// </summary>
+    internal Func<SafeLLamaContextHandle, LLamaBatch, DecodeResult> DecodeBatch = (context, batch) => context.Decode(batch);
+
     public async Task<EmbeddingResult> EmbedAsync(ModelDefinition model, IReadOnlyList<string> inputs, bool truncate, int? dimensions,
         ModelOptions options, TimeSpan keepAlive, CancellationToken ct)
     {
-        var lease = await models.AcquireAsync(model, models.SettingsFor(model, options.Over(model.Parameters)), ct);
+        var lease = await models.AcquireAsync(model, models.SettingsFor(model, options), ct);
         try
         {
             var started = Stopwatch.GetTimestamp();
             var loaded = lease.Model;
+            // Its compute buffer grows with num_ctx squared: room is made (or a 507 given) before llama.cpp allocates it.
+            await models.ReserveEmbeddingContextAsync(lease, ct);
             var embedder = loaded.EmbeddingContext(() => loaded.Weights.CreateContext(new ModelParams(model.ModelPath)
             {
                 // A batch holds at most ContextLength tokens in all, so one shared pool of that size is enough.
@@ -43,15 +58,25 @@ public sealed class EmbeddingService(ModelManager models)
             }));
 
             int limit = loaded.Settings.ContextLength;
-            var tokenized = inputs.Select(text =>
+            var bound = loaded.Runner.TextBound;
+            var tokenized = inputs.Select((text, i) =>
             {
+                if (!bound.CanFit(text, limit))
+                {
+                    if (!truncate) throw bound.TooLong(inputs.Count == 1 ? "the input" : $"input[{i}]", text, limit);
+                    // Only the first num_ctx tokens are kept, and they lie within the first MaxBytes(num_ctx)
+                    // bytes: the rest is cut before tokenizing. The cut is made at twice that, so the kept
+                    // tokens are not the ones a cut through a word would change.
+                    text = Cut(text, (int)Math.Min(2 * bound.MaxBytes(limit), int.MaxValue));
+                }
                 var tokens = loaded.Runner.Tokenize(text, addBos: true, special: false);
                 if (tokens.Length <= limit) return tokens;
                 if (!truncate) throw new PromptTooLongException(tokens.Length, limit);
                 return tokens[..limit];
             }).ToList();
 
-            var vectors = await Task.Run(() => Embed(embedder, tokenized, limit, dimensions, ct), ct);
+            var decode = DecodeBatch;
+            var vectors = await Task.Run(() => Embed(embedder, tokenized, limit, dimensions, decode, ct), ct);
             return new EmbeddingResult(vectors, tokenized.Sum(t => t.Length), lease.LoadDuration, Stopwatch.GetElapsedTime(started));
         }
         finally
@@ -60,7 +85,15 @@ public sealed class EmbeddingService(ModelManager models)
         }
     }
 
-    private static List<float[]> Embed(LLamaContext embedder, List<LLamaToken[]> inputs, int batchTokens, int? dimensions, CancellationToken ct)
+    /// <summary>The first <paramref name="length"/> UTF-16 units of a text, not ending inside a surrogate pair.</summary>
+    private static string Cut(string text, int length)
+    {
+        if (text.Length <= length) return text;
+        return char.IsHighSurrogate(text[length - 1]) ? text[..(length - 1)] : text[..length];
+    }
+
+    private static List<float[]> Embed(LLamaContext embedder, List<LLamaToken[]> inputs, int batchTokens, int? dimensions,
+        Func<SafeLLamaContextHandle, LLamaBatch, DecodeResult> decode, CancellationToken ct)
     {
         var context = embedder.NativeHandle;
         var vectors = new List<float[]>(inputs.Count);
@@ -81,8 +114,8 @@ public sealed class EmbeddingService(ModelManager models)
                     used += inputs[next].Length;
                     next++;
                 }
-                var result = context.Decode(batch);
-                if (result != DecodeResult.Ok) throw new InvalidOperationException($"embedding decode failed: {result}");
+                var result = decode(context, batch);
+                if (result != DecodeResult.Ok) throw new EmbeddingFailedException($"embedding decode failed: {result}");
                 for (int i = first; i < next; i++)
                     vectors.Add(Normalize(context.GetEmbeddingsSeq((LLamaSeqId)(i - first)).ToArray(), dimensions));
             }
@@ -99,3 +132,6 @@ public sealed class EmbeddingService(ModelManager models)
         return vector;
     }
 }
+
+/// <summary>llama.cpp could not compute embeddings for a request's inputs; other requests are not affected.</summary>
+public sealed class EmbeddingFailedException(string message) : Exception(message);

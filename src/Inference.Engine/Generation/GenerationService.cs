@@ -54,15 +54,18 @@ public sealed class GenerationService(ModelManager models)
     /// <summary>Loads the model without generating (Ollama's empty-prompt request).</summary>
     public async Task<TimeSpan> LoadOnlyAsync(ModelDefinition model, ModelOptions options, TimeSpan keepAlive, CancellationToken ct)
     {
-        var lease = await Models.AcquireAsync(model, Models.SettingsFor(model, options.Over(model.Parameters)), ct);
+        var lease = await Models.AcquireAsync(model, Models.SettingsFor(model, options), ct);
         await lease.ReleaseAsync(keepAlive);
         return lease.LoadDuration;
     }
 
     public async Task<RunningGeneration> StartAsync(GenerationInput input, TimeSpan keepAlive, CancellationToken ct)
     {
+        if (input.TopLogprobs is < 0 or > GenerationRequest.MaxTopLogprobs)
+            throw new InvalidOptionException($"top_logprobs must be between 0 and {GenerationRequest.MaxTopLogprobs}");
+        var settings = Models.SettingsFor(input.Model, input.Options);
         var options = input.Options.Over(input.Model.Parameters);
-        var lease = await Models.AcquireAsync(input.Model, Models.SettingsFor(input.Model, options), ct);
+        var lease = await Models.AcquireAsync(input.Model, settings, ct);
         try
         {
             var runner = lease.Runner;
@@ -86,15 +89,23 @@ public sealed class GenerationService(ModelManager models)
         }
     }
 
+    /// <summary>
+    /// The prompt's tokens. Client text is measured before it is tokenized: text longer than the
+    /// context can hold (see <see cref="TokenizerBound"/>) is refused at once, whatever its size.
+    /// </summary>
     private static LLamaToken[] Tokenize(GenerationInput input, ModelRunner runner)
     {
         var vocab = runner.Model.Vocab;
+        var bound = runner.TextBound;
+        int ctx = runner.Settings.ContextLength;
         if (input.Suffix is { } suffix)
         {
             if (vocab.InfillPrefix is not { } pre || vocab.InfillSuffix is not { } suf || vocab.InfillMiddle is not { } mid)
                 throw new UnsupportedByModelException($"{input.Model.DisplayName} does not support insert (no fill-in-the-middle tokens)");
+            var prefix = input.RawPrompt ?? "";
+            if (!bound.CanFit(prefix + suffix, ctx)) throw bound.TooLong("the input", prefix + suffix, ctx);
             // llama.cpp's infill order: <PRE> prefix <SUF> suffix <MID>.
-            var prefixTokens = runner.Tokenize(input.RawPrompt ?? "", false, false);
+            var prefixTokens = runner.Tokenize(prefix, false, false);
             var suffixTokens = runner.Tokenize(suffix, false, false);
             var list = new List<LLamaToken>();
             if (vocab.ShouldAddBOS && vocab.BOS is { } bos) list.Add(bos);
@@ -106,28 +117,74 @@ public sealed class GenerationService(ModelManager models)
             return [.. list];
         }
 
-        if (input.RawPrompt is { } raw) return runner.Tokenize(raw, vocab.ShouldAddBOS, special: true);
+        if (input.RawPrompt is { } raw)
+        {
+            if (!bound.CanFit(raw, ctx)) throw bound.TooLong("the input", raw, ctx);
+            return runner.Tokenize(raw, vocab.ShouldAddBOS, special: true);
+        }
         return FitConversation(input, runner);
     }
 
     /// <summary>
     /// Renders the conversation; when it does not fit the context window, drops the oldest turns
     /// (never system messages or the last message) until it does, as Ollama's chatPrompt does.
-    /// If even that is too long, the scheduler refuses it with a clear error.
+    /// Fewer turns never make a longer prompt, so the fewest turns to drop are found by bisection:
+    /// a few renders, each stopped as soon as it passes what the context can hold, whatever the
+    /// size of the conversation. If even the shortest is too long, it is refused with a clear error.
     /// </summary>
     private static LLamaToken[] FitConversation(GenerationInput input, ModelRunner runner)
     {
-        var messages = (input.Messages ?? []).ToList();
+        var messages = input.Messages ?? [];
         int limit = runner.Settings.ContextLength;
-        while (true)
+        var bound = runner.TextBound;
+        long maxBytes = bound.MaxBytes(limit);
+        // A render that passes this is too long for the context (or, past the template limit, refused as a template's fault).
+        int maxChars = (int)Math.Min(maxBytes, TemplateLimits.MaxOutputChars);
+        var droppable = Enumerable.Range(0, messages.Count).Where(i => messages[i].Role != "system" && i != messages.Count - 1).ToList();
+
+        // The prompt without the `drop` oldest droppable turns: its tokens, or null with the text when it cannot fit.
+        (LLamaToken[]? Tokens, string? TooLong) Attempt(int drop)
         {
-            var prompt = PromptBuilder.Render(input.Model, runner.Model, messages, input.Template, input.Tools);
+            var dropped = droppable.Take(drop).ToHashSet();
+            var kept = messages.Where((_, i) => !dropped.Contains(i)).ToList();
+            string prompt;
+            try
+            {
+                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, input.Template, input.Tools, maxChars);
+            }
+            catch (TemplateLimitException e) when (e.Limit == TemplateLimit.Output && maxChars < TemplateLimits.MaxOutputChars)
+            {
+                return (null, null);
+            }
+            if (!bound.CanFit(prompt, limit)) return (null, prompt);
             // Special tokens in the rendered template (e.g. <|im_start|>) must become control tokens.
-            var tokens = runner.Tokenize(prompt, runner.Model.Vocab.ShouldAddBOS, special: true);
-            if (tokens.Length < limit) return tokens;
-            int oldest = messages.FindIndex(m => m.Role != "system");
-            if (oldest < 0 || oldest == messages.Count - 1) return tokens;
-            messages.RemoveAt(oldest);
+            return (runner.Tokenize(prompt, runner.Model.Vocab.ShouldAddBOS, special: true), null);
         }
+        bool Fits((LLamaToken[]? Tokens, string? _) a) => a.Tokens is { } t && t.Length < limit;
+
+        var whole = Attempt(0);
+        if (Fits(whole) || droppable.Count == 0) return whole.Tokens ?? throw TooLong(whole.TooLong);
+        var shortest = Attempt(droppable.Count);
+        if (!Fits(shortest)) return shortest.Tokens ?? throw TooLong(shortest.TooLong);
+        // Invariant: dropping lo turns does not fit, dropping hi does.
+        int lo = 0, hi = droppable.Count;
+        var best = shortest.Tokens!;
+        while (hi - lo > 1)
+        {
+            int mid = lo + (hi - lo) / 2;
+            var attempt = Attempt(mid);
+            if (Fits(attempt))
+            {
+                hi = mid;
+                best = attempt.Tokens!;
+            }
+            else lo = mid;
+        }
+        return best;
+
+        // A render stopped at maxChars characters wrote at least as many bytes.
+        InputTooLongException TooLong(string? prompt) => prompt is null
+            ? bound.TooLong("the input", maxChars, limit, exactly: false)
+            : bound.TooLong("the input", prompt, limit);
     }
 }

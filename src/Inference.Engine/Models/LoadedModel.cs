@@ -25,8 +25,8 @@ public sealed class LoadedModel : IDisposable
     public LoadSettings Settings { get; }
     public LLamaWeights Weights { get; }
     public ModelRunner Runner { get; }
-    /// <summary>Weights plus the KV cache for the configured context and parallelism.</summary>
-    public long SizeBytes { get; }
+    /// <summary>Weights plus the KV cache for the configured context and parallelism, plus the embedding context once reserved.</summary>
+    public long SizeBytes { get; internal set; }
     public long SizeVram { get; }
     public TimeSpan LoadDuration { get; }
 
@@ -37,6 +37,8 @@ public sealed class LoadedModel : IDisposable
     internal bool Draining;
     internal DateTimeOffset LastUsed = DateTimeOffset.UtcNow;
     internal TaskCompletionSource Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Room for the embedding context was made and counted in <see cref="SizeBytes"/> (set under the manager's loading lock).</summary>
+    internal volatile bool EmbeddingReserved;
 
     public DateTimeOffset ExpiresAtUtc => Forever ? DateTimeOffset.MaxValue : ExpiresAt;
 
@@ -94,3 +96,6 @@ public sealed class ModelCapacityException(string message, bool insufficientMemo
 
 /// <summary>A model file that llama.cpp could not load; the store is left untouched.</summary>
 public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A request's option (or a model's parameter) outside what the model and server can serve; nothing was loaded.</summary>
+public sealed class InvalidOptionException(string message) : Exception(message);

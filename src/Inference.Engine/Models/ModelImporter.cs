@@ -52,21 +52,21 @@ public sealed class ModelImporter(ModelStore store)
         {
             var baseModel = store.GetManifest(from) ?? throw new CreateException($"model '{from.DisplayShortest()}' not found", notFound: true);
             modelLayer = baseModel.Find(MediaTypes.Model) ?? throw new CreateException($"model '{from.DisplayShortest()}' has no model layer");
-            gguf = ReadGguf(store.BlobPath(modelLayer.Digest));
+            gguf = CheckParameters(spec, ReadGguf(store.BlobPath(modelLayer.Digest)));
             layers.AddRange(baseModel.Layers.Where(l => l.MediaType != MediaTypes.Model));
             progress($"using existing layer {modelLayer.Digest}");
         }
         else if (spec.FromBlob is { } digest)
         {
             if (!store.BlobExists(digest)) throw new CreateException($"blob {digest} not found: upload it first with POST /api/blobs/{digest}");
-            gguf = ReadGguf(store.BlobPath(digest));
+            gguf = CheckParameters(spec, ReadGguf(store.BlobPath(digest)));
             modelLayer = new ManifestLayer(MediaTypes.Model, digest, new FileInfo(store.BlobPath(digest)).Length);
             progress($"using existing layer {digest}");
         }
         else if (spec.FromFile is { } file)
         {
             if (!File.Exists(file)) throw new CreateException($"file '{file}' not found", notFound: true);
-            gguf = ReadGguf(file);
+            gguf = CheckParameters(spec, ReadGguf(file));
             progress("parsing GGUF");
             modelLayer = await store.ImportFileAsync(file, MediaTypes.Model, ct);
             progress($"creating new layer {modelLayer.Digest}");
@@ -141,6 +141,12 @@ public sealed class ModelImporter(ModelStore store)
             File.Delete(temporary);
         }
     }
+
+    /// <summary>The params layer held to the model's limits (its training context), before any progress is reported.</summary>
+    private static GgufFile CheckParameters(CreateSpec spec, GgufFile gguf) =>
+        spec.Parameters?.Validate(OptionLimits.ForModelFile(gguf)) is { } invalid
+            ? throw new CreateException("parameters: " + invalid.Message)
+            : gguf;
 
     private static GgufFile ReadGguf(string path)
     {

@@ -35,10 +35,18 @@ public sealed class ModelManager : IAsyncDisposable
 
     public EngineOptions Options => _options;
 
+    /// <summary>Models in service: not being unloaded, and with a scheduler loop that still runs.</summary>
     public IReadOnlyList<LoadedModel> Loaded
     {
-        get { lock (_gate) return _loaded.Values.Where(m => !m.Draining).ToList(); }
+        get { lock (_gate) return _loaded.Values.Where(m => !m.Draining && m.Runner.IsRunning).ToList(); }
     }
+
+    /// <summary>
+    /// Memory llama.cpp can allocate on this machine: a context whose buffers need more fails to
+    /// allocate, and llama.cpp does not survive that, so such a context is refused before it is
+    /// created even without a memory budget. A field so tests can stand in a smaller machine.
+    /// </summary>
+    internal long HostMemoryBytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     /// <summary>Scheduler counters of every model loaded since start-up (they survive unloads).</summary>
     public IReadOnlyList<SchedulerStats> AllStats
@@ -56,13 +64,38 @@ public sealed class ModelManager : IAsyncDisposable
         }
     }
 
-    /// <summary>The settings a request's options ask for, with the engine's defaults filled in.</summary>
-    public LoadSettings SettingsFor(ModelDefinition model, ModelOptions options)
+    /// <summary>What a model's options may ask for on this server (see <see cref="ModelOptions.Validate"/>).</summary>
+    public OptionLimits LimitsFor(ModelDefinition model)
     {
+        int max = OptionLimits.ContextLimitOf(model.Gguf);
+        return new OptionLimits(max, Math.Min(_options.DefaultContextLength, max), _options.EffectiveThreads);
+    }
+
+    /// <summary>
+    /// The load settings for a request's options over the model's parameters, with the engine's
+    /// defaults filled in. Every route that runs a model comes through here, so this is where
+    /// options are held to the model's and the server's limits: an option outside them throws
+    /// <see cref="InvalidOptionException"/> (a 400) before anything is loaded.
+    /// </summary>
+    public LoadSettings SettingsFor(ModelDefinition model, ModelOptions requested)
+    {
+        var limits = LimitsFor(model);
+        var options = requested.Over(model.Parameters);
+        // The request's repeat_last_n is held to the num_ctx in effect, which may be the model's parameter.
+        var requestLimits = options.NumCtx is { } inEffect && inEffect >= OptionLimits.MinContextLength && inEffect <= limits.MaxContextLength
+            ? limits with { DefaultContextLength = inEffect }
+            : limits;
+        if (requested.Validate(requestLimits) is { } problem) throw new InvalidOptionException(problem.Message);
+        if (options.Validate(limits) is { } fromModel)
+            throw new InvalidOptionException(
+                $"the model's parameter {fromModel.Field} {fromModel.Problem}; set options.{fromModel.Field} in the request, or re-create the model");
+
         var backend = NativeBackend.State.Info;
         int gpuLayers = backend is { GpuOffload: true } ? options.NumGpu ?? _options.DefaultGpuLayers : 0;
-        int trained = (int)Math.Min(model.Gguf.ContextLength ?? int.MaxValue, int.MaxValue);
-        int ctx = options.NumCtx ?? Math.Min(_options.DefaultContextLength, trained);
+        // More layers than the model has (plus its output layer) means all of them: one setting, not a reload per number.
+        int layers = (int)Math.Clamp(model.Gguf.GetInt($"{model.Gguf.Architecture}.block_count") ?? 0, 0, int.MaxValue - 1);
+        if (layers > 0 && gpuLayers > layers + 1) gpuLayers = -1;
+        int ctx = options.NumCtx ?? limits.DefaultContextLength;
         return new LoadSettings(ctx, gpuLayers, options.NumThread is > 0 ? options.NumThread.Value : _options.EffectiveThreads);
     }
 
@@ -75,7 +108,8 @@ public sealed class ModelManager : IAsyncDisposable
             {
                 if (_loaded.TryGetValue(model.Key, out var current))
                 {
-                    if (!current.Draining && current.Settings == settings && SameFile(current, model))
+                    // A runner whose loop died is replaced: this request reloads the model.
+                    if (!current.Draining && current.Runner.IsRunning && current.Settings == settings && SameFile(current, model))
                     {
                         if (current.References++ == 0) current.Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
                         current.LastUsed = DateTimeOffset.UtcNow;
@@ -125,7 +159,7 @@ public sealed class ModelManager : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (!_loaded.TryGetValue(key, out var current) || current.Draining) return null;
+            if (!_loaded.TryGetValue(key, out var current) || current.Draining || !current.Runner.IsRunning) return null;
             if (current.References++ == 0) current.Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
             return new ModelLease(this, current, TimeSpan.Zero);
         }
@@ -137,8 +171,55 @@ public sealed class ModelManager : IAsyncDisposable
 
     /// <summary>The GGUF's tensor bytes plus one F16 KV stream per sequence id (the running ones and the cached prefixes).</summary>
     public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
-        model.Gguf.Tensors.Sum(t => t.ByteSize) +
-        MemoryEstimate.KvCacheBytes(model.Gguf, settings.ContextLength * (_options.NumParallel + _options.PrefixCacheSequences));
+        MemoryEstimate.Add(MemoryEstimate.Add(model.Gguf.Tensors.Select(t => t.ByteSize).ToArray()),
+            MemoryEstimate.KvCacheBytes(model.Gguf, Streams * settings.ContextLength));
+
+    private int Streams => _options.NumParallel + _options.PrefixCacheSequences;
+
+    /// <summary>What llama.cpp allocates for the generation context: the KV cache and the compute buffer of a step.</summary>
+    private long ContextBuffers(ModelDefinition model, LoadSettings settings) => MemoryEstimate.Add(
+        MemoryEstimate.KvCacheBytes(model.Gguf, Streams * settings.ContextLength),
+        MemoryEstimate.ComputeBytes(model.Gguf, settings.ContextLength, _options.StepTokenBudget, logits: true));
+
+    /// <summary>
+    /// What llama.cpp allocates for a model's embedding context: one KV stream of num_ctx cells, and a
+    /// compute buffer for a micro-batch of num_ctx tokens (pooled embeddings need each input whole in one).
+    /// </summary>
+    public long EmbeddingContextBytes(ModelDefinition model, LoadSettings settings) => MemoryEstimate.Add(
+        MemoryEstimate.KvCacheBytes(model.Gguf, settings.ContextLength),
+        MemoryEstimate.ComputeBytes(model.Gguf, settings.ContextLength, settings.ContextLength, logits: false));
+
+    /// <summary>
+    /// Makes room for a model's embedding context before it is created (like a load: idle models are
+    /// unloaded to stay within the budget), or refuses it with 507 when it can never fit the budget or
+    /// the machine. The embedding context then counts in the model's size.
+    /// </summary>
+    public async Task ReserveEmbeddingContextAsync(ModelLease lease, CancellationToken ct)
+    {
+        var loaded = lease.Model;
+        if (loaded.EmbeddingReserved) return;
+        long bytes = EmbeddingContextBytes(loaded.Definition, loaded.Settings);
+        await _loading.WaitAsync(ct);
+        try
+        {
+            if (loaded.EmbeddingReserved) return;
+            CheckHostMemory(loaded.Definition, loaded.Settings, bytes, "its embedding context");
+            MakeRoom(loaded.Definition, bytes, $"an embedding context for num_ctx {loaded.Settings.ContextLength}", loaded);
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    /// <summary>Without GPU offload, context buffers live in host memory: more than the machine has can never be allocated.</summary>
+    private void CheckHostMemory(ModelDefinition model, LoadSettings settings, long buffers, string what)
+    {
+        if (settings.GpuLayers != 0 || HostMemoryBytes <= 0 || buffers <= HostMemoryBytes) return;
+        throw new ModelCapacityException(
+            $"model '{model.DisplayName}' needs about {Mib(buffers)} MiB for {what} (num_ctx {settings.ContextLength}) " +
+            $"but this machine has {Mib(HostMemoryBytes)} MiB of memory; use a smaller num_ctx", insufficientMemory: true);
+    }
 
     /// <summary>
     /// Keeps OLLAMA_MAX_LOADED_MODELS and the memory budget: unloads idle models, least recently
@@ -147,11 +228,27 @@ public sealed class ModelManager : IAsyncDisposable
     /// </summary>
     private void MakeRoomFor(ModelDefinition model, LoadSettings settings)
     {
+        CheckHostMemory(model, settings, ContextBuffers(model, settings), "its context buffers");
         long needed = EstimateBytes(model, settings);
         long budget = _options.MemoryBudgetBytes;
         if (budget > 0 && needed > budget)
             throw new ModelCapacityException(
                 $"model '{model.DisplayName}' needs about {Mib(needed)} MiB (weights and KV cache for num_ctx {settings.ContextLength}) " +
+                $"but the memory budget (Inference:MemoryBudgetBytes) is {Mib(budget)} MiB", insufficientMemory: true);
+        MakeRoom(model, needed, "it", owner: null);
+    }
+
+    /// <summary>
+    /// Unloads idle models (least recently used first, never <paramref name="owner"/>) until
+    /// <paramref name="needed"/> more bytes fit the budget and the model count; refuses when it
+    /// never can, or when every loaded model is busy. Caller holds the loading lock.
+    /// </summary>
+    private void MakeRoom(ModelDefinition model, long needed, string what, LoadedModel? owner)
+    {
+        long budget = _options.MemoryBudgetBytes;
+        if (owner is not null && budget > 0 && MemoryEstimate.Add(owner.SizeBytes, needed) > budget)
+            throw new ModelCapacityException(
+                $"model '{model.DisplayName}' needs about {Mib(needed)} MiB more for {what} (it has {Mib(owner.SizeBytes)} MiB) " +
                 $"but the memory budget (Inference:MemoryBudgetBytes) is {Mib(budget)} MiB", insufficientMemory: true);
         while (true)
         {
@@ -159,18 +256,28 @@ public sealed class ModelManager : IAsyncDisposable
             string? reason;
             lock (_gate)
             {
-                long used = _loaded.Values.Sum(m => m.SizeBytes);
-                reason = _options.MaxLoadedModels > 0 && _loaded.Count >= _options.MaxLoadedModels
+                long used = MemoryEstimate.Add(_loaded.Values.Select(m => m.SizeBytes).ToArray());
+                reason = owner is null && _options.MaxLoadedModels > 0 && _loaded.Count >= _options.MaxLoadedModels
                     ? $"{_loaded.Count} models are loaded (OLLAMA_MAX_LOADED_MODELS={_options.MaxLoadedModels})"
-                    : budget > 0 && used + needed > budget
-                        ? $"{Mib(used)} MiB of the {Mib(budget)} MiB memory budget is in use and it needs {Mib(needed)} MiB"
+                    : budget > 0 && MemoryEstimate.Add(used, needed) > budget
+                        ? $"{Mib(used)} MiB of the {Mib(budget)} MiB memory budget is in use and {what} needs {Mib(needed)} MiB"
                         : null;
-                if (reason is null) return;
-                victim = _loaded.Values.Where(m => m.References == 0).MinBy(m => m.LastUsed);
+                if (reason is null)
+                {
+                    if (owner is not null)
+                    {
+                        owner.SizeBytes = MemoryEstimate.Add(owner.SizeBytes, needed);
+                        owner.EmbeddingReserved = true;
+                    }
+                    return;
+                }
+                victim = _loaded.Values.Where(m => m.References == 0 && m != owner).MinBy(m => m.LastUsed);
                 if (victim is not null) _loaded.Remove(victim.Definition.Key);
             }
             if (victim is null)
-                throw new ModelCapacityException($"cannot load model '{model.DisplayName}': {reason} and all of them are in use; try again later");
+                throw new ModelCapacityException(owner is null
+                    ? $"cannot load model '{model.DisplayName}': {reason} and all of them are in use; try again later"
+                    : $"cannot make room for {what} of model '{model.DisplayName}': {reason} and all other models are in use; try again later");
             _logger.LogInformation("Unloading idle model {Model} to make room for {New}: {Reason}", victim.Definition.DisplayName, model.DisplayName, reason);
             victim.Dispose();
         }
@@ -257,9 +364,12 @@ public sealed class ModelManager : IAsyncDisposable
         lock (_gate)
         {
             model.References--;
-            model.LastUsed = DateTimeOffset.UtcNow;
-            model.Forever = keepAlive < TimeSpan.Zero;
-            model.ExpiresAt = DateTimeOffset.UtcNow + (model.Forever ? TimeSpan.Zero : keepAlive);
+            var now = DateTimeOffset.UtcNow;
+            model.LastUsed = now;
+            // A keep-alive that ends after the last date a clock can hold is forever (and must not overflow here,
+            // which would leave the model held and every later unload waiting for it).
+            model.Forever = keepAlive < TimeSpan.Zero || keepAlive > DateTimeOffset.MaxValue - now;
+            model.ExpiresAt = model.Forever ? now : now + keepAlive;
             unloadNow = model.References == 0 && (keepAlive == TimeSpan.Zero || model.Draining);
             if (model.References == 0) model.Idle.TrySetResult();
         }
@@ -310,7 +420,8 @@ public sealed class ModelManager : IAsyncDisposable
                 lock (_gate)
                 {
                     var now = DateTimeOffset.UtcNow;
-                    expired = _loaded.Values.Where(m => m.References == 0 && !m.Forever && m.ExpiresAt <= now).ToList();
+                    // A model whose scheduler loop died is unloaded as soon as nothing holds it.
+                    expired = _loaded.Values.Where(m => m.References == 0 && (!m.Runner.IsRunning || !m.Forever && m.ExpiresAt <= now)).ToList();
                 }
                 foreach (var model in expired) await UnloadAsync(model);
             }

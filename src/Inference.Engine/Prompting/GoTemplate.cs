@@ -47,15 +47,19 @@ public sealed class GoTemplate
     /// <summary>Whether the template refers to <c>.Response</c>.</summary>
     public bool UsesResponse => _identifiers.Contains("Response");
 
-    /// <summary>Renders the template. Throws <see cref="TemplateRenderException"/> on execution errors.</summary>
-    public string Render(TemplateData data) => Render(data, TimeProvider.System);
+    /// <summary>
+    /// Renders the template. Throws <see cref="TemplateRenderException"/> on execution errors, and
+    /// <see cref="TemplateLimitException"/> when the render passes one of <see cref="TemplateLimits"/>
+    /// or writes more than <paramref name="maxOutputChars"/> characters.
+    /// </summary>
+    public string Render(TemplateData data, int maxOutputChars = TemplateLimits.MaxOutputChars) => Render(data, TimeProvider.System, maxOutputChars);
 
-    /// <summary>Renders with an explicit clock (used by currentDate and yesterdayDate).</summary>
-    public string Render(TemplateData data, TimeProvider timeProvider)
+    /// <summary>Renders with an explicit clock (used by currentDate and yesterdayDate, and for the time limit).</summary>
+    public string Render(TemplateData data, TimeProvider timeProvider, int maxOutputChars = TemplateLimits.MaxOutputChars)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        return TemplateEvaluator.Render(_source, _root, data, timeProvider);
+        return TemplateEvaluator.Render(_source, _root, data, timeProvider, maxOutputChars);
     }
 
     public override string ToString() => _source;

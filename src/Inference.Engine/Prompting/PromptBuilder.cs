@@ -31,14 +31,18 @@ public static class PromptBuilder
         : model.Gguf.ChatTemplate is { Length: > 0 } g ? (TemplateSource.GgufChatTemplate, g)
         : (TemplateSource.Fallback, FallbackTemplate);
 
-    /// <summary>Renders messages (and the tools the model may call) as the prompt for the assistant's next turn.</summary>
+    /// <summary>
+    /// Renders messages (and the tools the model may call) as the prompt for the assistant's next turn.
+    /// A prompt longer than <paramref name="maxChars"/> throws <see cref="TemplateLimitException"/>
+    /// (<see cref="TemplateLimit.Output"/>) as soon as it passes it, without building the rest.
+    /// </summary>
     public static string Render(ModelDefinition model, SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages,
-        string? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null)
+        string? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null, int maxChars = TemplateLimits.MaxOutputChars)
     {
-        if (!string.IsNullOrEmpty(requestTemplate)) return RenderGo(GoTemplate.Parse(requestTemplate), messages, tools);
+        if (!string.IsNullOrEmpty(requestTemplate)) return RenderGo(GoTemplate.Parse(requestTemplate), messages, tools, maxChars);
         var (source, text) = Describe(model);
-        if (source == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages) is { } native) return native;
-        return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages, tools);
+        if (source == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages, maxChars) is { } native) return native;
+        return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages, tools, maxChars);
     }
 
     /// <summary>
@@ -74,8 +78,14 @@ public static class PromptBuilder
             : [new ChatMessage("system", system), .. all];
     }
 
-    private static string? TryApplyNative(SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages)
+    private static string? TryApplyNative(SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages, int maxChars)
     {
+        // llama.cpp's formats copy every message once plus a few markers per message: far more text
+        // than maxChars can only give a longer prompt, so it is refused before llama.cpp copies it.
+        long text = 0;
+        foreach (var m in messages) text += m.Content.Length;
+        if (text > maxChars)
+            throw new TemplateLimitException(TemplateLimit.Output, $"the output would exceed {maxChars} characters", 1, 1);
         try
         {
             var template = new LLamaTemplate(handle, strict: true) { AddAssistant = true };
@@ -93,7 +103,8 @@ public static class PromptBuilder
     /// Renders a Go template. Chat templates (.Messages) also get the tools and each message's tool calls and
     /// tool-result fields, in the shapes Ollama gives them; legacy templates only see System/Prompt/Response.
     /// </summary>
-    public static string RenderGo(GoTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools = null)
+    public static string RenderGo(GoTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools = null,
+        int maxChars = TemplateLimits.MaxOutputChars)
     {
         if (template.UsesMessages)
         {
@@ -105,22 +116,23 @@ public static class PromptBuilder
                     m.ToolName, m.ToolCallId)).ToList(),
                 // No tools is nil (not an empty list), so "{{ if .Tools }}" is false as in Ollama.
                 Tools = tools is { Count: > 0 } ? tools.Select(t => (object)ToolTemplateValues.Tool(t.Source)).ToList() : null,
-            });
+            }, maxChars);
         }
-        return RenderLegacy(template, messages);
+        return RenderLegacy(template, messages, maxChars);
     }
 
     /// <summary>
     /// Ollama's rendering for templates without .Messages: each completed user/assistant turn is
     /// rendered with .System/.Prompt/.Response; the last turn is cut where .Response would appear.
     /// </summary>
-    private static string RenderLegacy(GoTemplate template, IReadOnlyList<ChatMessage> messages)
+    private static string RenderLegacy(GoTemplate template, IReadOnlyList<ChatMessage> messages, int maxChars)
     {
         var output = new StringBuilder();
         string system = "", prompt = "", response = "";
+        // Each turn may only write what the earlier turns left of maxChars.
         void Flush()
         {
-            output.Append(template.Render(new TemplateData { System = system, Prompt = prompt, Response = response }));
+            output.Append(template.Render(new TemplateData { System = system, Prompt = prompt, Response = response }, maxChars - output.Length));
             system = prompt = response = "";
         }
 
@@ -143,7 +155,9 @@ public static class PromptBuilder
             }
         }
 
-        var last = template.Render(new TemplateData { System = system, Prompt = prompt, Response = ResponseMarker });
+        // The marker and what follows it are cut off, so they may pass the limit by the marker's length.
+        var last = template.Render(new TemplateData { System = system, Prompt = prompt, Response = ResponseMarker },
+            maxChars - output.Length + ResponseMarker.Length);
         int cut = last.IndexOf(ResponseMarker, StringComparison.Ordinal);
         output.Append(cut >= 0 ? last[..cut] : last);
         return output.ToString();

@@ -8,6 +8,7 @@ namespace Inference.Engine.Prompting;
 /// Executes a parsed template against a data value, following Go's text/template exec rules:
 /// variables live on a stack that is unwound at the end of each if/with/range (and after each range
 /// iteration), "$" is the data passed to Render, and a missing map key yields nil (Ollama uses missingkey=zero).
+/// Every render is bounded by <see cref="TemplateLimits"/>: iterations, output and built values, and time.
 /// </summary>
 internal sealed class TemplateEvaluator
 {
@@ -17,33 +18,55 @@ internal sealed class TemplateEvaluator
     private readonly TimeProvider _time;
     private readonly StringBuilder _out = new();
     private readonly List<(string Name, object? Value)> _vars = [];
+    private readonly int _maxOutput;
+    private readonly long _started;
+    private long _iterations;
+    private long _steps;
 
-    private TemplateEvaluator(string src, TimeProvider time)
+    private TemplateEvaluator(string src, TimeProvider time, int maxOutput)
     {
         _src = src;
         _time = time;
+        _maxOutput = Math.Min(maxOutput, TemplateLimits.MaxOutputChars);
+        _started = time.GetTimestamp();
     }
 
-    public static string Render(string src, ListNode root, object? data, TimeProvider time)
+    /// <summary>Renders; throws <see cref="TemplateLimitException"/> once the output would pass <paramref name="maxOutput"/> characters.</summary>
+    public static string Render(string src, ListNode root, object? data, TimeProvider time, int maxOutput = TemplateLimits.MaxOutputChars)
     {
-        var evaluator = new TemplateEvaluator(src, time);
+        var evaluator = new TemplateEvaluator(src, time, maxOutput);
         evaluator._vars.Add(("$", data));
         evaluator.Walk(data, root);
         return evaluator._out.ToString();
     }
 
+    private void Write(Node node, string text)
+    {
+        if (text.Length > _maxOutput - _out.Length)
+            throw Limit(TemplateLimit.Output, node, $"the output would exceed {_maxOutput} characters");
+        _out.Append(text);
+    }
+
+    /// <summary>Checked at every node and iteration; the clock is read every 1024 steps.</summary>
+    private void Tick(Node node)
+    {
+        if ((++_steps & 1023) == 0 && _time.GetElapsedTime(_started) > TemplateLimits.MaxDuration)
+            throw Limit(TemplateLimit.Time, node, $"rendering took longer than {TemplateLimits.MaxDuration.TotalSeconds:0.#} s");
+    }
+
     private Flow Walk(object? dot, Node node)
     {
+        Tick(node);
         switch (node)
         {
             case TextNode text:
-                _out.Append(text.Text);
+                Write(node, text.Text);
                 return Flow.Normal;
             case ActionNode action:
                 var value = EvalPipeline(dot, action.Pipe);
                 // "{{ $x := 1 }}" and "{{ $x = 1 }}" print nothing.
                 if (action.Pipe.Decl.Count == 0)
-                    _out.Append(GoValues.Print(value));
+                    Write(node, GoValues.Print(value));
                 return Flow.Normal;
             case ListNode list:
                 foreach (var child in list.Nodes)
@@ -100,6 +123,9 @@ internal sealed class TemplateEvaluator
             foreach (var (index, element) in Iterate(range, value))
             {
                 any = true;
+                if (++_iterations > TemplateLimits.MaxIterations)
+                    throw Limit(TemplateLimit.Iterations, range, $"range iterations exceed the limit of {TemplateLimits.MaxIterations} per render");
+                Tick(range);
                 SetRangeVariables(range.Pipe, index, element);
                 int iterationMark = _vars.Count;
                 var flow = Walk(element, range.List);
@@ -360,14 +386,23 @@ internal sealed class TemplateEvaluator
         }
         if (hasFinal)
             args[^1] = final;
+        object? result;
         try
         {
-            return function.Invoke(args, _time);
+            result = function.Invoke(args, _time);
         }
         catch (TemplateFunctionException e)
         {
             throw Error(node, $"error calling {node.Name}: {e.Message}");
         }
+        catch (TemplateValueTooLargeException)
+        {
+            throw Limit(TemplateLimit.Value, node, $"{node.Name} built a value longer than {TemplateLimits.MaxOutputChars} characters");
+        }
+        // Values can grow without being written ($x = printf "%s%s" $x $x): each is bounded like the output.
+        if (result is string { Length: > TemplateLimits.MaxOutputChars })
+            throw Limit(TemplateLimit.Value, node, $"{node.Name} built a value longer than {TemplateLimits.MaxOutputChars} characters");
+        return result;
     }
 
     /// <summary>A literal nil can only be passed where Go's parameter type can hold nil (interface types).</summary>
@@ -388,6 +423,12 @@ internal sealed class TemplateEvaluator
         DotNode => ".",
         _ => node.GetType().Name,
     };
+
+    private TemplateLimitException Limit(TemplateLimit limit, Node node, string message)
+    {
+        var (line, column) = SourceText.LineColumn(_src, node.Pos);
+        return new TemplateLimitException(limit, message, line, column);
+    }
 
     private TemplateRenderException Error(Node node, string message)
     {

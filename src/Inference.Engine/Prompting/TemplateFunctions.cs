@@ -7,6 +7,9 @@ namespace Inference.Engine.Prompting;
 /// <summary>An error raised by a template function; the evaluator reports it as "error calling NAME: ...".</summary>
 internal sealed class TemplateFunctionException(string message) : Exception(message);
 
+/// <summary>A function was building a string longer than <see cref="TemplateLimits.MaxOutputChars"/>; it stops before allocating more.</summary>
+internal sealed class TemplateValueTooLargeException() : Exception("value too large");
+
 /// <summary>
 /// A callable template function. <see cref="MaxArgs"/> is -1 for variadic functions. <see cref="ParamType"/> is
 /// the Go parameter type, which decides whether a literal nil may be passed: Go's builtins take reflect.Value
@@ -31,7 +34,7 @@ internal static class TemplateFunctions
         ["index"] = new(1, -1, (a, _) => Index(a[0], a[1..])),
         ["slice"] = new(1, -1, (a, _) => Slice(a[0], a[1..])),
         ["print"] = new(0, -1, (a, _) => Sprint(a), "any"),
-        ["println"] = new(0, -1, (a, _) => string.Join(" ", a.Select(GoValues.Format)) + "\n", "any"),
+        ["println"] = new(0, -1, (a, _) => Println(a), "any"),
         ["printf"] = new(1, -1, (a, _) => Sprintf(a[0] as string
             ?? throw new TemplateFunctionException($"wrong type for value; expected string; got {GoValues.TypeName(a[0])}"), a[1..]), "any"),
         ["eq"] = new(1, -1, (a, _) => Equal(a[0], a[1..])),
@@ -198,9 +201,28 @@ internal static class TemplateFunctions
         {
             if (i > 0 && args[i] is not string && args[i - 1] is not string)
                 sb.Append(' ');
-            sb.Append(GoValues.Format(args[i]));
+            Append(sb, GoValues.Format(args[i]));
         }
         return sb.ToString();
+    }
+
+    /// <summary>fmt.Sprintln: operands separated by spaces, then a newline.</summary>
+    private static string Println(object?[] args)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (i > 0) sb.Append(' ');
+            Append(sb, GoValues.Format(args[i]));
+        }
+        return sb.Append('\n').ToString();
+    }
+
+    /// <summary>Appends unless the result would pass the value limit (checked before the copy, so nothing huge is built).</summary>
+    private static void Append(StringBuilder sb, string text)
+    {
+        if (text.Length > TemplateLimits.MaxOutputChars - sb.Length) throw new TemplateValueTooLargeException();
+        sb.Append(text);
     }
 
     /// <summary>
@@ -254,11 +276,12 @@ internal static class TemplateFunctions
             string? text = FormatVerb(verb, arg, plus, precision);
             if (text is null)
             {
-                sb.Append("%!").Append(verb).Append('(').Append(Describe(arg)).Append(')');
+                Append(sb, $"%!{verb}({Describe(arg)})");
                 continue;
             }
             if (text.Length < width)
             {
+                if (width > TemplateLimits.MaxOutputChars - sb.Length) throw new TemplateValueTooLargeException();
                 bool numeric = arg is long or double && verb is not ('s' or 'q' or 'c');
                 if (minus)
                     text = text.PadRight(width);
@@ -267,10 +290,15 @@ internal static class TemplateFunctions
                 else
                     text = text.PadLeft(width, zero && numeric ? '0' : ' ');
             }
-            sb.Append(text);
+            Append(sb, text);
         }
         if (next < args.Length)
-            sb.Append("%!(EXTRA ").Append(string.Join(", ", args[next..].Select(Describe))).Append(')');
+        {
+            sb.Append("%!(EXTRA ");
+            for (int k = next; k < args.Length; k++)
+                Append(sb, (k > next ? ", " : "") + Describe(args[k]));
+            sb.Append(')');
+        }
         return sb.ToString();
     }
 

@@ -42,6 +42,8 @@ internal sealed class TemplateParser
     private int _i;
     private int _rangeDepth;
     private int _depth;
+    /// <summary>Iterations that the enclosing "range N" loops with constant N run the current body (see <see cref="CheckConstantRange"/>).</summary>
+    private long _constantIterations = 1;
 
     /// <summary>Bounds nesting of parentheses and control structures so hostile input cannot overflow the stack.</summary>
     private const int MaxDepth = 1000;
@@ -166,11 +168,18 @@ internal sealed class TemplateParser
         try
         {
             var pipe = Pipeline(context, TokenKind.RightDelim);
+            long outerIterations = _constantIterations;
             if (context == "range")
+            {
                 _rangeDepth++;
+                CheckConstantRange(pipe);
+            }
             var (list, next) = ItemList();
             if (context == "range")
+            {
                 _rangeDepth--;
+                _constantIterations = outerIterations;
+            }
 
             ListNode? elseList = null;
             if (next is ElseNode)
@@ -201,6 +210,25 @@ internal sealed class TemplateParser
             _vars.RemoveRange(varMark, _vars.Count - varMark);
             _depth--;
         }
+    }
+
+    /// <summary>
+    /// "range N" over a number written in the template runs N times whatever the data; nested ones
+    /// multiply. A template that would always pass <see cref="TemplateLimits.MaxIterations"/> is
+    /// refused here, when it is created, rather than at every request.
+    /// </summary>
+    private void CheckConstantRange(PipeNode pipe)
+    {
+        // A float (1e12) is no count: Go fails every render of it ("range can't iterate over"), so it fails here once.
+        if (pipe.Cmds is [{ Args: [NumberNode { Value: double } real] }])
+            throw Error($"range can't iterate over {real.Text}", real.Pos);
+        if (pipe.Cmds is not [{ Args: [NumberNode { Value: long count } number] }] || count <= 0)
+            return;
+        _constantIterations = _constantIterations > TemplateLimits.MaxIterations / count
+            ? long.MaxValue
+            : _constantIterations * count;
+        if (_constantIterations > TemplateLimits.MaxIterations)
+            throw Error($"range over {number.Text} would exceed the limit of {TemplateLimits.MaxIterations} iterations per render", number.Pos);
     }
 
     private void Enter(int pos)

@@ -44,6 +44,9 @@ public sealed class GenerationRequest
 
     /// <summary>Report each generated token's log-probability with this many alternatives; null = no log-probabilities.</summary>
     public int? TopLogprobs { get; init; }
+
+    /// <summary>The most alternatives a request may ask for per token (Ollama's and OpenAI's limit).</summary>
+    public const int MaxTopLogprobs = 20;
     public SamplingSettings Sampling { get; init; } = new();
 
     /// <summary>Cancelled when the client goes away; the loop drops the sequence at its next step.</summary>
@@ -90,6 +93,10 @@ public sealed class GenerationStream(ChannelReader<GenerationEvent> events)
 
 /// <summary>The scheduler's wait queue is full (OLLAMA_MAX_QUEUE).</summary>
 public sealed class QueueFullException() : Exception("server busy, please try again: maximum pending requests exceeded");
+
+/// <summary>The model's scheduler loop died of an error; the model is reloaded on the next request.</summary>
+public sealed class SchedulerFailedException()
+    : Exception("the model's scheduler stopped after an internal error; try again: the model is reloaded on the next request");
 
 /// <summary>A prompt that can never fit in one sequence's context window.</summary>
 public sealed class PromptTooLongException(int promptTokens, int contextLength)

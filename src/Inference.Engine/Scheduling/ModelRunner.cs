@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Inference.Engine.Generation;
 using LLama;
 using LLama.Common;
 using LLama.Native;
@@ -56,7 +57,20 @@ public sealed class ModelRunner : IDisposable
     private readonly PrefillPacer _pacer;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Thread _thread;
+    /// <summary>The slots whose tokens are in the current step's batch, in sequence-id order.</summary>
+    private readonly List<SequenceSlot> _stepping = [];
     private int _queued;
+    /// <summary>Set when the loop died of an error: no request is taken any more and the manager reloads the model.</summary>
+    private volatile bool _faulted;
+    private TokenizerBound? _textBound;
+
+    /// <summary>
+    /// Decodes one batch for the requests whose tokens it holds (a test seam, a plain function field
+    /// like Ollama's loadFn: tests make the decode fail for one request, or throw to end the loop).
+    /// A result other than Ok fails only the sequences that also fail when decoded alone; an
+    /// exception means the context can no longer be trusted, and ends the loop.
+    /// </summary>
+    internal Func<LLamaBatch, IReadOnlyList<GenerationRequest>, DecodeResult> DecodeStep;
 
     public ModelRunner(LLamaWeights weights, RunnerSettings settings, SchedulerStats stats, ILogger logger)
     {
@@ -80,6 +94,7 @@ public sealed class ModelRunner : IDisposable
             BatchThreads = settings.Threads,
         };
         _context = weights.CreateContext(contextParams);
+        DecodeStep = (batch, _) => _context.NativeHandle.Decode(batch);
         _cache = new PrefixCache(settings.CachedSequences);
         _pacer = new PrefillPacer(settings.PrefillLatencyFactor);
         for (int i = 0; i < settings.Parallel; i++) _freeSlotIds.Add(i);
@@ -91,10 +106,13 @@ public sealed class ModelRunner : IDisposable
     }
 
     public RunnerSettings Settings => _settings;
-    /// <summary>Whether the scheduler loop is still running (it stops only at unload or after a fatal error).</summary>
-    public bool IsRunning => _thread.IsAlive && !_shutdown.IsCancellationRequested;
+    /// <summary>Whether the scheduler loop still takes requests (it stops only at unload or after an error).</summary>
+    public bool IsRunning => !_faulted && _thread.IsAlive && !_shutdown.IsCancellationRequested;
     public SchedulerStats Stats { get; }
     public SafeLlamaModelHandle Model => _context.NativeHandle.ModelHandle;
+
+    /// <summary>How much text the model's context can hold, to refuse longer text before tokenizing it.</summary>
+    public TokenizerBound TextBound => _textBound ??= TokenizerBound.Of(Model);
 
     public LLamaToken[] Tokenize(string text, bool addBos, bool special) =>
         _context.NativeHandle.Tokenize(text, addBos, special, System.Text.Encoding.UTF8);
@@ -103,6 +121,7 @@ public sealed class ModelRunner : IDisposable
     public GenerationStream Submit(GenerationRequest request)
     {
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        if (_faulted) throw new SchedulerFailedException();
         if (request.PromptTokens.Length == 0) throw new ArgumentException("prompt has no tokens");
         if (request.PromptTokens.Length >= _settings.ContextLength)
             throw new PromptTooLongException(request.PromptTokens.Length, _settings.ContextLength);
@@ -110,7 +129,8 @@ public sealed class ModelRunner : IDisposable
         // The output channel exists before the loop admits the request, so the caller can wait on it.
         var output = Channel.CreateUnbounded<GenerationEvent>(
             new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        if (!_pending.Writer.TryWrite(new PendingRequest(request, output))) throw new QueueFullException();
+        // The writer is completed when the loop dies: a request written before that is failed by the loop, none after.
+        if (!_pending.Writer.TryWrite(new PendingRequest(request, output))) throw _faulted ? new SchedulerFailedException() : new QueueFullException();
         Stats.QueuedRequests = Interlocked.Increment(ref _queued);
         return new GenerationStream(output.Reader);
     }
@@ -141,24 +161,46 @@ public sealed class ModelRunner : IDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Scheduler loop failed");
-            foreach (var slot in _active) slot.Fail("the model's scheduler loop failed: " + ex.Message);
-            _active.Clear();
-            foreach (var item in _deferred)
+            // Nothing can be decoded any more: every request this runner holds or will be handed
+            // fails now (none waits on a loop that is gone), and the manager reloads the model.
+            _faulted = true;
+            _pending.Writer.TryComplete();
+            _logger.LogError(ex, "The scheduler loop failed; its requests fail and the model is reloaded on the next request");
+            var message = $"the model's scheduler stopped after an internal error ({ex.Message}); the model is reloaded on the next request";
+            foreach (var slot in _active)
             {
-                item.Output.Writer.TryWrite(new GenerationFailed("the model's scheduler loop failed: " + ex.Message));
-                item.Output.Writer.TryComplete();
+                slot.Fail(message);
+                slot.Dispose();
             }
+            _active.Clear();
+            foreach (var item in _deferred) Fail(item.Output, message);
             _deferred.Clear();
+            while (_pending.Reader.TryRead(out var item))
+            {
+                Interlocked.Decrement(ref _queued);
+                Fail(item.Output, message);
+            }
+            Stats.QueuedRequests = 0;
+            Stats.ActiveSequences = 0;
         }
         finally
         {
-            foreach (var slot in _active) slot.Complete(FinishReason.Unload);
+            foreach (var slot in _active)
+            {
+                slot.Complete(FinishReason.Unload);
+                slot.Dispose();
+            }
             _active.Clear();
             foreach (var item in _deferred) CompleteUnstarted(item.Output, FinishReason.Unload);
             _deferred.Clear();
             while (_pending.Reader.TryRead(out var item)) CompleteUnstarted(item.Output, FinishReason.Unload);
         }
+    }
+
+    private static void Fail(Channel<GenerationEvent> output, string message)
+    {
+        output.Writer.TryWrite(new GenerationFailed(message));
+        output.Writer.TryComplete();
     }
 
     private void WaitForWork()
@@ -225,8 +267,7 @@ public sealed class ModelRunner : IDisposable
         {
             // One bad request (e.g. a sampler llama.cpp refuses) must not take the loop down.
             _logger.LogWarning(ex, "Could not start a sequence");
-            item.Output.Writer.TryWrite(new GenerationFailed("could not start generation: " + ex.Message));
-            item.Output.Writer.TryComplete();
+            Fail(item.Output, "could not start generation: " + ex.Message);
             return;
         }
         int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
@@ -352,6 +393,7 @@ public sealed class ModelRunner : IDisposable
     private void Step(LLamaBatch batch)
     {
         batch.Clear();
+        _stepping.Clear();
         int budget = _settings.StepTokenBudget;
         int promptTokens = 0, decodeTokens = 0;
 
@@ -365,59 +407,128 @@ public sealed class ModelRunner : IDisposable
             slot.LogitsIndex = -1;
             slot.TokensInStep = 0;
             slot.PromptInStep = slot.Prefilling;
-            if (!slot.Prefilling)
+            int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, promptBudget) : 1;
+            if (n <= 0) continue;
+            AddToBatch(batch, slot, n);
+            _stepping.Add(slot);
+            if (slot.PromptInStep)
             {
-                slot.LogitsIndex = batch.Add(slot.LastToken, slot.Position++, slot.SeqId, true);
-                slot.KvTokens.Add(slot.LastToken);
-                slot.TokensInStep = 1;
-                decodeTokens++;
-                continue;
+                promptBudget -= n;
+                promptTokens += n;
             }
-            if (promptBudget <= 0) continue;
-            var prompt = slot.Request.PromptTokens;
-            int n = Math.Min(prompt.Length - slot.PromptDone, promptBudget);
-            bool last = slot.PromptDone + n == prompt.Length;
-            int index = batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
-            slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
-            slot.PromptDone += n;
-            slot.Position += n;
-            slot.TokensInStep = n;
-            slot.LogitsIndex = last ? index : -1;
-            promptBudget -= n;
-            promptTokens += n;
+            else decodeTokens++;
         }
+        if (_stepping.Count == 0) return;
 
         var started = Stopwatch.GetTimestamp();
-        var result = _context.NativeHandle.Decode(batch);
-        // No free KV cells: give up cached prefixes, then try the same batch again.
-        while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
-        {
-            FreeCacheEntry(lru.SeqId);
-            result = _context.NativeHandle.Decode(batch);
-        }
+        var result = Decode(batch, _stepping);
         var elapsed = Stopwatch.GetElapsedTime(started);
-        if (result != DecodeResult.Ok)
+        if (result == DecodeResult.Ok)
         {
-            _logger.LogError("llama_decode returned {Result} for a batch of {Tokens} tokens", result, batch.TokenCount);
-            for (int i = _active.Count - 1; i >= 0; i--)
-                if (_active[i].TokensInStep > 0) Release(i, null, $"decode failed: {result} (the KV cache is full)");
+            _pacer.Observe(decodeTokens, promptTokens, elapsed);
+            Stats.RecordStep(_stepping.Count, promptTokens, batch.TokenCount, elapsed);
+            AfterDecode(_stepping, batch.TokenCount, elapsed);
             return;
         }
 
-        _pacer.Observe(decodeTokens, promptTokens, elapsed);
-        int sequences = _active.Count(s => s.TokensInStep > 0);
-        Stats.RecordStep(sequences, promptTokens, batch.TokenCount, elapsed);
-        int total = batch.TokenCount;
-
-        for (int i = _active.Count - 1; i >= 0; i--)
+        // A failed batch says nothing about which sequence failed: undo the step and decode each
+        // sequence alone, so only those that fail by themselves end (with an error), and the rest go on.
+        _logger.LogWarning("llama_decode returned {Result} for a batch of {Tokens} tokens from {Sequences} sequences; decoding them one at a time",
+            result, batch.TokenCount, _stepping.Count);
+        var stepping = _stepping.ToList();
+        foreach (var slot in stepping) Rewind(slot);
+        foreach (var slot in stepping)
         {
-            var slot = _active[i];
-            if (slot.TokensInStep == 0) continue;
+            batch.Clear();
+            int n = slot.TokensInStep;
+            AddToBatch(batch, slot, n);
+            started = Stopwatch.GetTimestamp();
+            var alone = Decode(batch, [slot]);
+            elapsed = Stopwatch.GetElapsedTime(started);
+            if (alone != DecodeResult.Ok)
+            {
+                _logger.LogError("llama_decode returned {Result} for one sequence's {Tokens} tokens; that generation fails", alone, n);
+                Rewind(slot);
+                Release(_active.IndexOf(slot), null, alone == DecodeResult.NoKvSlot
+                    ? "decode failed: the KV cache is full"
+                    : $"decode failed: {alone}");
+                continue;
+            }
+            Stats.RecordStep(1, slot.PromptInStep ? n : 0, n, elapsed);
+            AfterDecode([slot], n, elapsed);
+        }
+    }
+
+    /// <summary>Puts a slot's next n tokens (its last sampled token, or a chunk of its prompt) into the batch.</summary>
+    private static void AddToBatch(LLamaBatch batch, SequenceSlot slot, int n)
+    {
+        slot.StepStart = (slot.Position, slot.PromptDone, slot.KvTokens.Count);
+        slot.TokensInStep = n;
+        slot.PromptInStep = slot.Prefilling;
+        if (!slot.Prefilling)
+        {
+            slot.LogitsIndex = batch.Add(slot.LastToken, slot.Position++, slot.SeqId, true);
+            slot.KvTokens.Add(slot.LastToken);
+            return;
+        }
+        var prompt = slot.Request.PromptTokens;
+        bool last = slot.PromptDone + n == prompt.Length;
+        int index = batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
+        slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
+        slot.PromptDone += n;
+        slot.Position += n;
+        slot.LogitsIndex = last ? index : -1;
+    }
+
+    /// <summary>Undoes a slot's part of a step that failed: its KV cells from the step on, and its counters.</summary>
+    private void Rewind(SequenceSlot slot)
+    {
+        var (position, promptDone, kvTokens) = slot.StepStart;
+        _context.NativeHandle.MemorySequenceRemove(slot.SeqId, position, -1);
+        slot.Position = position;
+        slot.PromptDone = promptDone;
+        slot.KvTokens.RemoveRange(kvTokens, slot.KvTokens.Count - kvTokens);
+        slot.LogitsIndex = -1;
+    }
+
+    /// <summary>Decodes; when the KV cache is full, gives up cached prefixes and tries the same batch again.</summary>
+    private DecodeResult Decode(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
+    {
+        var requests = slots.Select(s => s.Request).ToList();
+        var result = DecodeStep(batch, requests);
+        while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
+        {
+            FreeCacheEntry(lru.SeqId);
+            result = DecodeStep(batch, requests);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// After a decode: shares out its time and samples every slot whose logits it computed. A slot
+    /// whose sampling throws (a sampler llama.cpp refuses, a token it cannot decode) ends with an
+    /// error; the others are not affected.
+    /// </summary>
+    private void AfterDecode(IReadOnlyList<SequenceSlot> slots, int total, TimeSpan elapsed)
+    {
+        for (int k = slots.Count - 1; k >= 0; k--)
+        {
+            var slot = slots[k];
             var share = elapsed * ((double)slot.TokensInStep / total);
             if (slot.PromptInStep) slot.PromptEvalTime += share; else slot.EvalTime += share;
             if (slot.LogitsIndex < 0) continue;
-            var finish = SampleNext(slot);
-            if (finish is { } reason) Release(i, reason);
+            FinishReason? finish;
+            try
+            {
+                finish = SampleNext(slot);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _logger.LogWarning(ex, "A sequence failed after its decode; the other sequences go on");
+                Release(_active.IndexOf(slot), null, "generation failed: " + ex.Message);
+                continue;
+            }
+            if (finish is { } reason) Release(_active.IndexOf(slot), reason);
         }
     }
 

@@ -20,7 +20,8 @@ public static class SamplerFactory
             return chain;
         }
 
-        if (s.TopK > 0) chain.AddTopK(s.TopK);
+        // top_k beyond the vocabulary keeps every token: the same as the vocabulary's size, which bounds llama.cpp's sort.
+        if (s.TopK > 0) chain.AddTopK(Math.Min(s.TopK, vocab.Count));
         if (s.TypicalP < 1f) chain.AddTypical(s.TypicalP, 1);
         if (s.TopP < 1f) chain.AddTopP(s.TopP, 1);
         if (s.MinP > 0f) chain.AddMinP(s.MinP, 1);

@@ -52,6 +52,9 @@ internal sealed class SequenceSlot : IDisposable
     /// <summary>Whether this step's tokens were prompt tokens (their time counts as prompt eval).</summary>
     public bool PromptInStep { get; set; }
 
+    /// <summary>Position, prompt tokens done and KV tokens before this step's tokens were added, to undo a step whose decode failed.</summary>
+    public (int Position, int PromptDone, int KvTokens) StepStart { get; set; }
+
     /// <summary>The tokens whose KV cells this sequence holds, in position order.</summary>
     public List<LLamaToken> KvTokens { get; } = [];
 

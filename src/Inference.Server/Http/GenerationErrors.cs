@@ -14,6 +14,11 @@ public static class GenerationErrors
     public static (int Status, string Message)? Classify(Exception ex) => ex switch
     {
         PromptTooLongException e => (StatusCodes.Status400BadRequest, e.Message),
+        InputTooLongException e => (StatusCodes.Status400BadRequest, e.Message),
+        InvalidOptionException e => (StatusCodes.Status400BadRequest, e.Message),
+        TemplateLimitException e => (StatusCodes.Status400BadRequest, "template limit: " + e.Message),
+        SchedulerFailedException e => (StatusCodes.Status503ServiceUnavailable, e.Message),
+        EmbeddingFailedException e => (StatusCodes.Status500InternalServerError, e.Message),
         QueueFullException e => (StatusCodes.Status503ServiceUnavailable, e.Message),
         UnsupportedByModelException e => (StatusCodes.Status400BadRequest, e.Message),
         TemplateParseException e => (StatusCodes.Status400BadRequest, "invalid template: " + e.Message),

@@ -12,7 +12,7 @@ public static partial class KeepAlive
         result = fallback;
         error = null;
         if (value is not { } v || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) return true;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var seconds))
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var seconds) && double.IsFinite(seconds))
         {
             result = Seconds(seconds);
             return true;
@@ -27,8 +27,10 @@ public static partial class KeepAlive
         result = default;
         text = text.Trim();
         if (text.Length == 0) return false;
+        // "NaN" and "Infinity" parse as doubles but are no duration.
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
+            if (!double.IsFinite(seconds)) return false;
             result = Seconds(seconds);
             return true;
         }
@@ -49,8 +51,10 @@ public static partial class KeepAlive
         return true;
     }
 
-    // Any negative value means "keep loaded"; we represent that as -1 second.
-    private static TimeSpan Seconds(double s) => s < 0 ? TimeSpan.FromSeconds(-1) : TimeSpan.FromSeconds(s);
+    // Any negative value means "keep loaded"; we represent that as -1 second. A duration longer than
+    // a TimeSpan holds (about 29,000 years) is the longest one, which the manager treats as forever.
+    private static TimeSpan Seconds(double s) =>
+        s < 0 ? TimeSpan.FromSeconds(-1) : s >= TimeSpan.MaxValue.TotalSeconds - 1 ? TimeSpan.MaxValue : TimeSpan.FromSeconds(s);
 
     [GeneratedRegex(@"^(?<sign>[-+]?)(?<part>\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")]
     private static partial Regex GoDuration();

@@ -77,6 +77,7 @@ public static class OllamaEmbedApi
         if (req.Dimensions is < 1) return OllamaErrors.BadRequest("dimensions must be a positive number");
         if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
         if (inputs.Count == 0 || inputs.Any(i => i.Length == 0)) return OllamaErrors.BadRequest("input must not be empty");
+        if (inputs.Count > EmbeddingService.MaxInputs) return OllamaErrors.BadRequest($"input must hold at most {EmbeddingService.MaxInputs} strings");
 
         try
         {

@@ -145,7 +145,8 @@ public static class OllamaGenerationApi
     private static IResult? TopLogprobs(bool? logprobs, int? top, out int? count)
     {
         count = null;
-        if (top is < 0 or > 20) return OllamaErrors.BadRequest("top_logprobs must be between 0 and 20");
+        if (top is < 0 or > GenerationRequest.MaxTopLogprobs)
+            return OllamaErrors.BadRequest($"top_logprobs must be between 0 and {GenerationRequest.MaxTopLogprobs}");
         if (logprobs == true || top > 0) count = top ?? 0;
         return null;
     }

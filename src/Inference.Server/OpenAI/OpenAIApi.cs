@@ -72,6 +72,7 @@ public static class OpenAIApi
     private static (ModelOptions Options, IResult? Error) ReadOptions(OpenAISamplingRequest req, int? maxTokens)
     {
         if (req.N is > 1) return (new(), Error(400, "n > 1 is not supported", "n"));
+        if (req.N is < 1) return (new(), Error(400, "n must be 1", "n"));
         string[]? stop = null;
         switch (req.Stop)
         {
@@ -97,7 +98,10 @@ public static class OpenAIApi
             PresencePenalty = req.PresencePenalty,
         };
         if (maxTokens is < 1) return (options, Error(400, "max_tokens must be at least 1", "max_tokens"));
-        return options.Validate() is { } invalid ? (options, Error(400, invalid.Message, invalid.Field)) : (options, null);
+        if (options.Validate() is not { } invalid) return (options, null);
+        // The same bounds as every API (ModelOptions.Validate), named as this request named the field.
+        var field = invalid.Field == "num_predict" ? (req is ChatCompletionRequest { MaxCompletionTokens: not null } ? "max_completion_tokens" : "max_tokens") : invalid.Field;
+        return (options, Error(400, $"{field} {invalid.Problem}", field));
     }
 
     private static string? Text(JsonElement? content, out string? error)
@@ -169,7 +173,8 @@ public static class OpenAIApi
             return Error(400, e.Message, "tools");
         }
 
-        if (req.TopLogprobs is < 0 or > 20) return Error(400, "top_logprobs must be between 0 and 20", "top_logprobs");
+        if (req.TopLogprobs is < 0 or > GenerationRequest.MaxTopLogprobs)
+            return Error(400, $"top_logprobs must be between 0 and {GenerationRequest.MaxTopLogprobs}", "top_logprobs");
         int? top = req.Logprobs is { ValueKind: JsonValueKind.True } ? req.TopLogprobs ?? 0 : null;
         // A forced call has no text for response_format to shape; otherwise response_format constrains the
         // whole output and calls are only read out of it.
@@ -347,6 +352,7 @@ public static class OpenAIApi
             _ => null,
         };
         if (inputs is null || inputs.Any(i => i.Length == 0)) return Error(400, "input must be a non-empty string or an array of non-empty strings", "input");
+        if (inputs.Count > EmbeddingService.MaxInputs) return Error(400, $"input must hold at most {EmbeddingService.MaxInputs} strings", "input");
         if (req.EncodingFormat is not (null or "float" or "base64")) return Error(400, "encoding_format must be float or base64", "encoding_format");
         if (req.Dimensions is < 1) return Error(400, "dimensions must be a positive number", "dimensions");
         if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;

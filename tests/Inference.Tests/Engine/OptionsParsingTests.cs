@@ -64,7 +64,7 @@ public sealed class OptionsParsingTests
         Assert.Equal(0.1f, merged.Temperature);
         Assert.Equal(5, merged.NumPredict);
         Assert.Equal(["x"], merged.Stop!);
-        Assert.Equal("num_predict", new ModelOptions { NumPredict = -3 }.Validate()!.Value.Field);
+        Assert.Equal("num_predict", new ModelOptions { NumPredict = -3 }.Validate()!.Field);
         Assert.Null(new ModelOptions { NumPredict = -1 }.Validate());
         Assert.Equal(Inference.Engine.Scheduling.SamplingSettings.LLamaSeedDefault, SamplingSeed(-1));
         Assert.Equal(42u, SamplingSeed(42));

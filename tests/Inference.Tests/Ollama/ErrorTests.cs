@@ -70,13 +70,43 @@ public sealed class ErrorTests(SharedServer server)
     }
 
     [Fact]
+    public async Task A_prompt_that_writes_its_spaces_as_U2581_is_measured_as_the_tokenizer_reads_it()
+    {
+        // SentencePiece reads "▁" like a space, so "▁friend" (9 bytes) is one token: 200 of them fit
+        // 256 tokens although they are 1800 bytes, more than 256 x 7 (the piece's length with a plain space).
+        var prompt = string.Concat(Enumerable.Repeat("\u2581friend", 200));
+        Assert.Equal(1800, System.Text.Encoding.UTF8.GetByteCount(prompt));
+        var (status, r) = await server.PostAsync("/api/generate",
+            new { model = "stories", prompt, raw = true, stream = false, options = new { num_ctx = 256, num_predict = 1 } });
+        Assert.True(status == 200, r?.ToJsonString());
+        Assert.InRange((int)r!["prompt_eval_count"]!, 200, 203);
+    }
+
+    [Fact]
     public async Task Prompt_longer_than_the_context_is_a_clear_400()
     {
-        var longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 200));
+        // Short enough in bytes to be tokenized (256 tokens x 9 bytes, stories' longest piece "▁friend"), too many tokens.
+        Assert.Equal(9, TestModels.LongestPieceBytes(TestModels.Stories260K));
+        var prompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 70));
+        Assert.True(prompt.Length <= 256 * 9);
         var (status, r) = await server.PostAsync("/api/generate",
-            new { model = "stories", prompt = longPrompt, stream = false, options = new { num_ctx = 256 } });
+            new { model = "stories", prompt, stream = false, options = new { num_ctx = 256 } });
         Assert.Equal(400, status);
         Assert.Matches(@"^the input length \(\d+ tokens\) exceeds the context length \(256 tokens\)$", (string)r!["error"]!);
+
+        // Longer than 256 tokens can spell: refused by its length, before it is tokenized. A raw prompt is measured
+        // whole; a templated one is rendered only until it passes 256 x 9 bytes.
+        var longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 200));
+        (status, r) = await server.PostAsync("/api/generate",
+            new { model = "stories", prompt = longPrompt, raw = true, stream = false, options = new { num_ctx = 256 } });
+        Assert.Equal(400, status);
+        Assert.Equal("the input length (4800 bytes, so at least 534 tokens at 9 bytes per token, the longest in the model's vocabulary) " +
+            "exceeds the context length (256 tokens)", (string)r!["error"]!);
+        (status, r) = await server.PostAsync("/api/generate",
+            new { model = "stories", prompt = longPrompt, stream = false, options = new { num_ctx = 256 } });
+        Assert.Equal(400, status);
+        Assert.Equal("the input length (more than 2304 bytes, so at least 257 tokens at 9 bytes per token, the longest in the model's vocabulary) " +
+            "exceeds the context length (256 tokens)", (string)r!["error"]!);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public class TestServer : IAsyncLifetime
             $"--Inference:ModelsDirectory={ModelsDirectory}",
             "--Logging:LogLevel:Default=Warning",
             "--model", $"stories={TestModels.Stories260K}",
-            "--model", $"tiny={TestModels.TinyRandomLlama2}",
+            "--model", $"tiny={TestModels.TinyRandomLlama2LongContext}",
             .. Settings,
         ];
         _app = InferenceServer.Build(args, Configure);

@@ -56,7 +56,7 @@ public static class CodeCompletionApi
         try
         {
             // Held across the completions: the vocabulary decides the mode, the tokenizer the window.
-            lease = await generation.Models.AcquireAsync(model, generation.Models.SettingsFor(model, options.Over(model.Parameters)), ct);
+            lease = await generation.Models.AcquireAsync(model, generation.Models.SettingsFor(model, options), ct);
             var runner = lease.Runner;
             var mode = CodePrompt.ModeFor(runner.Model.Vocab);
             if (mode == CompletionMode.Prefix && job.Before.Length == 0)
@@ -65,7 +65,7 @@ public static class CodeCompletionApi
             if (budget <= 0)
                 return PlatformErrors.BadRequest($"max_tokens leaves no room for code in the model's {runner.Settings.ContextLength}-token context");
             var (before, after) = CodeWindow.Fit(job.Before, mode == CompletionMode.FillInTheMiddle ? job.After : "", budget,
-                text => text.Length == 0 ? 0 : runner.Tokenize(text, false, false).Length);
+                text => text.Length == 0 ? 0 : runner.Tokenize(text, false, false).Length, runner.TextBound.BytesPerToken);
 
             var input = CodePrompt.Build(model, mode, before, after, options);
             uint seed = job.Seed ?? (uint)Random.Shared.NextInt64(0, CodeRequestValidation.MaxSeed + 1);

@@ -11,13 +11,19 @@ public static class CodeWindow
     /// <summary>Share of the budget the text after the cursor gets when both sides are too long.</summary>
     public const double AfterShare = 0.25;
 
-    /// <summary>Characters per token that no tokenizer exceeds on average over real code (a cap to bound tokenizing work).</summary>
+    /// <summary>Characters per token assumed when the caller knows no bound for its tokenizer (a cap to bound tokenizing work).</summary>
     public const int MaxCharsPerToken = 32;
 
-    public static (string Before, string After) Fit(string before, string after, int budget, Func<string, int> countTokens)
+    /// <param name="maxBytesPerToken">
+    /// The most text one token can cover (see Inference.Engine.Generation.TokenizerBound): text farther
+    /// from the cursor than budget × this can never be in the window, so it is dropped before tokenizing.
+    /// </param>
+    public static (string Before, string After) Fit(string before, string after, int budget, Func<string, int> countTokens,
+        int maxBytesPerToken = MaxCharsPerToken)
     {
         // Text beyond what could ever fit is dropped before tokenizing (a large file costs no more than the window).
-        long cap = (long)Math.Max(budget, 0) * MaxCharsPerToken;
+        // UTF-16 units never outnumber UTF-8 bytes, so a cut in characters at the byte bound keeps all that could fit.
+        long cap = (long)Math.Max(budget, 0) * maxBytesPerToken;
         // (A cut through a surrogate pair would leave half of it at the edge: that half goes too.)
         if (before.Length > cap) before = before[^(int)cap..] is var b && b.Length > 0 && char.IsLowSurrogate(b[0]) ? b[1..] : b;
         if (after.Length > cap) after = after[..(int)cap] is var a && a.Length > 0 && char.IsHighSurrogate(a[^1]) ? a[..^1] : a;
