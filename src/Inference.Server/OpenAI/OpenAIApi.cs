@@ -59,10 +59,18 @@ public static class OpenAIApi
             error = Error(400, "you must provide a model parameter", "model");
             return false;
         }
-        if (ModelName.TryParse(model, out var name, out _) && catalog.Find(name) is { } found)
+        try
         {
-            definition = found;
-            return true;
+            if (ModelName.TryParse(model, out var name, out _) && catalog.Find(name) is { } found)
+            {
+                definition = found;
+                return true;
+            }
+        }
+        catch (InvalidManifestException ex)
+        {
+            error = Error(400, $"model \"{model}\" cannot be used: {ex.Message}", "model");
+            return false;
         }
         error = Error(404, $"model \"{model}\" not found, try pulling it first", "model", "model_not_found");
         return false;
