@@ -73,14 +73,14 @@ public sealed class ModelImporter(ModelStore store)
             try
             {
                 baseModel = store.GetManifest(from) ?? throw new CreateException($"model '{from.DisplayShortest()}' not found", notFound: true);
+                foreach (var layer in baseModel.AllBlobs) pending.Hold(layer.Digest);
+                store.CheckComplete(baseModel); // its layers are carried over: refuse to spread a broken one
             }
             catch (InvalidManifestException ex)
             {
                 throw new CreateException($"model '{from.DisplayShortest()}' cannot be used: {ex.Message}");
             }
-            foreach (var layer in baseModel.AllBlobs) pending.Hold(layer.Digest);
-            modelLayer = baseModel.Find(MediaTypes.Model) ?? throw new CreateException($"model '{from.DisplayShortest()}' has no model layer");
-            if (!store.BlobExists(modelLayer.Digest)) throw new CreateException($"model '{from.DisplayShortest()}' cannot be used: its model blob is missing from the store");
+            modelLayer = baseModel.Find(MediaTypes.Model)!;
             gguf = ReadGguf(store.BlobPath(modelLayer.Digest));
             layers.AddRange(baseModel.Layers.Where(l => l.MediaType != MediaTypes.Model));
             progress($"using existing layer {modelLayer.Digest}");

@@ -126,7 +126,7 @@ public sealed partial class ModelStore
                 return false;
             }
             byte[] bytes = ReadManifestFile(path, source);
-            ParseManifest(bytes, source); // Refuse to spread a corrupt manifest.
+            CheckComplete(ParseManifest(bytes, source)); // Refuse to spread a corrupt or incomplete manifest.
             if (!source.Equals(destination)) // Names are case-insensitive: copying onto itself is a no-op.
             {
                 WriteManifestFile(destination, bytes);
@@ -210,6 +210,27 @@ public sealed partial class ModelStore
             if (layer.Size < 0)
             {
                 throw new InvalidManifestException($"{what} declares a negative size ({layer.Size}) in its {which}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="InvalidManifestException"/> unless the manifest has a model layer, every blob
+    /// it lists is in the store, and every metadata blob is within <see cref="LayerRules.MaxMetadataBytes"/>.
+    /// </summary>
+    public void CheckComplete(ModelManifest manifest)
+    {
+        ModelPath(manifest);
+        foreach (var layer in manifest.AllBlobs)
+        {
+            var blob = new FileInfo(BlobPath(layer.Digest));
+            if (!blob.Exists)
+            {
+                throw new InvalidManifestException($"blob {layer.Digest} ({Echo.Bounded(layer.MediaType)}) is missing from the store");
+            }
+            if (LayerRules.IsMetadata(layer.MediaType) && blob.Length > LayerRules.MaxMetadataBytes)
+            {
+                throw new InvalidManifestException($"blob {layer.Digest} ({layer.MediaType}) is {blob.Length} bytes; at most {LayerRules.MaxMetadataBytes} are allowed");
             }
         }
     }

@@ -387,8 +387,15 @@ public static class OpenAIApi
 
     private static IResult GetModel(string model, ModelCatalog catalog)
     {
-        if (ModelName.TryParse(model, out var name, out _) && catalog.Store.Get(name) is { } stored)
-            return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
+        try
+        {
+            if (ModelName.TryParse(model, out var name, out _) && catalog.Store.Get(name) is { } stored)
+                return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
+        }
+        catch (InvalidManifestException ex)
+        {
+            return Error(400, $"model \"{model}\" cannot be used: {ex.Message}", "model");
+        }
         return Error(404, $"model \"{model}\" not found", "model", "model_not_found");
     }
 
