@@ -56,25 +56,19 @@ public sealed partial class ModelStore
         string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}{TemporaryManifestSuffix}");
         try
         {
-            try
+            using (var file = OpenForWriting(temp, FileMode.CreateNew))
             {
-                using (var file = OpenForWriting(temp, FileMode.CreateNew))
-                {
-                    file.Write(bytes);
-                    file.Flush();
-                }
-            }
-            catch (IOException e) when (DiskFull(e, $"the manifest of {name.DisplayShortest()}") is { } full)
-            {
-                File.Delete(temp);
-                PruneEmptyDirectories(dir);
-                throw full;
+                file.Write(bytes);
+                file.Flush();
             }
             File.Move(temp, path, overwrite: true);
         }
-        finally
+        catch (Exception e)
         {
             File.Delete(temp);
+            PruneEmptyDirectories(dir); // the ones this call created for a new name
+            if (DiskFull(e, $"the manifest of {name.DisplayShortest()}") is { } full) throw full;
+            throw;
         }
     }
 
