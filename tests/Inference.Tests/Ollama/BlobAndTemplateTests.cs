@@ -41,6 +41,63 @@ public sealed class BlobAndTemplateTests(SharedServer server)
         Assert.Equal("invalid digest 'sha256:xyz'", (string)bad!["error"]!);
     }
 
+    /// <summary>A body generated while it is sent: <paramref name="length"/> pseudo-random bytes, hashed on the way.</summary>
+    private sealed class GeneratedContent(long length, int seed) : HttpContent
+    {
+        public IncrementalHash Hash { get; } = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var random = new Random(seed);
+            var chunk = new byte[1 << 20];
+            for (long left = length; left > 0; left -= chunk.Length)
+            {
+                random.NextBytes(chunk);
+                int n = (int)Math.Min(chunk.Length, left);
+                Hash.AppendData(chunk, 0, n);
+                await stream.WriteAsync(chunk.AsMemory(0, n));
+            }
+        }
+
+        protected override bool TryComputeLength(out long computed)
+        {
+            computed = length;
+            return true;
+        }
+    }
+
+    private static async Task<string> DigestOfAsync(long length, int seed)
+    {
+        using var content = new GeneratedContent(length, seed);
+        await content.CopyToAsync(Stream.Null);
+        return "sha256:" + Convert.ToHexStringLower(content.Hash.GetHashAndReset());
+    }
+
+    [Fact]
+    public async Task A_blob_larger_than_the_default_body_limit_streams_to_disk_with_its_digest_checked()
+    {
+        const long size = 40L << 20; // Kestrel's default limit is 30 MB; a real model is GBs
+        var digest = await DigestOfAsync(size, seed: 40);
+        var blobs = Path.Combine(server.ModelsDirectory, "blobs");
+
+        // A wrong digest: the whole body is read, nothing is kept.
+        var before = Directory.GetFiles(blobs).Order().ToArray();
+        using (var wrong = await server.Client.PostAsync("/api/blobs/sha256:" + new string('f', 64), new GeneratedContent(size, seed: 40)))
+        {
+            Assert.Equal(400, (int)wrong.StatusCode);
+            Assert.Equal($"{{\"error\":\"digest mismatch: expected sha256:{new string('f', 64)}, content is {digest}\"}}", await wrong.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(before, Directory.GetFiles(blobs).Order().ToArray());
+
+        using (var created = await server.Client.PostAsync($"/api/blobs/{digest}", new GeneratedContent(size, seed: 40)))
+            Assert.Equal(201, (int)created.StatusCode);
+        var stored = Path.Combine(blobs, "sha256-" + digest[7..]);
+        Assert.Equal(size, new FileInfo(stored).Length);
+        await using (var file = File.OpenRead(stored))
+            Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(file)));
+        File.Delete(stored);
+    }
+
     [Fact]
     public async Task A_request_template_replaces_the_models_template()
     {
