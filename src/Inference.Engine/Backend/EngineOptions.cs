@@ -102,5 +102,10 @@ public sealed class EngineOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least Inference:NumParallel + Inference:PrefixCacheSequences ({NumParallel + PrefixCacheSequences})",
                 [nameof(StepTokenBudget)]);
+        // A relative directory would depend on the working directory the server happens to start in.
+        // A blank entry lists nothing (it is how a command line clears an entry a settings file gave).
+        foreach (var directory in ImportDirectories.Where(d => !string.IsNullOrWhiteSpace(d) && !Path.IsPathFullyQualified(d)))
+            yield return new ValidationResult(
+                $"Inference:ImportDirectories entry '{directory}' must be an absolute path", [nameof(ImportDirectories)]);
     }
 }

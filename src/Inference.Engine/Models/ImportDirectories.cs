@@ -28,12 +28,15 @@ public static partial class ImportDirectories
         if (path is null || !IsRegularFile(path)) return null;
         foreach (var directory in directories)
         {
-            if (string.IsNullOrWhiteSpace(directory) || !Path.IsPathRooted(directory)) continue;
-            if (Canonical(directory) is { } root && path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            if (!Path.IsPathFullyQualified(directory)) continue; // blank, or relative (refused at start-up by EngineOptions.Validate)
+            if (Canonical(directory) is { } root && path.StartsWith(WithSeparator(root), StringComparison.Ordinal))
                 return path;
         }
         return null;
     }
+
+    /// <summary>The directory with exactly one separator at its end, so <c>/srv/models</c> does not contain <c>/srv/models2/x</c> and <c>/</c> stays <c>/</c>.</summary>
+    private static string WithSeparator(string directory) => Path.TrimEndingDirectorySeparator(directory) is var d && d.EndsWith(Path.DirectorySeparatorChar) ? d : d + Path.DirectorySeparatorChar;
 
     /// <summary>
     /// <paramref name="path"/> (absolute) with every symbolic link and <c>.</c>/<c>..</c> resolved,

@@ -46,7 +46,7 @@ public sealed class ModelImporter(ModelStore store)
         if (spec.Template is { } template)
         {
             try { GoTemplate.Parse(template); }
-            catch (TemplateParseException ex) { throw new CreateException("invalid template: " + ex.Message); }
+            catch (TemplateParseException ex) { throw new CreateException("invalid template: " + Echo.Bounded(ex.Message, Echo.MaxMessageLength)); }
         }
 
         using var pending = store.BeginPending();
@@ -95,7 +95,8 @@ public sealed class ModelImporter(ModelStore store)
         }
         else if (spec.FromFile is { } file)
         {
-            if (!File.Exists(file)) throw new CreateException($"file '{file}' not found", notFound: true);
+            // Without the path: an API client must not learn server paths (the route checked it exists a moment ago).
+            if (!File.Exists(file)) throw new CreateException("the model file was not found");
             gguf = ReadGguf(file);
             // Refused before the first progress line, so a streamed create still gets a 507 status.
             store.EnsureSpaceFor(new FileInfo(file).Length, "the model file");
@@ -145,7 +146,7 @@ public sealed class ModelImporter(ModelStore store)
         PendingBlobs pending, Action<string> progress, CancellationToken ct)
     {
         var name = QuantizationTypes.FirstOrDefault(q => q.Equals(target, StringComparison.OrdinalIgnoreCase))
-            ?? throw new CreateException($"unsupported quantization type '{target}': use one of {string.Join(", ", QuantizationTypes)}");
+            ?? throw new CreateException($"unsupported quantization type '{Echo.Bounded(target)}': use one of {string.Join(", ", QuantizationTypes)}");
         var from = GgufNames.QuantizationLevel(gguf);
         if (from is not ("F32" or "F16" or "BF16"))
             throw new CreateException($"quantization is only supported for F16 and F32 models (this one is {from})");
@@ -154,7 +155,7 @@ public sealed class ModelImporter(ModelStore store)
         // Every quantized type (and llama.cpp's fallbacks for K-quants) packs rows in blocks of at
         // least 32 values; say which tensor is in the way rather than a bare llama.cpp failure.
         if (gguf.Tensors.FirstOrDefault(t => t.Dimensions.Length >= 2 && t.Dimensions[0] % 32 != 0) is { } odd)
-            throw new CreateException($"cannot quantize to {name}: tensor {odd.Name} has {odd.Dimensions[0]} columns, not a multiple of 32");
+            throw new CreateException($"cannot quantize to {name}: tensor {Echo.Bounded(odd.Name)} has {odd.Dimensions[0]} columns, not a multiple of 32");
 
         progress($"quantizing {from} model to {name.ToUpperInvariant()}");
         // In blobs/, on the store's disk, named as a temporary that start-up pruning removes after a crash.

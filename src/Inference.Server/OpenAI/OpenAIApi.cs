@@ -69,10 +69,10 @@ public static class OpenAIApi
         }
         catch (InvalidManifestException ex)
         {
-            error = Error(400, $"model \"{model}\" cannot be used: {ex.Message}", "model");
+            error = Error(400, $"model \"{Echo.Bounded(model)}\" cannot be used: {ex.Message}", "model");
             return false;
         }
-        error = Error(404, $"model \"{model}\" not found, try pulling it first", "model", "model_not_found");
+        error = Error(404, $"model \"{Echo.Bounded(model)}\" not found, try pulling it first", "model", "model_not_found");
         return false;
     }
 
@@ -394,9 +394,9 @@ public static class OpenAIApi
         }
         catch (InvalidManifestException ex)
         {
-            return Error(400, $"model \"{model}\" cannot be used: {ex.Message}", "model");
+            return Error(400, $"model \"{Echo.Bounded(model)}\" cannot be used: {ex.Message}", "model");
         }
-        return Error(404, $"model \"{model}\" not found", "model", "model_not_found");
+        return Error(404, $"model \"{Echo.Bounded(model)}\" not found", "model", "model_not_found");
     }
 
     private static ChoiceLogprobs? Logprobs(IReadOnlyList<Ollama.LogprobDto>? entries) => entries is null ? null : new(entries);
