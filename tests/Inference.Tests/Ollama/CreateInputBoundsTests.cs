@@ -139,7 +139,7 @@ public sealed class CreateInputBoundsTests(SharedServer server) : IDisposable
     public async Task Special_files_inside_an_import_directory_are_refused_without_being_opened()
     {
         // The tests run as root (as CI does), which mknod needs; a failure fails the test rather than skipping it.
-        Run("mknod", _dir.Combine("zero.gguf"), "c", "1", "5"); // /dev/zero's device: opening and reading it would never end
+        Run("mknod", _dir.Combine("zero.gguf"), "c", "1", "5"); // /dev/zero: were it opened, its bytes would give "invalid model file", not the refusal
         File.CreateSymbolicLink(_dir.Combine("loop.gguf"), _dir.Combine("loop.gguf"));
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(_dir.Combine("socket.gguf")));
