@@ -10,7 +10,7 @@ namespace Inference.Tests.Store;
 
 /// <summary>
 /// Start-up pruning, with the server as an operator runs it: a separate process, killed with
-/// SIGKILL in the middle of an upload or a pull, then started again on the same models directory.
+/// SIGKILL in the middle of an upload, a create or a pull, then started again on the same models directory.
 /// </summary>
 public sealed class PruneTests : IDisposable
 {
@@ -48,6 +48,9 @@ public sealed class PruneTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // The test host's own OLLAMA_* and Inference__* variables (an OLLAMA_NOPRUNE, say) must not change what is tested.
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("OLLAMA_", StringComparison.Ordinal) || k.StartsWith("Inference__", StringComparison.Ordinal)).ToList())
+            psi.Environment.Remove(key);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         var process = Process.Start(psi)!;
         _processes.Add(process);
@@ -229,6 +232,65 @@ public sealed class PruneTests : IDisposable
 
         (process, _) = await StartAsync();
         Assert.Empty(Files());
+        KillHard(process);
+    }
+
+    [Fact]
+    public async Task A_manifest_too_large_to_read_keeps_every_blob_but_temporaries_still_go()
+    {
+        var kept = Populate();
+        // Larger than the 4 MiB the store reads: its references are unknown, so no blob may be removed.
+        Manifest("registry.ollama.ai/library/huge/latest", new string(' ', (4 << 20) + 1));
+        var unreferenced = "blobs/sha256-" + Convert.ToHexStringLower(SHA256.HashData("nobody uses me"u8));
+        var (process, _) = await StartAsync();
+        Assert.Equal(kept.Append(unreferenced).Append("manifests/registry.ollama.ai/library/huge/latest").Order(StringComparer.Ordinal), Files());
+        KillHard(process);
+    }
+
+    /// <summary>
+    /// A valid GGUF header with one F32 tensor of <paramref name="bytes"/> bytes; the data is a hole
+    /// (a sparse file), so the file costs nothing to make but takes the server a while to copy.
+    /// </summary>
+    private static void WriteSparseGguf(string path, long bytes)
+    {
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        using (var w = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("GGUF"u8);
+            w.Write(3u);
+            w.Write(1UL); // tensors
+            w.Write(0UL); // metadata entries
+            var name = "weights"u8;
+            w.Write((ulong)name.Length);
+            w.Write(name);
+            w.Write(1u); // dimensions
+            w.Write((ulong)(bytes / 4));
+            w.Write(0u); // F32
+            w.Write(0UL); // offset in the data section
+        }
+        long dataOffset = (file.Position + 31) / 32 * 32; // general.alignment defaults to 32
+        file.SetLength(dataOffset + bytes);
+    }
+
+    [Fact]
+    public async Task A_kill_during_a_create_from_a_file_leaves_nothing_after_a_restart()
+    {
+        var import = _dir.Combine("import");
+        Directory.CreateDirectory(import);
+        var gguf = Path.Combine(import, "big.gguf");
+        WriteSparseGguf(gguf, 1L << 30);
+        var (process, client) = await StartAsync(null, $"--Inference:ImportDirectories:0={import}");
+        var create = client.PostAsync("/api/create", TestServer.JsonContent(new { model = "big", from = gguf }));
+        // The copy into blobs/ has begun (the file is created before its first byte is written); a GiB takes far longer than a poll.
+        await WaitForAsync(() => Files().Any(f => f.StartsWith("blobs/sha256-partial-", StringComparison.Ordinal)), "the create's temporary blob");
+        KillHard(process);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => create.WaitAsync(TimeSpan.FromSeconds(30)));
+        var left = Files();
+        Assert.True(left.Length == 1 && left[0].StartsWith("blobs/sha256-partial-", StringComparison.Ordinal), string.Join(", ", left)); // no blob, no manifest
+
+        (process, _) = await StartAsync();
+        Assert.Empty(Files());
+        Assert.Equal((1L << 30) + 64, new FileInfo(gguf).Length); // the operator's file is untouched
         KillHard(process);
     }
 }
