@@ -68,7 +68,7 @@ public static class LayerCheck
         }
         catch (TemplateParseException ex)
         {
-            return $"blob {layer.Digest} is not a valid template: {ex.Message}";
+            return $"blob {layer.Digest} is not a valid template: {Echo.Bounded(ex.Message, Echo.MaxMessageLength)}";
         }
     }
 

@@ -165,4 +165,40 @@ public sealed class HostileRegistryTests(PullServer server) : IClassFixture<Pull
         Assert.Equal($"blob {FakeRegistry.Digest(latin1)} (application/vnd.ollama.image.system) is not UTF-8 text", (string)lines[^1]["error"]!);
         Assert.Equal(before, StoreFiles());
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public async Task A_stored_blob_whose_size_differs_from_the_declared_one_is_refused(long delta)
+    {
+        // The registry lists the very GGUF the test server already holds (registered as "stories"), with a wrong size.
+        var gguf = await File.ReadAllBytesAsync(TestModels.Stories260K);
+        await using var registry = new FakeRegistry(gguf);
+        registry.AddManifest("resized", FakeRegistry.ManifestJson((ConfigType, registry.AddBlob(FakeRegistry.Config), FakeRegistry.Config.Length),
+            [(Model, FakeRegistry.Digest(gguf), gguf.Length + delta)]));
+        await registry.StartAsync();
+        var before = StoreFiles();
+        var lines = await PullStreamAsync(registry, "resized");
+        Assert.Equal($"blob {FakeRegistry.Digest(gguf)} is {gguf.Length} bytes, but the manifest declares {gguf.Length + delta}", (string)lines[^1]["error"]!);
+        Assert.Equal(before, StoreFiles()); // no manifest, and the config blob it downloaded is gone again
+    }
+
+    [Fact]
+    public async Task A_template_layer_error_quoting_a_huge_name_is_cut()
+    {
+        var text = "{{ " + new string('f', 100_000) + " }}";
+        await using var registry = await RegistryAsync(0x62);
+        var gguf = await File.ReadAllBytesAsync(TestModels.Stories260K);
+        gguf[^1] ^= 0x62;
+        var bytes = Encoding.UTF8.GetBytes(text);
+        registry.AddManifest("longtemplate", FakeRegistry.ManifestJson((ConfigType, registry.AddBlob(FakeRegistry.Config), FakeRegistry.Config.Length),
+            [(Model, FakeRegistry.Digest(gguf), gguf.Length), ("application/vnd.ollama.image.template", registry.AddBlob(bytes), bytes.Length)]));
+        var before = StoreFiles();
+        var lines = await PullStreamAsync(registry, "longtemplate");
+        var error = (string)lines[^1]["error"]!;
+        var prefix = $"blob {FakeRegistry.Digest(bytes)} is not a valid template: ";
+        Assert.StartsWith(prefix, error);
+        Assert.Equal(prefix.Length + 300 + 3, error.Length);
+        Assert.Equal(before, StoreFiles());
+    }
 }
