@@ -98,6 +98,55 @@ public sealed class BlobAndTemplateTests(SharedServer server)
         File.Delete(stored);
     }
 
+    /// <summary>Sends <paramref name="first"/> bytes, then holds the request open until it is cancelled.</summary>
+    private sealed class StalledContent(int first) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken ct)
+        {
+            await stream.WriteAsync(new byte[first], ct);
+            await stream.FlushAsync(ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task An_upload_is_written_to_disk_as_it_arrives_and_a_cut_off_one_leaves_nothing()
+    {
+        var blobs = Path.Combine(server.ModelsDirectory, "blobs");
+        string[] Partials() => Directory.GetFiles(blobs, "sha256-partial-*");
+        Assert.Empty(Partials());
+        var digest = "sha256:" + new string('9', 64);
+        using var cancel = new CancellationTokenSource();
+        var upload = server.Client.PostAsync($"/api/blobs/{digest}", new StalledContent(16 << 20), cancel.Token);
+
+        // The first 16 MiB are on disk while the client still holds the rest of the body back: nothing buffers the body whole.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(Partials() is [var p] && new FileInfo(p).Length == 16 << 20))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the upload's temporary file did not reach 16 MiB");
+            await Task.Delay(20);
+        }
+
+        await cancel.CancelAsync(); // the client goes away mid-body
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => upload);
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Partials().Length > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the cut-off upload's temporary file was not removed");
+            await Task.Delay(20);
+        }
+        Assert.False(File.Exists(Path.Combine(blobs, "sha256-" + new string('9', 64))));
+    }
+
     [Fact]
     public async Task A_request_template_replaces_the_models_template()
     {
