@@ -72,13 +72,13 @@ public sealed class ModelImporter(ModelStore store)
             ModelManifest baseModel;
             try
             {
-                baseModel = store.GetManifest(from) ?? throw new CreateException($"model '{from.DisplayShortest()}' not found", notFound: true);
+                baseModel = store.GetManifest(from) ?? throw new CreateException($"model '{Echo.Bounded(from.DisplayShortest())}' not found", notFound: true);
                 foreach (var layer in baseModel.AllBlobs) pending.Hold(layer.Digest);
                 store.CheckComplete(baseModel); // its layers are carried over: refuse to spread a broken one
             }
             catch (InvalidManifestException ex)
             {
-                throw new CreateException($"model '{from.DisplayShortest()}' cannot be used: {ex.Message}");
+                throw new CreateException($"model '{Echo.Bounded(from.DisplayShortest())}' cannot be used: {ex.Message}");
             }
             modelLayer = baseModel.Find(MediaTypes.Model)!;
             gguf = ReadGguf(store.BlobPath(modelLayer.Digest));

@@ -35,12 +35,12 @@ public static class ModelLookup
         catch (InvalidManifestException ex)
         {
             // A manifest on disk that is corrupt or incomplete: the request names a model that cannot exist as stored.
-            error = OllamaErrors.BadRequest($"model '{model}' cannot be used: {ex.Message}; delete it and pull or create it again");
+            error = OllamaErrors.BadRequest($"model '{Echo.Bounded(model)}' cannot be used: {ex.Message}; delete it and pull or create it again");
             return false;
         }
         catch (InvalidGgufException ex)
         {
-            error = OllamaErrors.Error(StatusCodes.Status500InternalServerError, $"model '{model}' cannot be used: {ex.Message}");
+            error = OllamaErrors.Error(StatusCodes.Status500InternalServerError, $"model '{Echo.Bounded(model)}' cannot be used: {ex.Message}");
             return false;
         }
     }

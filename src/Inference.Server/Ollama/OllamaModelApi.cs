@@ -324,7 +324,7 @@ public static class OllamaModelApi
         }
         catch (InvalidManifestException ex)
         {
-            return OllamaErrors.BadRequest($"model '{req.Source}' cannot be copied: {ex.Message}");
+            return OllamaErrors.BadRequest($"model '{Echo.Bounded(req.Source)}' cannot be copied: {ex.Message}");
         }
         catch (InsufficientStorageException ex)
         {

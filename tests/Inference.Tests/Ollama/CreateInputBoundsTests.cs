@@ -53,6 +53,29 @@ public sealed class CreateInputBoundsTests(SharedServer server) : IDisposable
         Assert.Equal($"{prefix}invalid model name '{Shown}': the model is longer than 80 characters", error);
     }
 
+    /// <summary>A valid name of about 300 characters (a long registry host), which no model has.</summary>
+    private static readonly string LongValid = new string('h', 280) + "/team/model:v1";
+
+    public static TheoryData<string, string, string> LongValidNames() => new()
+    {
+        { "POST", "/api/show", $"{{\"model\":\"{LongValid}\"}}" },
+        { "POST", "/api/generate", $"{{\"model\":\"{LongValid}\",\"prompt\":\"x\",\"stream\":false}}" },
+        { "DELETE", "/api/delete", $"{{\"model\":\"{LongValid}\"}}" },
+        { "POST", "/api/copy", $"{{\"source\":\"{LongValid}\",\"destination\":\"y\"}}" },
+        { "POST", "/api/create", $"{{\"model\":\"y\",\"from\":\"{LongValid}\",\"stream\":false}}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LongValidNames))]
+    public async Task A_long_valid_name_that_is_not_installed_is_echoed_cut_to_100_characters(string method, string route, string body)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), route) { Content = TestServer.JsonContent(body) };
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(404, (int)response.StatusCode);
+        var error = (string)System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
+        Assert.Equal($"model '{new string('h', 100)}...' not found", error);
+    }
+
     [Fact]
     public async Task A_long_model_name_on_the_openai_routes_is_echoed_cut_to_100_characters()
     {
