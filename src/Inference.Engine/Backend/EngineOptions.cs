@@ -17,6 +17,15 @@ public sealed class EngineOptions : IValidatableObject
     public string ModelsDirectory { get; set; } =
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ollama", "models");
 
+    /// <summary>
+    /// Directories whose regular files <c>POST /api/create</c>'s <c>from</c> may name; none by default,
+    /// so clients upload GGUF files with <c>POST /api/blobs</c>. Start-up <c>--model</c> files are not limited.
+    /// </summary>
+    public string[] ImportDirectories { get; set; } = [];
+
+    /// <summary>At start-up, remove partial downloads, temporary files and blobs no manifest references (OLLAMA_NOPRUNE turns it off).</summary>
+    public bool PruneOnStart { get; set; } = true;
+
     /// <summary>How long an idle model stays loaded (OLLAMA_KEEP_ALIVE); negative = forever.</summary>
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -93,5 +102,10 @@ public sealed class EngineOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least Inference:NumParallel + Inference:PrefixCacheSequences ({NumParallel + PrefixCacheSequences})",
                 [nameof(StepTokenBudget)]);
+        // A relative directory would depend on the working directory the server happens to start in.
+        // A blank entry lists nothing (it is how a command line clears an entry a settings file gave).
+        foreach (var directory in ImportDirectories.Where(d => !string.IsNullOrWhiteSpace(d) && !Path.IsPathFullyQualified(d)))
+            yield return new ValidationResult(
+                $"Inference:ImportDirectories entry '{directory}' must be an absolute path", [nameof(ImportDirectories)]);
     }
 }

@@ -1,3 +1,5 @@
+using Inference.Engine.Store;
+
 namespace Inference.Engine.Gguf;
 
 /// <summary>
@@ -134,7 +136,7 @@ public sealed class GgufFile
             ulong end = t.Offset + (ulong)t.ByteSize;
             if (end < t.Offset || end > (ulong)(long.MaxValue - dataOffset))
             {
-                throw new InvalidGgufException($"tensor {t.Name} has an impossible offset {t.Offset}");
+                throw new InvalidGgufException($"tensor {Echo.Bounded(t.Name)} has an impossible offset {t.Offset}");
             }
             dataEnd = Math.Max(dataEnd, dataOffset + (long)end);
         }
@@ -151,11 +153,12 @@ public sealed class GgufFile
         for (int i = 0; i < count; i++)
         {
             string key = reader.ReadString($"metadata key #{i}");
-            var type = (GgufValueType)reader.ReadU32($"type of metadata '{key}'");
-            object? value = reader.ReadValue(type, $"metadata '{key}'");
+            string shown = Echo.Bounded(key); // names come from the file, which a client may have uploaded
+            var type = (GgufValueType)reader.ReadU32($"type of metadata '{shown}'");
+            object? value = reader.ReadValue(type, $"metadata '{shown}'");
             if (!metadata.TryAdd(key, value))
             {
-                throw new InvalidGgufException($"duplicate metadata key '{key}'");
+                throw new InvalidGgufException($"duplicate metadata key '{shown}'");
             }
         }
         return metadata;
@@ -182,21 +185,22 @@ public sealed class GgufFile
         for (int i = 0; i < count; i++)
         {
             string name = reader.ReadString($"name of tensor #{i}");
-            uint nDims = reader.ReadU32($"dimension count of tensor {name}");
+            string shown = Echo.Bounded(name); // names come from the file, which a client may have uploaded
+            uint nDims = reader.ReadU32($"dimension count of tensor {shown}");
             if (nDims > MaxDimensions)
             {
-                throw new InvalidGgufException($"tensor {name} has {nDims} dimensions (at most {MaxDimensions} are supported)");
+                throw new InvalidGgufException($"tensor {shown} has {nDims} dimensions (at most {MaxDimensions} are supported)");
             }
             var dims = new ulong[nDims];
             for (int d = 0; d < dims.Length; d++)
             {
-                dims[d] = reader.ReadU64($"dimensions of tensor {name}");
+                dims[d] = reader.ReadU64($"dimensions of tensor {shown}");
             }
-            uint type = reader.ReadU32($"type of tensor {name}");
-            ulong offset = reader.ReadU64($"offset of tensor {name}");
+            uint type = reader.ReadU32($"type of tensor {shown}");
+            ulong offset = reader.ReadU64($"offset of tensor {shown}");
             if (!names.Add(name))
             {
-                throw new InvalidGgufException($"duplicate tensor name {name}");
+                throw new InvalidGgufException($"duplicate tensor name {shown}");
             }
             tensors.Add(new GgufTensorInfo(name, dims, type, offset, ByteSize(name, dims, type)));
         }
@@ -207,12 +211,12 @@ public sealed class GgufFile
     {
         if (!GgmlTypes.TryGetLayout(type, out int blockSize, out int typeSize))
         {
-            throw new InvalidGgufException($"unsupported tensor type {type} in tensor {name}");
+            throw new InvalidGgufException($"unsupported tensor type {type} in tensor {Echo.Bounded(name)}");
         }
         if (dims.Length > 0 && dims[0] % (ulong)blockSize != 0)
         {
             throw new InvalidGgufException(
-                $"tensor {name}: row length {dims[0]} is not a multiple of the block size {blockSize} of {GgmlTypes.Name(type)}");
+                $"tensor {Echo.Bounded(name)}: row length {dims[0]} is not a multiple of the block size {blockSize} of {GgmlTypes.Name(type)}");
         }
         try
         {
@@ -225,7 +229,7 @@ public sealed class GgufFile
         }
         catch (OverflowException)
         {
-            throw new InvalidGgufException($"tensor {name} has impossible dimensions [{string.Join(", ", dims)}]");
+            throw new InvalidGgufException($"tensor {Echo.Bounded(name)} has impossible dimensions [{string.Join(", ", dims)}]");
         }
     }
 

@@ -12,16 +12,18 @@ public sealed class ModelCatalog(ModelStore store)
 
     public ModelStore Store { get; } = store;
 
-    /// <summary>Null when no such model is installed. Throws InvalidGgufException for a broken blob.</summary>
+    /// <summary>
+    /// Null when no such model is installed. Throws <see cref="InvalidManifestException"/> when its
+    /// manifest is unusable (corrupt, no model layer, a missing model blob, a metadata layer out of
+    /// bounds) and <see cref="InvalidGgufException"/> when its GGUF blob is broken.
+    /// </summary>
     public ModelDefinition? Find(ModelName name)
     {
         var stored = Store.Get(name);
         if (stored is null) return null;
         var manifest = stored.Manifest;
-        var modelLayer = manifest.Find(MediaTypes.Model)
-            ?? throw new InvalidGgufException($"model '{name.DisplayShortest()}' has no model layer");
-        var path = Store.BlobPath(modelLayer.Digest);
-        var gguf = _headers.GetOrAdd(modelLayer.Digest, _ => GgufFile.Read(path));
+        var path = Store.ModelPath(manifest);
+        var gguf = _headers.GetOrAdd(manifest.Find(MediaTypes.Model)!.Digest, _ => GgufFile.Read(path));
         return new ModelDefinition(
             name,
             stored,

@@ -37,27 +37,57 @@ public sealed class CreateException(string message, bool notFound = false) : Exc
 /// </summary>
 public sealed class ModelImporter(ModelStore store)
 {
+    /// <summary>
+    /// Creates the model. Failures before the first progress report change nothing; a later failure
+    /// removes the blobs this create added. A full disk is <see cref="InsufficientStorageException"/>.
+    /// </summary>
     public async Task CreateAsync(CreateSpec spec, Action<string> progress, CancellationToken ct)
     {
         if (spec.Template is { } template)
         {
             try { GoTemplate.Parse(template); }
-            catch (TemplateParseException ex) { throw new CreateException("invalid template: " + ex.Message); }
+            catch (TemplateParseException ex) { throw new CreateException("invalid template: " + Echo.Bounded(ex.Message, Echo.MaxMessageLength)); }
         }
 
+        using var pending = store.BeginPending();
+        try
+        {
+            await CreateAsync(spec, pending, progress, ct);
+        }
+        catch
+        {
+            pending.Discard();
+            throw;
+        }
+        progress("success");
+    }
+
+    private async Task CreateAsync(CreateSpec spec, PendingBlobs pending, Action<string> progress, CancellationToken ct)
+    {
         var layers = new List<ManifestLayer>();
         ManifestLayer modelLayer;
         GgufFile gguf;
         if (spec.FromModel is { } from)
         {
-            var baseModel = store.GetManifest(from) ?? throw new CreateException($"model '{from.DisplayShortest()}' not found", notFound: true);
-            modelLayer = baseModel.Find(MediaTypes.Model) ?? throw new CreateException($"model '{from.DisplayShortest()}' has no model layer");
+            ModelManifest baseModel;
+            try
+            {
+                baseModel = store.GetManifest(from) ?? throw new CreateException($"model '{Echo.Bounded(from.DisplayShortest())}' not found", notFound: true);
+                foreach (var layer in baseModel.AllBlobs) pending.Hold(layer.Digest);
+                store.CheckComplete(baseModel); // its layers are carried over: refuse to spread a broken one
+            }
+            catch (InvalidManifestException ex)
+            {
+                throw new CreateException($"model '{Echo.Bounded(from.DisplayShortest())}' cannot be used: {ex.Message}");
+            }
+            modelLayer = baseModel.Find(MediaTypes.Model)!;
             gguf = CheckParameters(spec, ReadGguf(store.BlobPath(modelLayer.Digest)));
             layers.AddRange(baseModel.Layers.Where(l => l.MediaType != MediaTypes.Model));
             progress($"using existing layer {modelLayer.Digest}");
         }
         else if (spec.FromBlob is { } digest)
         {
+            pending.Hold(digest);
             if (!store.BlobExists(digest)) throw new CreateException($"blob {digest} not found: upload it first with POST /api/blobs/{digest}");
             gguf = CheckParameters(spec, ReadGguf(store.BlobPath(digest)));
             modelLayer = new ManifestLayer(MediaTypes.Model, digest, new FileInfo(store.BlobPath(digest)).Length);
@@ -65,10 +95,13 @@ public sealed class ModelImporter(ModelStore store)
         }
         else if (spec.FromFile is { } file)
         {
-            if (!File.Exists(file)) throw new CreateException($"file '{file}' not found", notFound: true);
+            // Without the path: an API client must not learn server paths (the route checked it exists a moment ago).
+            if (!File.Exists(file)) throw new CreateException("the model file was not found");
             gguf = CheckParameters(spec, ReadGguf(file));
+            // Refused before the first progress line, so a streamed create still gets a 507 status.
+            store.EnsureSpaceFor(new FileInfo(file).Length, "the model file");
             progress("parsing GGUF");
-            modelLayer = await store.ImportFileAsync(file, MediaTypes.Model, ct);
+            modelLayer = await store.ImportFileAsync(file, MediaTypes.Model, ct, pending);
             progress($"creating new layer {modelLayer.Digest}");
         }
         else
@@ -77,16 +110,16 @@ public sealed class ModelImporter(ModelStore store)
         }
 
         if (spec.Quantize is { Length: > 0 } quantize)
-            (modelLayer, gguf) = await QuantizeAsync(store.BlobPath(modelLayer.Digest), gguf, quantize, progress, ct);
+            (modelLayer, gguf) = await QuantizeAsync(store.BlobPath(modelLayer.Digest), gguf, quantize, pending, progress, ct);
 
         layers.Insert(0, modelLayer);
-        await Replace(layers, MediaTypes.Template, spec.Template, progress, ct);
-        await Replace(layers, MediaTypes.System, spec.System, progress, ct);
-        await Replace(layers, MediaTypes.License, spec.License, progress, ct);
+        await Replace(layers, MediaTypes.Template, spec.Template, pending, progress, ct);
+        await Replace(layers, MediaTypes.System, spec.System, pending, progress, ct);
+        await Replace(layers, MediaTypes.License, spec.License, pending, progress, ct);
         if (spec.Messages is { Count: > 0 } messages)
-            await Replace(layers, MediaTypes.Messages, JsonSerializer.Serialize(messages.ToArray(), EngineJsonContext.Default.ChatMessageArray), progress, ct);
+            await Replace(layers, MediaTypes.Messages, JsonSerializer.Serialize(messages.ToArray(), EngineJsonContext.Default.ChatMessageArray), pending, progress, ct);
         if (spec.Parameters is { } parameters)
-            await Replace(layers, MediaTypes.Params, JsonSerializer.Serialize(parameters, EngineJsonContext.Default.ModelOptions), progress, ct);
+            await Replace(layers, MediaTypes.Params, JsonSerializer.Serialize(parameters, EngineJsonContext.Default.ModelOptions), pending, progress, ct);
 
         var config = await store.WriteConfigAsync(new ModelConfig
         {
@@ -98,11 +131,10 @@ public sealed class ModelImporter(ModelStore store)
             Architecture = "amd64",
             OS = "linux",
             RootFs = new ModelRootFs { DiffIds = layers.Select(l => l.Digest).ToList() },
-        }, ct);
+        }, ct, pending);
 
         progress("writing manifest");
         await store.WriteManifestAsync(spec.Name, new ModelManifest { Config = config, Layers = layers }, ct);
-        progress("success");
     }
 
     /// <summary>The quantization types offered, by Ollama's names.</summary>
@@ -111,10 +143,10 @@ public sealed class ModelImporter(ModelStore store)
 
     /// <summary>Quantizes with llama.cpp (LLamaSharp's quantizer) into a temporary file, then stores it as the model blob.</summary>
     private async Task<(ManifestLayer Layer, GgufFile Gguf)> QuantizeAsync(string source, GgufFile gguf, string target,
-        Action<string> progress, CancellationToken ct)
+        PendingBlobs pending, Action<string> progress, CancellationToken ct)
     {
         var name = QuantizationTypes.FirstOrDefault(q => q.Equals(target, StringComparison.OrdinalIgnoreCase))
-            ?? throw new CreateException($"unsupported quantization type '{target}': use one of {string.Join(", ", QuantizationTypes)}");
+            ?? throw new CreateException($"unsupported quantization type '{Echo.Bounded(target)}': use one of {string.Join(", ", QuantizationTypes)}");
         var from = GgufNames.QuantizationLevel(gguf);
         if (from is not ("F32" or "F16" or "BF16"))
             throw new CreateException($"quantization is only supported for F16 and F32 models (this one is {from})");
@@ -123,16 +155,27 @@ public sealed class ModelImporter(ModelStore store)
         // Every quantized type (and llama.cpp's fallbacks for K-quants) packs rows in blocks of at
         // least 32 values; say which tensor is in the way rather than a bare llama.cpp failure.
         if (gguf.Tensors.FirstOrDefault(t => t.Dimensions.Length >= 2 && t.Dimensions[0] % 32 != 0) is { } odd)
-            throw new CreateException($"cannot quantize to {name}: tensor {odd.Name} has {odd.Dimensions[0]} columns, not a multiple of 32");
+            throw new CreateException($"cannot quantize to {name}: tensor {Echo.Bounded(odd.Name)} has {odd.Dimensions[0]} columns, not a multiple of 32");
 
         progress($"quantizing {from} model to {name.ToUpperInvariant()}");
-        var temporary = Path.Combine(Path.GetTempPath(), $"quantize-{Guid.NewGuid():N}.gguf");
+        // In blobs/, on the store's disk, named as a temporary that start-up pruning removes after a crash.
+        Directory.CreateDirectory(store.BlobsDirectory);
+        var temporary = store.TemporaryBlobPath();
         try
         {
             bool ok = await Task.Run(() => LLama.LLamaQuantizer.Quantize(source, temporary, ftype, nthread: -1), ct);
-            if (!ok) throw new CreateException($"llama.cpp could not quantize the model to {name}");
-            var quantized = ReadGguf(temporary);
-            var layer = await store.ImportFileAsync(temporary, MediaTypes.Model, ct);
+            GgufFile quantized;
+            try
+            {
+                if (!ok) throw new CreateException($"llama.cpp could not quantize the model to {name}");
+                quantized = ReadGguf(temporary);
+            }
+            catch (CreateException) when (store.AvailableSpace() is { } free && free < QuantizeHeadroomBytes)
+            {
+                // llama.cpp reports only failure (or leaves a truncated file); a disk it filled up is the cause we can tell apart.
+                throw new InsufficientStorageException($"not enough disk space in the models directory to quantize the model to {name}");
+            }
+            var layer = await store.AdoptFileAsync(temporary, MediaTypes.Model, null, pending, ct);
             progress($"creating new layer {layer.Digest}");
             return (layer, quantized);
         }
@@ -160,12 +203,15 @@ public sealed class ModelImporter(ModelStore store)
         }
     }
 
-    private async Task Replace(List<ManifestLayer> layers, string mediaType, string? text, Action<string> progress, CancellationToken ct)
+    /// <summary>Free space below which a failed quantization is taken to have filled the disk.</summary>
+    private const long QuantizeHeadroomBytes = 16 << 20;
+
+    private async Task Replace(List<ManifestLayer> layers, string mediaType, string? text, PendingBlobs pending, Action<string> progress, CancellationToken ct)
     {
         if (text is null) return;
         layers.RemoveAll(l => l.MediaType == mediaType);
         if (text.Length == 0) return;
-        var layer = await store.WriteTextBlobAsync(text, mediaType, ct);
+        var layer = await store.WriteTextBlobAsync(text, mediaType, ct, pending);
         progress($"creating new layer {layer.Digest}");
         layers.Add(layer);
     }

@@ -9,6 +9,9 @@ namespace Inference.Engine.Registry;
 public sealed class RegistryException(string message, HttpStatusCode status) : Exception(message)
 {
     public HttpStatusCode Status { get; } = status;
+
+    /// <summary>A transfer that failed on the way (network, registry unreachable): what was downloaded is kept for the next pull to resume.</summary>
+    public bool Resumable { get; init; }
 }
 
 /// <summary>
@@ -20,21 +23,63 @@ public sealed class RegistryClient(HttpClient http)
     private static Uri Base(ModelName name, bool insecure) =>
         new($"{(insecure ? "http" : "https")}://{name.Host}/v2/{name.Namespace}/{name.Model}/");
 
+    /// <summary>
+    /// The manifest of <paramref name="name"/>, checked with <see cref="LayerRules.CheckPullable"/>.
+    /// A body larger than <see cref="LayerRules.MaxManifestBytes"/> is refused before it is
+    /// buffered (by its Content-Length, or as soon as that many bytes arrived).
+    /// </summary>
+    /// <exception cref="RegistryException">400 for a manifest that is too large, not JSON or breaks the rules.</exception>
     public async Task<ModelManifest> GetManifestAsync(ModelName name, bool insecure, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Base(name, insecure), $"manifests/{name.Tag}"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.Manifest));
-        using var response = await SendAsync(request, name, ct);
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var response = await SendAsync(request, name, ct, HttpCompletionOption.ResponseHeadersRead);
+        var tooLarge = new RegistryException($"pull model manifest: the registry's manifest is larger than {LayerRules.MaxManifestBytes} bytes", HttpStatusCode.BadRequest);
+        if (response.Content.Headers.ContentLength > LayerRules.MaxManifestBytes) throw tooLarge;
+
+        byte[] bytes;
         try
         {
-            return await JsonSerializer.DeserializeAsync(body, StoreJsonContext.Ollama.ModelManifest, ct)
-                ?? throw new RegistryException("pull model manifest: empty manifest", HttpStatusCode.BadGateway);
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            bytes = await ReadAtMostAsync(body, LayerRules.MaxManifestBytes, ct) ?? throw tooLarge;
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
-            throw new RegistryException($"pull model manifest: invalid manifest ({ex.Message})", HttpStatusCode.BadGateway);
+            throw new RegistryException($"pull model manifest: the transfer from registry {name.Host} was interrupted", HttpStatusCode.BadGateway) { Resumable = true };
         }
+
+        try
+        {
+            ModelManifest? manifest;
+            try
+            {
+                manifest = JsonSerializer.Deserialize(bytes, StoreJsonContext.Ollama.ModelManifest);
+            }
+            catch (JsonException ex)
+            {
+                throw InvalidManifestException.FromJson("the manifest", ex);
+            }
+            LayerRules.CheckPullable(manifest);
+            return manifest!;
+        }
+        catch (InvalidManifestException ex)
+        {
+            throw new RegistryException($"pull model manifest: {ex.Message}", HttpStatusCode.BadRequest);
+        }
+    }
+
+    /// <summary>The whole stream if it holds at most <paramref name="limit"/> bytes, else null (having read limit + 1).</summary>
+    private static async Task<byte[]?> ReadAtMostAsync(Stream body, int limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, limit + 1 - buffer.Length)), ct)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit) return null;
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Opens a blob from byte <paramref name="offset"/>; Resumed says whether the registry honoured the range.</summary>
@@ -65,7 +110,7 @@ public sealed class RegistryClient(HttpClient http)
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException($"could not reach registry {name.Host}: {ex.Message}", HttpStatusCode.BadGateway);
+            throw new RegistryException($"could not reach registry {name.Host}: {ex.Message}", HttpStatusCode.BadGateway) { Resumable = true };
         }
         if (response.IsSuccessStatusCode) return response;
         response.Dispose();

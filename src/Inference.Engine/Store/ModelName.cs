@@ -70,7 +70,7 @@ public sealed record ModelName(string Host, string Namespace, string Model, stri
         var candidate = new ModelName(host ?? DefaultHost, ns ?? DefaultNamespace, model, tag ?? DefaultTag);
         if (!candidate.Validate(out error))
         {
-            error = $"invalid model name '{text}': {error}";
+            error = $"invalid model name '{Echo.Bounded(text)}': {error}";
             return false;
         }
         name = candidate;
@@ -157,19 +157,19 @@ public sealed record ModelName(string Host, string Namespace, string Model, stri
         }
         if (!IsWordChar(value[0]))
         {
-            return $"the {kind} '{value}' must start with a letter, digit or '_'";
+            return $"the {kind} '{Echo.Bounded(value)}' must start with a letter, digit or '_'";
         }
         foreach (char c in value)
         {
             bool ok = IsWordChar(c) || c == '-' || (c == '.' && allowDot) || (c == ':' && allowColon);
             if (!ok)
             {
-                return $"the {kind} '{value}' contains '{c}' (allowed: letters, digits, '_', '-'{(allowDot ? ", '.'" : "")}{(allowColon ? ", ':'" : "")})";
+                return $"the {kind} '{Echo.Bounded(value)}' contains '{c}' (allowed: letters, digits, '_', '-'{(allowDot ? ", '.'" : "")}{(allowColon ? ", ':'" : "")})";
             }
         }
         if (value.Contains("..", StringComparison.Ordinal))
         {
-            return $"the {kind} '{value}' contains '..'";
+            return $"the {kind} '{Echo.Bounded(value)}' contains '..'";
         }
         return null;
     }

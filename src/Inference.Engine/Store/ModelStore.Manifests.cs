@@ -5,14 +5,14 @@ namespace Inference.Engine.Store;
 
 public sealed partial class ModelStore
 {
-    /// <summary>The manifest of <paramref name="name"/>, or null when there is none; <see cref="InvalidDataException"/> when it is corrupt.</summary>
+    /// <summary>The manifest of <paramref name="name"/>, or null when there is none; <see cref="InvalidManifestException"/> when it is corrupt.</summary>
     public ModelManifest? GetManifest(ModelName name)
     {
         var path = FindManifestFile(name);
-        return path is null ? null : ParseManifest(File.ReadAllBytes(path), path);
+        return path is null ? null : ParseManifest(ReadManifestFile(path, name), name);
     }
 
-    /// <summary>The stored model called <paramref name="name"/>, or null when there is none.</summary>
+    /// <summary>The stored model called <paramref name="name"/>, or null when there is none; <see cref="InvalidManifestException"/> when its manifest is corrupt.</summary>
     public StoredModel? Get(ModelName name)
     {
         var path = FindManifestFile(name);
@@ -36,6 +36,10 @@ public sealed partial class ModelStore
             }
         }
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, StoreJsonContext.Ollama.ModelManifest);
+        if (bytes.Length > LayerRules.MaxManifestBytes)
+        {
+            throw new InvalidManifestException($"the manifest for {name.DisplayShortest()} would be {bytes.Length} bytes; at most {LayerRules.MaxManifestBytes} are allowed");
+        }
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -60,9 +64,9 @@ public sealed partial class ModelStore
             {
                 models.Add(Load(name, path));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidManifestException)
             {
-                // One broken manifest must not hide every other model.
+                // One broken manifest must not hide every other model (nor fail the listing).
             }
         }
         return models;
@@ -85,11 +89,12 @@ public sealed partial class ModelStore
             ModelManifest? manifest = null;
             try
             {
-                manifest = ParseManifest(File.ReadAllBytes(path), path);
+                manifest = ParseManifest(ReadManifestFile(path, name), name);
             }
-            catch (InvalidDataException)
+            catch (Exception e) when (e is InvalidManifestException or IOException or UnauthorizedAccessException)
             {
-                // Still delete a corrupt manifest; its blobs (if any) cannot be known.
+                // Still delete a corrupt manifest; its blobs (if any) cannot be known, and
+                // start-up pruning removes them once nothing references them.
             }
             File.Delete(path);
             PruneEmptyDirectories(Path.GetDirectoryName(path)!);
@@ -105,7 +110,11 @@ public sealed partial class ModelStore
         }
     }
 
-    /// <summary>Stores the manifest of <paramref name="source"/> under <paramref name="destination"/> too (blobs are shared). False when the source does not exist.</summary>
+    /// <summary>
+    /// Stores the manifest of <paramref name="source"/> under <paramref name="destination"/> too (blobs
+    /// are shared). False when the source does not exist; <see cref="InvalidManifestException"/> when
+    /// its manifest is corrupt; <see cref="InsufficientStorageException"/> when the disk is full.
+    /// </summary>
     public bool Copy(ModelName source, ModelName destination)
     {
         _gate.Wait();
@@ -116,8 +125,8 @@ public sealed partial class ModelStore
             {
                 return false;
             }
-            byte[] bytes = File.ReadAllBytes(path);
-            ParseManifest(bytes, path); // Refuse to spread a corrupt manifest.
+            byte[] bytes = ReadManifestFile(path, source);
+            CheckComplete(ParseManifest(bytes, source)); // Refuse to spread a corrupt or incomplete manifest.
             if (!source.Equals(destination)) // Names are case-insensitive: copying onto itself is a no-op.
             {
                 WriteManifestFile(destination, bytes);
@@ -132,14 +141,28 @@ public sealed partial class ModelStore
 
     private StoredModel Load(ModelName name, string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        var manifest = ParseManifest(bytes, path);
+        byte[] bytes = ReadManifestFile(path, name);
+        var manifest = ParseManifest(bytes, name);
         var modified = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
         return new StoredModel(name, manifest, modified, Convert.ToHexStringLower(SHA256.HashData(bytes)), manifest.TotalSize);
     }
 
-    private static ModelManifest ParseManifest(byte[] bytes, string path)
+    /// <summary>The manifest file's bytes, refusing one larger than <see cref="LayerRules.MaxManifestBytes"/> before reading it.</summary>
+    private static byte[] ReadManifestFile(string path, ModelName name)
     {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (file.Length > LayerRules.MaxManifestBytes)
+        {
+            throw new InvalidManifestException($"the manifest of {name.DisplayShortest()} is {file.Length} bytes; at most {LayerRules.MaxManifestBytes} are allowed");
+        }
+        var bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        return bytes;
+    }
+
+    private static ModelManifest ParseManifest(byte[] bytes, ModelName name)
+    {
+        string what = $"the manifest of {name.DisplayShortest()}";
         ModelManifest? manifest;
         try
         {
@@ -147,48 +170,87 @@ public sealed partial class ModelStore
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"manifest {path} is not valid JSON: {e.Message}", e);
+            throw InvalidManifestException.FromJson(what, e);
         }
-        Validate(manifest, $"manifest {path}");
+        Validate(manifest, what);
         return manifest!;
     }
 
-    /// <summary>Checks what JSON binding cannot: non-null parts and well-formed digests.</summary>
-    private static void Validate(ModelManifest? manifest, string what)
+    /// <summary>
+    /// Checks what JSON binding cannot: a config and a layer list, no null layer, well-formed
+    /// digests (so none can name a path outside <c>blobs/</c>), a media type and a non-negative size.
+    /// </summary>
+    internal static void Validate(ModelManifest? manifest, string what)
     {
-        if (manifest?.Config is null || manifest.Layers is null)
+        if (manifest is null)
         {
-            throw new InvalidDataException($"{what} lacks a config or layers");
+            throw new InvalidManifestException($"{what} is empty");
         }
+        if (manifest.Config is null || manifest.Layers is null)
+        {
+            throw new InvalidManifestException($"{what} lacks a config or layers");
+        }
+        int index = -1;
         foreach (var layer in manifest.AllBlobs)
         {
-            if (layer is null || !Digests.TryGetHex(layer.Digest, out _) || string.IsNullOrEmpty(layer.MediaType) || layer.Size < 0)
+            string which = index < 0 ? "config" : $"layer {index}";
+            index++;
+            if (layer is null)
             {
-                throw new InvalidDataException($"{what} has an invalid layer {layer}");
+                throw new InvalidManifestException($"{what} has a null {which}");
+            }
+            if (!Digests.TryGetHex(layer.Digest, out _))
+            {
+                throw new InvalidManifestException($"{what} has an invalid digest '{Echo.Bounded(layer.Digest)}' in its {which}: expected sha256:<64 lowercase hex digits>");
+            }
+            if (string.IsNullOrEmpty(layer.MediaType))
+            {
+                throw new InvalidManifestException($"{what} has no media type in its {which}");
+            }
+            if (layer.Size < 0)
+            {
+                throw new InvalidManifestException($"{what} declares a negative size ({layer.Size}) in its {which}");
             }
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="InvalidManifestException"/> unless the manifest has a model layer, every blob
+    /// it lists is in the store, and every metadata blob is within <see cref="LayerRules.MaxMetadataBytes"/>.
+    /// </summary>
+    public void CheckComplete(ModelManifest manifest)
+    {
+        ModelPath(manifest);
+        foreach (var layer in manifest.AllBlobs)
+        {
+            var blob = new FileInfo(BlobPath(layer.Digest));
+            if (!blob.Exists)
+            {
+                throw new InvalidManifestException($"blob {layer.Digest} ({Echo.Bounded(layer.MediaType)}) is missing from the store");
+            }
+            if (LayerRules.IsMetadata(layer.MediaType) && blob.Length > LayerRules.MaxMetadataBytes)
+            {
+                throw new InvalidManifestException($"blob {layer.Digest} ({layer.MediaType}) is {blob.Length} bytes; at most {LayerRules.MaxMetadataBytes} are allowed");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the given blobs unless a manifest references them or a pending operation holds them.
+    /// Call inside the gate. Nothing is removed when some manifest could not be read: its
+    /// references are unknown, and keeping an unused blob is better than losing a used one.
+    /// </summary>
     private void DeleteUnreferencedBlobs(IEnumerable<string> candidates)
     {
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (_, path) in EnumerateManifestFiles())
+        var referenced = ReferencedDigests(out bool complete);
+        if (!complete)
         {
-            try
-            {
-                foreach (var layer in ParseManifest(File.ReadAllBytes(path), path).AllBlobs)
-                {
-                    referenced.Add(Digests.GetHex(layer.Digest));
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
-            {
-                // Like Ollama: a corrupt manifest does not pin blobs.
-            }
+            return;
         }
         foreach (var digest in candidates.Distinct())
         {
-            if (!referenced.Contains(Digests.GetHex(digest)))
+            string hex = Digests.GetHex(digest);
+            if (!referenced.Contains(hex) && PinCount(hex) == 0)
             {
                 File.Delete(BlobPath(digest));
             }

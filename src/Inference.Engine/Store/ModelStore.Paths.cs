@@ -40,25 +40,40 @@ public sealed partial class ModelStore
         return entries.FirstOrDefault(e => string.Equals(Path.GetFileName(e), part, StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>Writes manifest bytes for <paramref name="name"/> via a temp file and rename. Call inside the gate.</summary>
+    /// <summary>
+    /// Writes manifest bytes for <paramref name="name"/> via a temp file and rename. Call inside the
+    /// gate. On a full disk the temp file and the directories this call created are removed and
+    /// <see cref="InsufficientStorageException"/> is thrown.
+    /// </summary>
     private void WriteManifestFile(ModelName name, byte[] bytes)
     {
         // Overwrite an existing spelling of the same name rather than creating a case-variant twin.
         string path = FindManifestFile(name) ?? Path.Combine([ManifestsDirectory, .. name.Parts]);
         string dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir);
-        // Starts with '.', which no valid tag can, so List() never mistakes it for a manifest.
-        string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        // Starts with '.', which no valid tag can, so List() never mistakes it for a manifest;
+        // start-up pruning removes one left by a crash.
+        string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}{TemporaryManifestSuffix}");
         try
         {
-            File.WriteAllBytes(temp, bytes);
+            using (var file = OpenForWriting(temp, FileMode.CreateNew))
+            {
+                file.Write(bytes);
+                file.Flush();
+            }
             File.Move(temp, path, overwrite: true);
         }
-        finally
+        catch (Exception e)
         {
             File.Delete(temp);
+            PruneEmptyDirectories(dir); // the ones this call created for a new name
+            if (DiskFull(e, $"the manifest of {name.DisplayShortest()}") is { } full) throw full;
+            throw;
         }
     }
+
+    /// <summary>Suffix of the store's temporary manifest files (see <see cref="WriteManifestFile"/>).</summary>
+    private const string TemporaryManifestSuffix = ".tmp";
 
     /// <summary>Name of the manifest at an absolute <paramref name="path"/> under <see cref="ManifestsDirectory"/>, as spelled on disk.</summary>
     private ModelName? NameOf(string path) =>

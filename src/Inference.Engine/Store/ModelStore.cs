@@ -8,8 +8,11 @@ namespace Inference.Engine.Store;
 /// <remarks>
 /// Manifest writes, copies and deletes are serialized by one gate so that a delete's blob
 /// reference count sees a consistent set of manifests. Blob imports are not gated: they are
-/// content-addressed and land with an atomic rename. As in Ollama, a blob imported but not yet
-/// referenced by any manifest can be removed by a concurrent delete of another model that used it.
+/// content-addressed and land with an atomic rename. A create or pull holds its blobs in a
+/// <see cref="PendingBlobs"/> until its manifest is written, so a concurrent delete of another
+/// model does not remove them, and a failed operation removes the blobs it added.
+/// Every file the store writes goes through <see cref="OpenForWriting"/>; a full disk surfaces as
+/// <see cref="InsufficientStorageException"/> after the partly written file is removed.
 /// </remarks>
 public sealed partial class ModelStore
 {
@@ -30,6 +33,13 @@ public sealed partial class ModelStore
 
     public string ManifestsDirectory { get; }
 
+    /// <summary>
+    /// Opens a file the store writes (blob temporaries, partial downloads, manifest temporaries)
+    /// with the given mode. A test seam: tests wrap the stream to simulate a full disk.
+    /// </summary>
+    public Func<string, FileMode, Stream> OpenForWriting { get; init; } = static (path, mode) =>
+        new FileStream(path, mode, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+
     /// <summary>Ollama's models directory: <c>$OLLAMA_MODELS</c>, else <c>~/.ollama/models</c>.</summary>
     public static string DefaultRoot()
     {
@@ -38,4 +48,10 @@ public sealed partial class ModelStore
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ollama", "models")
             : fromEnv;
     }
+
+    /// <summary>Turns the operating system's "disk full" into <see cref="InsufficientStorageException"/>; other failures pass.</summary>
+    private static Exception? DiskFull(Exception e, string writing) =>
+        InsufficientStorageException.IsDiskFull(e)
+            ? new InsufficientStorageException($"not enough disk space in the models directory to write {writing}", e)
+            : null;
 }

@@ -52,6 +52,9 @@ public static class ServerConfiguration
                 throw new InvalidOperationException($"OLLAMA_KEEP_ALIVE='{keepAlive}' is invalid: expected a duration such as 5m, 1h or -1");
             mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.KeepAlive)}"] = t.ToString("c", CultureInfo.InvariantCulture);
         }
+        // Ollama reads OLLAMA_NOPRUNE as a boolean where any value other than a false one means true.
+        if (Get("OLLAMA_NOPRUNE") is { } noPrune && noPrune is not ("0" or "f" or "F" or "false" or "FALSE" or "False"))
+            mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.PruneOnStart)}"] = "false";
         if (Get("OLLAMA_HOST") is { } host) mapped["urls"] = ListenUrl(host);
         if (Get("OLLAMA_ORIGINS") is { } origins) mapped[$"{ServerOptions.Section}:{nameof(ServerOptions.AllowedOrigins)}"] = origins;
         if (Get("OLLAMA_DEBUG") is { } debug && debug is not ("0" or "false" or "False"))

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Inference.Server.Hosting;
 
-/// <summary>At start-up: loads the native backend (logging what it is) and registers --model files.</summary>
+/// <summary>At start-up: loads the native backend (logging what it is), prunes the models directory and registers --model files.</summary>
 public sealed class StartupService(
     IOptions<EngineOptions> options,
     ModelImporter importer,
@@ -33,6 +33,17 @@ public sealed class StartupService(
 
         logger.LogInformation("Models directory {Directory}; {Parallel} parallel sequences per model, queue {Queue}, keep-alive {KeepAlive}, {Threads} threads",
             store.Root, engine.NumParallel, engine.MaxQueue, engine.KeepAlive, engine.EffectiveThreads);
+
+        // Before any route is open (hosted services start before Kestrel listens), so nothing being
+        // written by this process can be mistaken for a leftover.
+        if (engine.PruneOnStart)
+        {
+            var pruned = store.Prune();
+            logger.LogInformation("Pruned the models directory: {Temporary} partial or temporary files and {Unreferenced} unreferenced blobs removed ({Bytes} bytes)",
+                pruned.TemporaryFiles, pruned.UnreferencedBlobs, pruned.BytesFreed);
+            if (pruned.BlobsKept)
+                logger.LogWarning("Some manifest under {Directory} could not be read; no blob was pruned", store.ManifestsDirectory);
+        }
 
         foreach (var (name, path) in models.Registrations)
         {

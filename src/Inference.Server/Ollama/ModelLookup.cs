@@ -17,7 +17,7 @@ public static class ModelLookup
         }
         if (!ModelName.TryParse(model, out var name, out var parseError))
         {
-            error = OllamaErrors.BadRequest($"invalid model name '{model}': {parseError}");
+            error = OllamaErrors.BadRequest(parseError);
             return false;
         }
         try
@@ -32,9 +32,15 @@ public static class ModelLookup
             error = Results.Empty;
             return true;
         }
+        catch (InvalidManifestException ex)
+        {
+            // A manifest on disk that is corrupt or incomplete: the request names a model that cannot exist as stored.
+            error = OllamaErrors.BadRequest($"model '{Echo.Bounded(model)}' cannot be used: {ex.Message}; delete it and pull or create it again");
+            return false;
+        }
         catch (InvalidGgufException ex)
         {
-            error = OllamaErrors.Error(StatusCodes.Status500InternalServerError, $"model '{model}' cannot be used: {ex.Message}");
+            error = OllamaErrors.Error(StatusCodes.Status500InternalServerError, $"model '{Echo.Bounded(model)}' cannot be used: {ex.Message}");
             return false;
         }
     }

@@ -1,3 +1,5 @@
+using Inference.Engine.Store;
+
 namespace Inference.Server.Ollama;
 
 /// <summary>Ollama's error shape: {"error": "..."} with the status code that fits.</summary>
@@ -7,5 +9,5 @@ public static class OllamaErrors
         TypedResults.Json(new ErrorResponse(message), OllamaJsonContext.Wire.ErrorResponse, statusCode: status);
 
     public static IResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, message);
-    public static IResult ModelNotFound(string name) => Error(StatusCodes.Status404NotFound, $"model '{name}' not found");
+    public static IResult ModelNotFound(string name) => Error(StatusCodes.Status404NotFound, $"model '{Echo.Bounded(name)}' not found");
 }

@@ -5,7 +5,10 @@ using Inference.Engine.Gguf;
 using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Store;
+using Inference.Engine.Backend;
 using Inference.Server.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace Inference.Server.Ollama;
 
@@ -136,7 +139,15 @@ public static class OllamaModelApi
 
     private static ModelDetails DetailsOf(ModelStore store, ModelManifest manifest)
     {
-        var config = store.ReadConfig(manifest);
+        ModelConfig? config;
+        try
+        {
+            config = store.ReadConfig(manifest);
+        }
+        catch (InvalidManifestException)
+        {
+            config = null; // listed with what is known; using it says what is wrong
+        }
         return new ModelDetails
         {
             Format = config?.ModelFormat ?? "gguf",
@@ -155,13 +166,13 @@ public static class OllamaModelApi
         QuantizationLevel = GgufNames.QuantizationLevel(gguf),
     };
 
-    private static async Task<IResult> CreateAsync(HttpContext http, ModelImporter importer)
+    private static async Task<IResult> CreateAsync(HttpContext http, ModelImporter importer, IOptions<EngineOptions> engine)
     {
         var ct = http.RequestAborted;
         var (req, error) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.CreateRequest, ct);
         if (req is null) return OllamaErrors.BadRequest(error!);
         if (string.IsNullOrWhiteSpace(req.Model)) return OllamaErrors.BadRequest("model is required");
-        if (!ModelName.TryParse(req.Model, out var name, out var nameError)) return OllamaErrors.BadRequest($"invalid model name '{req.Model}': {nameError}");
+        if (!ModelName.TryParse(req.Model, out var name, out var nameError)) return OllamaErrors.BadRequest(nameError);
         if (req.Adapters is { ValueKind: JsonValueKind.Object } a && a.EnumerateObject().Any()) return OllamaErrors.BadRequest("adapters are not supported yet");
 
         var spec = new CreateSpec { Name = name, Template = req.Template, System = req.System, Quantize = req.Quantize };
@@ -169,18 +180,26 @@ public static class OllamaModelApi
         {
             var ggufs = files.Where(f => f.Key.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();
             if (ggufs.Count != 1) return OllamaErrors.BadRequest("files must name exactly one .gguf file");
+            if (!Digests.TryGetHex(ggufs[0].Value, out _)) return InvalidDigest(ggufs[0].Value);
             spec = spec with { FromBlob = ggufs[0].Value };
         }
         else if (!string.IsNullOrWhiteSpace(req.From))
         {
-            // A path (absolute, or starting with . or ~) is a GGUF on this machine; anything else is a model name.
+            // A path (absolute, or starting with . or ~, or naming a .gguf) is a GGUF on this machine,
+            // allowed only inside the operator's import directories; anything else is a model name.
             var from = req.From.StartsWith('~') ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), req.From[1..].TrimStart('/')) : req.From;
             if (Path.IsPathRooted(from) || from.StartsWith('.') || from.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-                spec = spec with { FromFile = Path.GetFullPath(from) };
+            {
+                // One answer for missing, outside and not-a-regular-file: it must not tell whether a path exists.
+                if (ImportDirectories.Resolve(from, engine.Value.ImportDirectories) is not { } file)
+                    return OllamaErrors.BadRequest("'from' must name an installed model, or a regular file in a directory listed in Inference:ImportDirectories; "
+                        + "to create from a file on the client, upload it with POST /api/blobs/<digest> and name the digest in 'files'");
+                spec = spec with { FromFile = file };
+            }
             else if (ModelName.TryParse(from, out var fromName, out var fromError))
                 spec = spec with { FromModel = fromName };
             else
-                return OllamaErrors.BadRequest($"invalid 'from' model name '{req.From}': {fromError}");
+                return OllamaErrors.BadRequest($"invalid 'from': {fromError}");
         }
         else
         {
@@ -231,9 +250,9 @@ public static class OllamaModelApi
                 await importer.CreateAsync(spec, _ => { }, ct);
                 return TypedResults.Json(new StatusResponse("success"), OllamaJsonContext.Wire.StatusResponse);
             }
-            catch (CreateException ex)
+            catch (Exception ex) when (CreateFailure(ex) is { } failure)
             {
-                return CreateError(ex);
+                return OllamaErrors.Error(failure.Status, failure.Message);
             }
         }
 
@@ -249,9 +268,9 @@ public static class OllamaModelApi
         {
             if (!await progress.Reader.WaitToReadAsync(ct)) return Results.Ok();
         }
-        catch (CreateException ex)
+        catch (Exception ex) when (CreateFailure(ex) is { } failure)
         {
-            return CreateError(ex);
+            return OllamaErrors.Error(failure.Status, failure.Message);
         }
         Ndjson.Start(http.Response);
         try
@@ -259,16 +278,26 @@ public static class OllamaModelApi
             await foreach (var status in progress.Reader.ReadAllAsync(ct))
                 await Ndjson.WriteAsync(http.Response, new StatusResponse(status), OllamaJsonContext.Wire.StatusResponse, ct);
         }
-        catch (CreateException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            await Ndjson.WriteAsync(http.Response, new ErrorResponse(ex.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
+            // The 200 header is out: the stream ends with Ollama's error object instead of being cut.
+            // The importer has already removed what it wrote.
+            await Ndjson.WriteAsync(http.Response, new ErrorResponse(CreateFailure(ex)?.Message ?? "internal server error"), OllamaJsonContext.Wire.ErrorResponse, ct);
         }
         await work;
         return Results.Empty;
     }
 
-    private static IResult CreateError(CreateException ex) =>
-        OllamaErrors.Error(ex.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, ex.Message);
+    /// <summary>The status and message for a create that failed in a way the client should be told; null for an unexpected failure.</summary>
+    private static (int Status, string Message)? CreateFailure(Exception ex) => ex switch
+    {
+        CreateException c => (c.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, c.Message),
+        InsufficientStorageException s => (StatusCodes.Status507InsufficientStorage, s.Message),
+        InvalidManifestException m => (StatusCodes.Status400BadRequest, m.Message),
+        _ => null,
+    };
+
+    private static IResult InvalidDigest(string digest) => OllamaErrors.BadRequest($"invalid digest '{Echo.Bounded(digest)}'");
 
     private static async Task<IResult> DeleteAsync(HttpContext http, ModelCatalog catalog, ModelManager manager)
     {
@@ -276,7 +305,7 @@ public static class OllamaModelApi
         if (req is null) return OllamaErrors.BadRequest(error!);
         var text = req.Model ?? req.Name;
         if (string.IsNullOrWhiteSpace(text)) return OllamaErrors.BadRequest("model is required");
-        if (!ModelName.TryParse(text, out var name, out var nameError)) return OllamaErrors.BadRequest($"invalid model name '{text}': {nameError}");
+        if (!ModelName.TryParse(text, out var name, out var nameError)) return OllamaErrors.BadRequest(nameError);
         await manager.UnloadAsync(name.ToString());
         return catalog.Store.Delete(name) ? Results.Ok() : OllamaErrors.ModelNotFound(text);
     }
@@ -287,38 +316,50 @@ public static class OllamaModelApi
         if (req is null) return OllamaErrors.BadRequest(error!);
         if (string.IsNullOrWhiteSpace(req.Source)) return OllamaErrors.BadRequest("source is required");
         if (string.IsNullOrWhiteSpace(req.Destination)) return OllamaErrors.BadRequest("destination is required");
-        if (!ModelName.TryParse(req.Source, out var source, out var e1)) return OllamaErrors.BadRequest($"invalid source name '{req.Source}': {e1}");
-        if (!ModelName.TryParse(req.Destination, out var destination, out var e2)) return OllamaErrors.BadRequest($"invalid destination name '{req.Destination}': {e2}");
-        return catalog.Store.Copy(source, destination) ? Results.Ok() : OllamaErrors.ModelNotFound(req.Source);
-    }
-
-    private static IResult BlobExists(string digest, ModelCatalog catalog)
-    {
+        if (!ModelName.TryParse(req.Source, out var source, out var e1)) return OllamaErrors.BadRequest("source: " + e1);
+        if (!ModelName.TryParse(req.Destination, out var destination, out var e2)) return OllamaErrors.BadRequest("destination: " + e2);
         try
         {
-            return catalog.Store.BlobExists(digest) ? Results.Ok() : Results.NotFound();
+            return catalog.Store.Copy(source, destination) ? Results.Ok() : OllamaErrors.ModelNotFound(req.Source);
         }
-        catch (ArgumentException)
+        catch (InvalidManifestException ex)
         {
-            return OllamaErrors.BadRequest($"invalid digest '{digest}'");
+            return OllamaErrors.BadRequest($"model '{Echo.Bounded(req.Source)}' cannot be copied: {ex.Message}");
+        }
+        catch (InsufficientStorageException ex)
+        {
+            return OllamaErrors.Error(StatusCodes.Status507InsufficientStorage, ex.Message);
         }
     }
 
+    private static IResult BlobExists(string digest, ModelCatalog catalog) =>
+        Digests.TryGetHex(digest, out _)
+            ? catalog.Store.BlobExists(digest) ? Results.Ok() : Results.NotFound()
+            : InvalidDigest(digest);
+
+    /// <summary>
+    /// Streams the body to <c>blobs/</c> while hashing it: no size limit (a GGUF is many GB), the
+    /// digest is verified, and a mismatch, a cut-off upload or a full disk leaves nothing behind.
+    /// </summary>
     private static async Task<IResult> PushBlobAsync(string digest, HttpContext http, ModelCatalog catalog)
     {
+        if (!Digests.TryGetHex(digest, out _)) return InvalidDigest(digest);
+        // This route alone may take a body of any size; every other route keeps the server's bound.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        if (catalog.Store.BlobExists(digest)) return Results.Created();
         try
         {
-            if (catalog.Store.BlobExists(digest)) return Results.Created();
+            if (http.Request.ContentLength is { } length) catalog.Store.EnsureSpaceFor(length, "the blob");
             await catalog.Store.ImportBlobAsync(http.Request.Body, MediaTypes.Model, digest, http.RequestAborted);
             return Results.Created();
-        }
-        catch (ArgumentException)
-        {
-            return OllamaErrors.BadRequest($"invalid digest '{digest}'");
         }
         catch (BlobDigestMismatchException ex)
         {
             return OllamaErrors.BadRequest(ex.Message);
+        }
+        catch (InsufficientStorageException ex)
+        {
+            return OllamaErrors.Error(StatusCodes.Status507InsufficientStorage, ex.Message);
         }
     }
 }

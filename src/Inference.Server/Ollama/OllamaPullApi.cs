@@ -29,7 +29,8 @@ public static class OllamaPullApi
     {
         app.MapGroup("/api").WithTags("Ollama").MapPost("/pull", PullAsync).DocumentsJsonBody<PullRequest>()
             .Produces<PullProgressResponse>(StatusCodes.Status200OK, "application/json", Ndjson.ContentType)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound).WithSummary("Pull a model from a registry");
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound).Produces<ErrorResponse>(StatusCodes.Status507InsufficientStorage)
+            .WithSummary("Pull a model from a registry");
         return app;
     }
 
@@ -40,7 +41,7 @@ public static class OllamaPullApi
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
         var text = req.Model ?? req.Name;
         if (string.IsNullOrWhiteSpace(text)) return OllamaErrors.BadRequest("model is required");
-        if (!ModelName.TryParse(text, out var name, out var nameError)) return OllamaErrors.BadRequest($"invalid model name '{text}': {nameError}");
+        if (!ModelName.TryParse(text, out var name, out var nameError)) return OllamaErrors.BadRequest(nameError);
 
         // The puller runs on its own; progress flows through a channel so the response can start
         // only once the manifest was found (a registry error before that keeps its status code).
@@ -75,21 +76,31 @@ public static class OllamaPullApi
             {
                 await foreach (var p in reader.ReadAllAsync(ct)) await Write(http, p, ct);
             }
-            catch (RegistryException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                await Ndjson.WriteAsync(http.Response, new ErrorResponse(ex.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
+                // The 200 header is out: the stream ends with Ollama's error object instead of being cut.
+                // The puller has already removed what it must not leave behind.
+                await Ndjson.WriteAsync(http.Response, new ErrorResponse(PullFailure(ex)?.Message ?? "internal server error"), OllamaJsonContext.Wire.ErrorResponse, ct);
             }
             return Results.Empty;
         }
-        catch (RegistryException ex)
+        catch (Exception ex) when (PullFailure(ex) is { } failure)
         {
-            return OllamaErrors.Error((int)ex.Status, ex.Message);
+            return OllamaErrors.Error(failure.Status, failure.Message);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return Results.Empty; // the client left; what was downloaded stays for a resume
         }
     }
+
+    /// <summary>The status and message for a pull that failed in a way the client should be told; null for an unexpected failure.</summary>
+    private static (int Status, string Message)? PullFailure(Exception ex) => ex switch
+    {
+        RegistryException r => ((int)r.Status, r.Message),
+        InsufficientStorageException s => (StatusCodes.Status507InsufficientStorage, s.Message),
+        _ => null,
+    };
 
     private static async Task<IResult> CompleteAsync(Task work)
     {

@@ -59,12 +59,20 @@ public static class OpenAIApi
             error = Error(400, "you must provide a model parameter", "model");
             return false;
         }
-        if (ModelName.TryParse(model, out var name, out _) && catalog.Find(name) is { } found)
+        try
         {
-            definition = found;
-            return true;
+            if (ModelName.TryParse(model, out var name, out _) && catalog.Find(name) is { } found)
+            {
+                definition = found;
+                return true;
+            }
         }
-        error = Error(404, $"model \"{model}\" not found, try pulling it first", "model", "model_not_found");
+        catch (InvalidManifestException ex)
+        {
+            error = Error(400, $"model \"{Echo.Bounded(model)}\" cannot be used: {ex.Message}", "model");
+            return false;
+        }
+        error = Error(404, $"model \"{Echo.Bounded(model)}\" not found, try pulling it first", "model", "model_not_found");
         return false;
     }
 
@@ -385,9 +393,16 @@ public static class OpenAIApi
 
     private static IResult GetModel(string model, ModelCatalog catalog)
     {
-        if (ModelName.TryParse(model, out var name, out _) && catalog.Store.Get(name) is { } stored)
-            return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
-        return Error(404, $"model \"{model}\" not found", "model", "model_not_found");
+        try
+        {
+            if (ModelName.TryParse(model, out var name, out _) && catalog.Store.Get(name) is { } stored)
+                return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
+        }
+        catch (InvalidManifestException ex)
+        {
+            return Error(400, $"model \"{Echo.Bounded(model)}\" cannot be used: {ex.Message}", "model");
+        }
+        return Error(404, $"model \"{Echo.Bounded(model)}\" not found", "model", "model_not_found");
     }
 
     private static ChoiceLogprobs? Logprobs(IReadOnlyList<Ollama.LogprobDto>? entries) => entries is null ? null : new(entries);

@@ -56,7 +56,7 @@ public sealed class PlatformModels(ModelCatalog catalog, IOptions<PlatformOption
         {
             return catalog.Find(name);
         }
-        catch (InvalidGgufException)
+        catch (Exception e) when (e is InvalidGgufException or InvalidManifestException)
         {
             return null; // a broken model is never picked implicitly
         }

@@ -1,5 +1,6 @@
 using Inference.Engine.Gguf;
 using Inference.Engine.Models;
+using Inference.Engine.Store;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Server.Platform;
@@ -29,7 +30,7 @@ public static class PlatformModelsApi
             {
                 gguf = catalog.Find(stored.Name)?.Gguf;
             }
-            catch (InvalidGgufException)
+            catch (Exception e) when (e is InvalidGgufException or InvalidManifestException)
             {
                 // Listed with what its manifest says; it cannot be loaded.
             }

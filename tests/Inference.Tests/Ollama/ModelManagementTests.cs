@@ -65,10 +65,13 @@ public sealed class ModelManagementTests(SharedServer server)
     [Fact]
     public async Task Create_from_a_file_with_template_system_and_parameters_then_copy_and_delete()
     {
+        // The test server lists the temp folder in Inference:ImportDirectories; the shared models directory is not listed.
+        using var dir = new TempDirectory();
+        File.Copy(TestModels.Stories260K, dir.Combine("stories.gguf"));
         var lines = await server.StreamAsync("/api/create", new
         {
             model = "teller:v1",
-            from = TestModels.Stories260K,
+            from = dir.Combine("stories.gguf"),
             system = "Tom had a red ball.",
             template = "{{ .System }} {{ .Prompt }}",
             parameters = new { temperature = 0, num_predict = 5, stop = new[] { "xyz" } },
@@ -123,9 +126,10 @@ public sealed class ModelManagementTests(SharedServer server)
             Assert.Equal(400, s2);
             Assert.StartsWith("invalid model file: file is truncated", (string)r2!["error"]!);
 
+            // A missing file gets the same answer as one outside the import directories (see ImportDirectoryTests).
             var (s3, r3) = await server.PostAsync("/api/create", new { model = "broken3", from = Path.Combine(dir, "absent.gguf") });
-            Assert.Equal(404, s3);
-            Assert.Contains("not found", (string)r3!["error"]!);
+            Assert.Equal(400, s3);
+            Assert.StartsWith("'from' must name an installed model, or a regular file in a directory listed in Inference:ImportDirectories", (string)r3!["error"]!);
         }
         finally
         {

@@ -153,8 +153,8 @@ public class ModelStoreManifestTests : IDisposable
 
         var only = Assert.Single(Store.List());
         Assert.Equal("good:latest", only.Name.DisplayShortest());
-        Assert.Throws<InvalidDataException>(() => Store.GetManifest(ModelName.Parse("broken")));
-        Assert.Throws<InvalidDataException>(() => Store.GetManifest(ModelName.Parse("baddigest")));
+        Assert.Throws<InvalidManifestException>(() => Store.GetManifest(ModelName.Parse("broken")));
+        Assert.Throws<InvalidManifestException>(() => Store.GetManifest(ModelName.Parse("baddigest")));
 
         // Deleting a corrupt manifest still works and does not touch other blobs.
         Assert.True(Store.Delete(ModelName.Parse("broken")));
@@ -166,10 +166,10 @@ public class ModelStoreManifestTests : IDisposable
     {
         var manifest = await _f.AddModelAsync("m", "weights");
         var noModel = new ModelManifest { Config = manifest.Config, Layers = [] };
-        Assert.Throws<InvalidDataException>(() => Store.ModelPath(noModel));
+        Assert.Throws<InvalidManifestException>(() => Store.ModelPath(noModel));
 
         File.Delete(Store.BlobPath(manifest.Layers[0].Digest));
-        Assert.Throws<FileNotFoundException>(() => Store.ModelPath(manifest));
+        Assert.Throws<InvalidManifestException>(() => Store.ModelPath(manifest));
         Assert.Null(Store.ReadText(manifest.Layers[0]));
     }
 

@@ -37,6 +37,9 @@ public class TestServer : IAsyncLifetime
             "--urls", "http://127.0.0.1:0",
             $"--Inference:ModelsDirectory={ModelsDirectory}",
             "--Logging:LogLevel:Default=Warning",
+            // Tests write GGUF files under the temp folder and create models from them with "from",
+            // as an operator allows by listing a directory here.
+            $"--Inference:ImportDirectories:0={Path.GetTempPath()}",
             "--model", $"stories={TestModels.Stories260K}",
             "--model", $"tiny={TestModels.TinyRandomLlama2LongContext}",
             .. Settings,
