@@ -56,6 +56,7 @@ public sealed class WorkerProcess(string modelPath, TimeSpan timeout, long memor
                     continue;
                 }
                 var response = JsonSerializer.Deserialize(line[GrammarWorker.ReplyPrefix.Length..], FuzzJson.Default.ProbeResponse)!;
+                if (response.Id != request.Id) throw new InvalidOperationException($"the worker answered request {response.Id}, not {request.Id}");
                 return (ProbeOutcome.Answered, response);
             }
             if (deadline.Elapsed > timeout) return (Stop(ProbeOutcome.TimedOut), null);
