@@ -73,7 +73,7 @@ public sealed class SchemaGenerator(Random random)
             < 62 => Union(depth),
             < 72 => Reference(),
             < 77 => EnumSchema(),
-            < 80 => Deep(random.Next(5, 70)),
+            < 80 => Deep(random.Next(5, Chance(0.2) ? 70 : 30)),
             < 83 => MultiType(depth),
             < 86 => new JsonObject { [Pick(Refused)] = Value(), ["type"] = Pick(Types) },
             _ => Leaf(),
@@ -144,11 +144,11 @@ public sealed class SchemaGenerator(Random random)
     /// <summary>A reference to the root, to a definition, or somewhere that does not resolve.</summary>
     private JsonObject Reference()
     {
-        string target = random.Next(10) switch
+        string target = random.Next(12) switch
         {
             < 3 => "#",
-            < 8 when _defs.Count > 0 => $"#/$defs/{Pick(_defs.ToArray()).Replace("~", "~0").Replace("/", "~1")}",
-            8 => "#/$defs/Missing",
+            < 10 when _defs.Count > 0 => $"#/$defs/{Pick(_defs.ToArray()).Replace("~", "~0").Replace("/", "~1")}",
+            10 => "#/$defs/Missing",
             _ => Pick(["https://example.com/s.json", "#/properties/a", "#/items", "#/anyOf/0", "other.json#/x", "#/definitions/" + Pick(_defs.Count > 0 ? _defs.ToArray() : ["x"])]),
         };
         return new JsonObject { ["$ref"] = target };

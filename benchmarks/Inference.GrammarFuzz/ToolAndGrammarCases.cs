@@ -8,8 +8,8 @@ namespace Inference.GrammarFuzz;
 /// <summary>Random tool definitions and call formats, and random edits of grammar text.</summary>
 public sealed partial class ToolAndGrammarCases(Random random, SchemaGenerator schemas)
 {
-    private static readonly string[] FunctionNames =
-        ["get_weather", "search", "a", "tool.v2", "ns:call", "x-y", "f" + new string('n', 63), "bad name", "", "quo\"te", "ünï", "ok_1"];
+    private static readonly string[] FunctionNames = ["get_weather", "search", "a", "tool.v2", "ns:call", "x-y", "f" + new string('n', 60), "ok_1"];
+    private static readonly string[] InvalidNames = ["bad name", "", "quo\"te", "ünï", "f" + new string('n', 64)];
 
     private static readonly ToolCallFormat[] Formats =
     [
@@ -28,7 +28,9 @@ public sealed partial class ToolAndGrammarCases(Random random, SchemaGenerator s
         int count = random.Next(1, 6);
         for (int i = 0; i < count; i++)
         {
-            var function = new JsonObject { ["name"] = FunctionNames[random.Next(FunctionNames.Length)] + (i == 0 ? "" : i) };
+            // Mostly valid names (so the schemas get converted); sometimes one the request validation must refuse.
+            string name = random.NextDouble() < 0.1 ? InvalidNames[random.Next(InvalidNames.Length)] : FunctionNames[random.Next(FunctionNames.Length)];
+            var function = new JsonObject { ["name"] = name + (i == 0 ? "" : i) };
             if (random.NextDouble() < 0.9)
             {
                 var parameters = schemas.Next();
