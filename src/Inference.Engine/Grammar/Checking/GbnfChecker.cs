@@ -14,7 +14,7 @@ namespace Inference.Engine.Grammar.Checking;
 /// <list type="bullet">
 /// <item>Text: rules <c>name ::= alternatives</c>, each ending at a newline or the end; names are [a-zA-Z0-9-]+;
 /// <c>#</c> starts a comment; newlines are allowed after <c>|</c> and inside parentheses only. Escapes in
-/// literals and classes: \xHH, \uHHHH, \UHHHHHHHH, \t \r \n \\ \" \[ \] \-; anything else after \ fails.</item>
+/// literals and classes: \xHH, \uHHHH, \UHHHHHHHH, \t \r \n \\ \" \[ \]; anything else after \ fails (\- too).</item>
 /// <item>At least one rule, a rule named root, and every referenced rule defined.</item>
 /// <item>Repetition: in <c>{m}</c>, <c>{m,}</c>, <c>{m,n}</c> neither m nor n may exceed 2000. And the item's
 /// generated rules (1 for a literal, class or rule name; for a group, its own id plus every symbol first seen or

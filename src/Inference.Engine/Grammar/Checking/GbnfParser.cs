@@ -335,7 +335,8 @@ internal sealed class GbnfParser
                 case 't': return ('\t', pos + 2);
                 case 'r': return ('\r', pos + 2);
                 case 'n': return ('\n', pos + 2);
-                case '\\' or '"' or '[' or ']' or '-': return (_src[pos + 1], pos + 2);
+                // Not '\-': the llama.cpp bundled with LLamaSharp 0.30.0 refuses it.
+                case '\\' or '"' or '[' or ']': return (_src[pos + 1], pos + 2);
                 default: throw Syntax("unknown escape", pos);
             }
         }
