@@ -49,7 +49,7 @@ internal sealed class SchemaConverter
         var verdict = Checking.GbnfChecker.Check(grammar);
         if (verdict.IsUsable) return grammar;
         if (verdict.IsLimit)
-            throw new SchemaNotSupportedException("schema", "#", "its grammar would exceed llama.cpp's bounds: " + verdict.Message);
+            throw new SchemaNotSupportedException("schema", "#", "its grammar would exceed the size bounds for llama.cpp grammars: " + verdict.Message);
         if (verdict.Problem == Checking.GbnfProblem.DeadEnd)
         {
             var target = verdict.Rules.Select(r => _refTargets.GetValueOrDefault(r)).FirstOrDefault(t => t is not null);

@@ -90,6 +90,18 @@ public sealed class LargeBoundsTests(GrammarModels models) : IClassFixture<Gramm
         Assert.True(stacks <= MaxStacks, $"{stacks} parse stacks");
     }
 
+    /// <summary>Many large, different bounds add up: past the checker's size bounds the schema is refused (a 400), not sent on.</summary>
+    [Fact]
+    public void A_schema_whose_grammar_would_be_too_large_is_refused()
+    {
+        var properties = string.Join(",", Enumerable.Range(0, 600).Select(i => $"\"p{i}\":{{\"type\":\"string\",\"maxLength\":{1500 + i}}}"));
+        using var document = JsonDocument.Parse($"{{\"type\":\"object\",\"properties\":{{{properties}}}}}");
+        var ex = Assert.Throws<SchemaNotSupportedException>(() => JsonGrammar.FromSchema(document.RootElement));
+        Assert.Equal("schema", ex.Keyword);
+        Assert.Equal("#", ex.Path);
+        Assert.Contains($"its grammar would exceed the size bounds for llama.cpp grammars: more than {GbnfLimits.MaxSymbols} symbols", ex.Message, StringComparison.Ordinal);
+    }
+
     private static string Convert(string schema)
     {
         using var document = JsonDocument.Parse(schema);
