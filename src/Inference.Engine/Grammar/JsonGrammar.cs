@@ -12,7 +12,11 @@ namespace Inference.Engine.Grammar;
 /// undeclared keys are never generated), additionalProperties (false, or a schema when no properties are
 /// declared; then a string-typed propertyNames may restrict the keys and min/maxProperties the count), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
 /// (other formats are annotations and ignored), minimum 0 or 1 on integers, anyOf/oneOf (oneOf exclusivity
-/// is not enforced), local $ref (#, #/$defs/..., #/definitions/..., recursion included).
+/// is not enforced), local $ref (#, #/$defs/..., #/definitions/...; recursion through objects and arrays, as in
+/// trees and linked lists). Counts (minLength, maxItems, maxProperties...) up to 2147483647 are enforced exactly
+/// (see <see cref="GbnfRepetition"/>). Refused as well: a $ref that recurs before any text is written (left
+/// recursion) or admits no finite document, schemas nested more than <see cref="SchemaConverter.MaxDepth"/> levels
+/// (counting $ref hops), and schemas whose grammar exceeds <see cref="Checking.GbnfLimits"/>.
 /// Rejected with <see cref="SchemaNotSupportedException"/>: pattern (ignoring it would let outputs break
 /// the schema; a regex-to-GBNF translation is future work), numeric ranges (maximum, exclusive*,
 /// multipleOf, other minimums), allOf/not/if-then-else, patternProperties, propertyNames, tuple items and

@@ -26,7 +26,8 @@ internal static class ObjectSchema
             if (additional.ValueKind == JsonValueKind.False) return $"\"{{\" {ws} \"}}\"";
             var value = converter.VisitNamed(additional, path + "/additionalProperties", hint + "-value");
             var entry = rules.Named(hint + "-entry", $"{Key(converter, schema, path, hint)} {ws} \":\" {ws} {value} {ws}");
-            return $"\"{{\" {ws} {SchemaConverter.List(entry, $"(\",\" {ws} {entry})", Bounds(schema, path))} \"}}\"";
+            var next = rules.Named(hint + "-next", $"\",\" {ws} {entry}");
+            return $"\"{{\" {ws} {SchemaConverter.List(rules, hint, entry, next, Bounds(schema, path))} \"}}\"";
         }
 
         if (schema.TryGetProperty("propertyNames", out _))

@@ -13,6 +13,19 @@ internal sealed class SchemaConverter
     private readonly JsonElement _root;
     private readonly GbnfRules _rules;
     private readonly Dictionary<string, string> _refRules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _refTargets = new(StringComparer.Ordinal); // rule name -> $ref target
+    // $ref targets being converted, innermost last; from _unguardedFrom on, no JSON text has been written since
+    // they were entered, so meeting one of them again would be left recursion (a document inside itself at the
+    // same position: llama.cpp refuses such grammars, and no finite document matches them).
+    private readonly List<string> _refsInProgress = [];
+    private int _unguardedFrom;
+    private int _depth;
+
+    /// <summary>
+    /// Schemas nested deeper than this (counting each $ref followed) are refused: the converter recurses per level,
+    /// and a long $ref chain (d0 → d1 → ... in $defs) is not limited by the request's JSON nesting limit.
+    /// </summary>
+    public const int MaxDepth = 128;
 
     public SchemaConverter(JsonElement root) : this(root, new GbnfRules())
     {
@@ -25,7 +38,28 @@ internal sealed class SchemaConverter
         _rules = rules;
     }
 
-    public string Convert() => _rules.Render(Visit(_root, "#", "root"));
+    /// <summary>
+    /// The grammar for the schema, checked by <see cref="Checking.GbnfChecker"/>. Problems the schema causes
+    /// (a grammar over the size bounds, recursion no finite document satisfies) are a
+    /// <see cref="SchemaNotSupportedException"/>; any other refusal is a bug here, a <see cref="Checking.GrammarRejectedException"/>.
+    /// </summary>
+    public string Convert()
+    {
+        var grammar = _rules.Render(Visit(_root, "#", "root"));
+        var verdict = Checking.GbnfChecker.Check(grammar);
+        if (verdict.IsUsable) return grammar;
+        if (verdict.IsLimit)
+            throw new SchemaNotSupportedException("schema", "#", "its grammar would exceed the size bounds for llama.cpp grammars: " + verdict.Message);
+        if (verdict.Problem == Checking.GbnfProblem.DeadEnd)
+        {
+            var target = verdict.Rules.Select(r => _refTargets.GetValueOrDefault(r)).FirstOrDefault(t => t is not null);
+            if (target is not null)
+                throw new SchemaNotSupportedException("$ref", target,
+                    $"'{target}' is recursive and every document it allows contains itself again: no finite document matches it");
+            throw new SchemaNotSupportedException("schema", "#", "no finite document matches it: " + verdict.Message);
+        }
+        throw new Checking.GrammarRejectedException(verdict);
+    }
 
     /// <summary>Adds the schema's rules to the shared set and returns the name of the rule for its documents.</summary>
     public string ConvertInto(string hint) => VisitNamed(_root, "#", hint);
@@ -37,6 +71,20 @@ internal sealed class SchemaConverter
     }
 
     private string Visit(JsonElement schema, string path, string hint)
+    {
+        if (++_depth > MaxDepth)
+            throw new SchemaNotSupportedException("schema", path, $"nested more than {MaxDepth} levels deep (counting each $ref followed)");
+        try
+        {
+            return VisitSchema(schema, path, hint);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private string VisitSchema(JsonElement schema, string path, string hint)
     {
         if (schema.ValueKind == JsonValueKind.True) return _rules.Primitive("value");
         if (schema.ValueKind != JsonValueKind.Object)
@@ -100,8 +148,8 @@ internal sealed class SchemaConverter
 
     private string TypeExpr(JsonElement schema, string type, string path, string hint) => type switch
     {
-        "object" => ObjectSchema.Expr(this, schema, path, hint),
-        "array" => ArrayExpr(schema, path, hint),
+        "object" => AfterText(() => ObjectSchema.Expr(this, schema, path, hint)),
+        "array" => AfterText(() => ArrayExpr(schema, path, hint)),
         "string" => StringExpr(schema, path),
         "integer" => IntegerExpr(schema, path),
         "number" => NumberExpr(schema, path),
@@ -111,6 +159,24 @@ internal sealed class SchemaConverter
     };
 
     internal GbnfRules Rules => _rules;
+
+    /// <summary>
+    /// Converts the inside of an object or array, which always starts with text ("{" or "["): a $ref met again
+    /// in there is recursion after some text, which the grammar expresses without left recursion.
+    /// </summary>
+    private string AfterText(Func<string> convert)
+    {
+        int saved = _unguardedFrom;
+        _unguardedFrom = _refsInProgress.Count;
+        try
+        {
+            return convert();
+        }
+        finally
+        {
+            _unguardedFrom = saved;
+        }
+    }
 
     internal string VisitNamed(JsonElement schema, string path, string hint) => _rules.Named(hint, Visit(schema, path, hint));
 
@@ -131,7 +197,9 @@ internal sealed class SchemaConverter
         var min = Count(schema, "minItems", path) ?? 0;
         var max = Count(schema, "maxItems", path);
         if (max < min) throw new SchemaNotSupportedException("maxItems", path, "maxItems is below minItems");
-        return $"\"[\" {ws} {List($"{item} {ws}", $"(\",\" {ws} {item} {ws})", (min, max))} \"]\"";
+        var first = _rules.Named(hint + "-first", $"{item} {ws}");
+        var next = _rules.Named(hint + "-next", $"\",\" {ws} {item} {ws}");
+        return $"\"[\" {ws} {List(_rules, hint, first, next, (min, max))} \"]\"";
     }
 
     private string StringExpr(JsonElement schema, string path)
@@ -148,7 +216,9 @@ internal sealed class SchemaConverter
         if (min is null && max is null) return _rules.Primitive("string");
         if (max < min) throw new SchemaNotSupportedException("maxLength", path, "maxLength is below minLength");
         if (max == 0) return GbnfRules.Literal("\"\"");
-        return $"\"\\\"\" {_rules.Primitive("char")}{Repeat(min ?? 0, max)} \"\\\"\"";
+        // Named by its bounds, so every string with the same bounds shares one rule (and its expansion).
+        var chars = GbnfRepetition.Of(_rules, _rules.Primitive("char"), min ?? 0, max);
+        return _rules.Named($"string-{min ?? 0}-{(max is { } m ? m.ToString(CultureInfo.InvariantCulture) : "up")}", $"\"\\\"\" {chars} \"\\\"\"");
     }
 
     private string IntegerExpr(JsonElement schema, string path)
@@ -192,7 +262,10 @@ internal sealed class SchemaConverter
 
     private string RefRule(JsonElement reference, string path)
     {
-        var target = reference.GetString() ?? "";
+        var target = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : "";
+        if (_refsInProgress.IndexOf(target, _unguardedFrom) >= 0)
+            throw new SchemaNotSupportedException("$ref", path,
+                $"'{target}' refers back to itself before any JSON text is written (a document would have to contain itself at the same position); recursion is supported through objects and arrays");
         if (_refRules.TryGetValue(target, out var existing)) return existing;
         if (target != "#" && !target.StartsWith("#/", StringComparison.Ordinal))
             throw new SchemaNotSupportedException("$ref", path, $"only local references (#/...) are supported, got '{target}'");
@@ -202,42 +275,44 @@ internal sealed class SchemaConverter
         {
             var segment = Uri.UnescapeDataString(raw).Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
             if (node.ValueKind == JsonValueKind.Object && node.TryGetProperty(segment, out var child)) node = child;
-            else if (node.ValueKind == JsonValueKind.Array && int.TryParse(segment, CultureInfo.InvariantCulture, out var i) && i < node.GetArrayLength()) node = node[i];
+            else if (node.ValueKind == JsonValueKind.Array && int.TryParse(segment, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < node.GetArrayLength()) node = node[i];
             else throw new SchemaNotSupportedException("$ref", path, $"'{target}' does not resolve");
         }
         // Name the rule before visiting its body, so a recursive reference finds it.
         var name = _rules.Reserve(target == "#" ? "root-ref" : "ref-" + target[(target.LastIndexOf('/') + 1)..]);
         _refRules[target] = name;
-        _rules.Define(name, Visit(node, target, name));
+        _refTargets[name] = target;
+        _refsInProgress.Add(target);
+        try
+        {
+            _rules.Define(name, Visit(node, target, name));
+        }
+        finally
+        {
+            _refsInProgress.RemoveAt(_refsInProgress.Count - 1);
+        }
         return name;
     }
 
-    /// <summary>min..max elements: <paramref name="first"/>, then <paramref name="next"/> (which carries the comma) repeated.</summary>
-    internal static string List(string first, string next, (int Min, int? Max) bounds) => bounds switch
+    /// <summary>
+    /// min..max (null = unbounded) comma-separated elements: <paramref name="first"/>, then <paramref name="next"/>
+    /// (which carries the comma) repeated; both are rule names. Every count goes through <see cref="GbnfRepetition"/>.
+    /// </summary>
+    internal static string List(GbnfRules rules, string hint, string first, string next, (int Min, int? Max) bounds)
     {
-        (_, 0) => "",
-        (0, 1) => $"({first})?",
-        (_, 1) => first,
-        (0, var max) => $"({first} {next}{Repeat(0, max - 1)})?",
-        var (min, max) => $"{first} {next}{Repeat(min - 1, max - 1)}",
-    };
+        var (min, max) = bounds;
+        if (max == 0) return "";
+        var rest = GbnfRepetition.Of(rules, next, Math.Max(0, min - 1), max - 1);
+        var list = rest.Length == 0 ? first : $"{first} {rest}";
+        // Optional as a whole: named first, since llama.cpp refuses '?' on a group that generated 2000 rules.
+        return min == 0 ? rules.Named(hint + "-list", list) + "?" : list;
+    }
 
+    /// <summary>A count keyword: a non-negative integer (1.0 counts as 1) up to 2147483647.</summary>
     internal static int? Count(JsonElement schema, string keyword, string path)
     {
         if (!schema.TryGetProperty(keyword, out var value)) return null;
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n >= 0) return n;
-        throw new SchemaNotSupportedException(keyword, path, "expected a non-negative integer");
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d) && d >= 0 && d <= int.MaxValue && Math.Floor(d) == d) return (int)d;
+        throw new SchemaNotSupportedException(keyword, path, "expected a non-negative integer up to 2147483647");
     }
-
-    /// <summary>GBNF repetition suffix for min..max copies (max null = unbounded).</summary>
-    internal static string Repeat(int min, int? max) => (min, max) switch
-    {
-        (0, null) => "*",
-        (1, null) => "+",
-        (_, null) => $"{{{min},}}",
-        (0, 1) => "?",
-        (1, 1) => "",
-        _ when min == max => $"{{{min}}}",
-        _ => $"{{{min},{max}}}",
-    };
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Inference.Engine.Grammar.Checking;
 using Inference.Engine.Tools;
 
 namespace Inference.Engine.Grammar;
@@ -32,13 +33,25 @@ public static class ToolCallGrammar
     public static string Build(ToolCallFormat format, IReadOnlyList<ToolDefinition> functions, bool allowText, int maxCalls)
     {
         if (functions.Count == 0) throw new ArgumentException("at least one function is needed", nameof(functions));
+        var grammar = Build(format, functions, allowText, maxCalls, useSchemas: true);
+        // Each schema was checked on its own; the whole grammar is checked too, since many tools add up. Over the
+        // bounds, every function falls back to the bounded object, as a schema that cannot be enforced does.
+        var verdict = GbnfChecker.Check(grammar);
+        if (verdict.IsLimit) grammar = Build(format, functions, allowText, maxCalls, useSchemas: false);
+        GbnfChecker.EnsureUsable(grammar);
+        return grammar;
+    }
+
+    private static string Build(ToolCallFormat format, IReadOnlyList<ToolDefinition> functions, bool allowText, int maxCalls, bool useSchemas)
+    {
         var rules = new GbnfRules();
         var alternatives = functions.Select(f => rules.Named("call-" + f.Name,
-            Sequence(GbnfRules.Literal(format.NameOpen + f.Name + format.NameClose), Arguments(rules, f), Literal(format.CallClose))));
+            Sequence(GbnfRules.Literal(format.NameOpen + f.Name + format.NameClose),
+                useSchemas ? Arguments(rules, f) : rules.Primitive("bounded-object"), Literal(format.CallClose))));
         string call = rules.Named("call", string.Join(" | ", alternatives));
 
         int max = format.Separator is null ? 1 : Math.Max(1, maxCalls);
-        string more = max == 1 ? "" : $"({Sequence(Literal(format.Separator!), call)}){SchemaConverter.Repeat(0, max - 1)}";
+        string more = max == 1 ? "" : GbnfRepetition.Of(rules, rules.Named("next-call", Sequence(Literal(format.Separator!), call)), 0, max - 1);
         string calls = rules.Named("calls", Sequence(Literal(format.Prefix), call, more, Literal(format.Suffix)));
         return rules.Render(allowText ? $"{calls} | {Text(rules, format.Trigger)}" : calls);
     }

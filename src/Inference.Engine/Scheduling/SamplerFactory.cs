@@ -1,3 +1,4 @@
+using Inference.Engine.Grammar.Checking;
 using LLama.Native;
 
 namespace Inference.Engine.Scheduling;
@@ -10,7 +11,22 @@ public static class SamplerFactory
         var chain = SafeLLamaSamplerChainHandle.Create(LLamaSamplerChainParams.Default());
         // Structured output: the grammar removes every token that would break it, before anything else.
         // It must stay the first stage: SequenceSlot removes stage 0 when a tool-call grammar is no longer needed.
-        if (s.Grammar is { } grammar) chain.AddGrammar(vocab, grammar, "root");
+        if (s.Grammar is { } grammar)
+        {
+            // Every grammar, whoever built it, is checked before llama.cpp sees it: a grammar llama.cpp refuses
+            // becomes a null sampler that LLamaSharp adds anyway (a SIGSEGV at the first token), and some it
+            // accepts hang or abort it later. The exception fails only this request (ModelRunner logs it).
+            try
+            {
+                GbnfChecker.EnsureUsable(grammar);
+            }
+            catch
+            {
+                chain.Dispose();
+                throw;
+            }
+            chain.AddGrammar(vocab, grammar, "root");
+        }
         if (s.RepeatPenalty != 1f || s.PresencePenalty != 0f || s.FrequencyPenalty != 0f)
             chain.AddPenalties(s.RepeatLastN, s.RepeatPenalty, s.FrequencyPenalty, s.PresencePenalty);
 

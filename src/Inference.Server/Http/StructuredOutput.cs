@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Inference.Engine.Grammar;
+using Inference.Engine.Grammar.Checking;
 
 namespace Inference.Server.Http;
 
@@ -61,6 +62,13 @@ public static class StructuredOutput
         {
             error = "unsupported JSON schema: " + ex.Message;
             return false;
+        }
+        catch (GrammarRejectedException ex)
+        {
+            // The converter wrote a grammar the checker refuses for a reason the schema cannot cause: a bug here,
+            // not the client's. The server's error handler logs it and answers 500 with this message.
+            throw new BadHttpRequestException("internal error: the grammar built for this schema was refused: " + ex.Verdict.Message,
+                StatusCodes.Status500InternalServerError, ex);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Inference.Engine.Grammar;
+using Inference.Engine.Grammar.Checking;
 using E = Inference.Server.Platform.Sql.SqlGrammarExpr;
 using K = Inference.Server.Platform.Sql.SqlGrammarColumnKind;
 
@@ -30,10 +31,29 @@ public static class SqlGrammar
     /// The answer grammar for a statement over <paramref name="tables"/>. <paramref name="keep"/>, when
     /// given, is one more whole statement the model may answer with (optimize: "the statement is fine as it is").
     /// </summary>
+    /// <remarks>
+    /// Very wide tables with long names (a tenant's DDL is the client's to write) can make the grammar larger than
+    /// llama.cpp may be given (<see cref="GbnfLimits"/>). Then the joins are left out, then every table but the most
+    /// relevant one; if even that is too large the request is refused (<see cref="SqlRefusedException"/>, a 400).
+    /// The token bound stays the full grammar's, so it never falls below the bound reserved for the prompt.
+    /// </remarks>
     public static SqlAnswerGrammar ForStatement(IReadOnlyList<TableInfo> tables, string? keep = null)
     {
         var sources = SqlGrammarSource.For(tables);
         if (sources.Count == 0) throw new ArgumentException("no table with a usable name to build a grammar from", nameof(tables));
+        var full = Build(sources, keep);
+        var verdict = GbnfChecker.Check(full.Gbnf);
+        if (!verdict.IsLimit) return full;
+        foreach (var fewer in new[] { sources.Where(s => s.Join is null).ToList(), sources.Take(1).ToList() })
+        {
+            var smaller = Build(fewer, keep);
+            if (!GbnfChecker.Check(smaller.Gbnf).IsLimit) return smaller with { MaxTokens = full.MaxTokens };
+        }
+        throw new SqlRefusedException($"the most relevant table is too wide to write SQL for: its columns and their names make a grammar larger than llama.cpp may be given ({verdict.Message})");
+    }
+
+    private static SqlAnswerGrammar Build(IReadOnlyList<SqlGrammarSource> sources, string? keep)
+    {
         var rules = new GbnfRules();
         var shared = new Shared(rules);
         var queries = E.Choice(sources.Select((s, i) => Query(rules, shared, s, i))).Named(rules, "query");

@@ -57,6 +57,31 @@ public sealed class SqlAssistWithoutDatabaseTests(PlatformServer server) : IClas
         Assert.Equal(403, status);
     }
 
+    /// <summary>
+    /// A DDL (within its 200,000-character limit) whose table is too wide for any grammar llama.cpp may be given
+    /// (900 columns named with 100 quotes each: SQL-quoted, JSON-escaped and GBNF-escaped they outgrow the checker's
+    /// bounds) is a 400 in the platform's shape, before any generation; the server answers the next request.
+    /// </summary>
+    [Fact]
+    public async Task ATableTooWideForTheGrammarIsA400()
+    {
+        var column = "\"" + new string('"', 200);
+        // A boolean and a jsonb column make the column lists differ (all, sortable, min/max, text), so none is shared.
+        var ddl = "CREATE TABLE wide (id int PRIMARY KEY, flag boolean, doc jsonb, " + string.Join(", ", Enumerable.Range(1, 899).Select(i => $"{column}{i}\" text")) + ");";
+        Assert.True(ddl.Length < 200_000);
+        Assert.Throws<SqlRefusedException>(() => SqlGrammar.ForStatement(DdlSchemaParser.Parse("tenant_dora", ddl).Tables));
+
+        var (status, body) = await SqlAssistServer.PostAsync(server,
+            new { query = "everything", schema = "tenant_dora", action = "generate", model = "stories", ddl }, Token);
+        Assert.Equal(400, status);
+        Assert.StartsWith("the most relevant table is too wide to write SQL for", body["error"]!.GetValue<string>());
+
+        (status, body) = await SqlAssistServer.PostAsync(server,
+            new { query = "unpaid invoices", schema = "tenant_dora", action = "generate", model = "stories", ddl = Ddl }, Token);
+        Assert.Equal(200, status);
+        Assert.StartsWith("SELECT ", body["sql"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task ExplainWithoutADatabaseStillReportsWhatTheTextShows()
     {

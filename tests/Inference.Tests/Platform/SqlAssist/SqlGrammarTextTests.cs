@@ -1,3 +1,4 @@
+using Inference.Engine.Grammar.Checking;
 using Inference.Server.Platform.Sql;
 
 namespace Inference.Tests.Platform.SqlAssist;
@@ -75,6 +76,40 @@ public sealed class SqlGrammarTextTests
         // A kept statement is one more alternative: the bound grows to cover it when it is the longest.
         var keep = "SELECT " + string.Join(", ", Enumerable.Repeat("users.email", 100)) + " FROM users";
         Assert.True(SqlGrammar.ForStatement(SqlSchemaCorpus.Schemas["shop"], keep).MaxTokens >= keep.Length);
+    }
+
+    /// <summary>PostgreSQL allows 1600 columns; names are the DDL writer's. A wide table joined to others outgrows llama.cpp's bounds.</summary>
+    private static TableInfo Wide(string name, int columns, string columnName, params ForeignKeyInfo[] fks) =>
+        new(name, [new ColumnInfo("id", "integer", false), .. Enumerable.Range(1, columns - 1).Select(i => new ColumnInfo(columnName + i, (i % 4) switch
+        {
+            0 => "integer",
+            1 => "text",
+            2 => "date",
+            _ => "boolean",
+        }, true))], ["id"], fks, [], 0);
+
+    [Fact]
+    public void AGrammarTooLargeWithJoinsLeavesTheJoinsOutAndKeepsItsTokenBound()
+    {
+        var name = "c" + new string('x', 55) + "_";
+        var tables = new List<TableInfo> { Wide("wide", 1600, name) };
+        for (int t = 1; t < 8; t++) tables.Add(Wide("t" + t, 10, name, new ForeignKeyInfo(["id"], "wide", ["id"])));
+        var grammar = SqlGrammar.ForStatement(tables);
+        var verdict = GbnfChecker.Check(grammar.Gbnf);
+        Assert.True(verdict.IsUsable, verdict.Message);
+        Assert.DoesNotContain(" JOIN ", grammar.Gbnf);
+        Assert.Contains("\" FROM \" \"t7\"", grammar.Gbnf);
+        // The token bound is the full grammar's: at least that of a grammar that kept a join (longer statements).
+        var withJoin = SqlGrammar.ForStatement(tables.Take(2).ToList());
+        Assert.Contains(" JOIN ", withJoin.Gbnf);
+        Assert.True(grammar.MaxTokens >= withJoin.MaxTokens, $"{grammar.MaxTokens} < {withJoin.MaxTokens}");
+    }
+
+    [Fact]
+    public void ATableTooWideForAnyGrammarIsRefused()
+    {
+        var ex = Assert.Throws<SqlRefusedException>(() => SqlGrammar.ForStatement([Wide("wide", 1600, new string('"', 60))]));
+        Assert.StartsWith("the most relevant table is too wide to write SQL for", ex.Message);
     }
 
     [Fact]
