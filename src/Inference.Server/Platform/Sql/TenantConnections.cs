@@ -15,7 +15,9 @@ public sealed class TenantConnections(NpgsqlDataSource shared, PlatformDatabaseO
 {
     public const string Placeholder = "{schema}";
 
-    private readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> _logins = new(StringComparer.Ordinal);
+    private sealed record Login(NpgsqlDataSource Source, Task Checked);
+
+    private readonly ConcurrentDictionary<string, Lazy<Login>> _logins = new(StringComparer.Ordinal);
 
     /// <summary>Whether each tenant connects with its own login (TenantConnectionString).</summary>
     public bool PerTenantLogins => options.TenantConnectionString.Length > 0;
@@ -24,14 +26,15 @@ public sealed class TenantConnections(NpgsqlDataSource shared, PlatformDatabaseO
     public async Task<NpgsqlConnection> OpenAsync(string schema, CancellationToken ct)
     {
         if (!PerTenantLogins) return await shared.OpenConnectionAsync(ct);
-        var login = _logins.GetOrAdd(schema, s => new Lazy<NpgsqlDataSource>(() =>
+        var login = _logins.GetOrAdd(schema, s => new Lazy<Login>(() =>
         {
             var source = NpgsqlDataSource.Create(ConnectionStringFor(options.TenantConnectionString, s));
-            // Once per tenant login: a login that can read another tenant's tables is worth a warning.
-            if (check is not null) _ = check.CheckTenantLoginAsync(source, s);
-            return source;
+            // Once per tenant login, before its first statement: a login that is a superuser or can read
+            // another tenant's tables is worth a warning. One short catalog query; it never throws.
+            return new Login(source, check?.CheckTenantLoginAsync(source, s) ?? Task.CompletedTask);
         }));
-        return await login.Value.OpenConnectionAsync(ct);
+        await login.Value.Checked.WaitAsync(ct);
+        return await login.Value.Source.OpenConnectionAsync(ct);
     }
 
     /// <summary>
@@ -50,7 +53,7 @@ public sealed class TenantConnections(NpgsqlDataSource shared, PlatformDatabaseO
     public async ValueTask DisposeAsync()
     {
         foreach (var login in _logins.Values)
-            if (login.IsValueCreated) await login.Value.DisposeAsync();
+            if (login.IsValueCreated) await login.Value.Source.DisposeAsync();
         _logins.Clear();
     }
 }
