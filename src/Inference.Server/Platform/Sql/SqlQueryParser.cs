@@ -15,8 +15,9 @@ namespace Inference.Server.Platform.Sql;
 /// It does not type-check: PostgreSQL's EXPLAIN does that afterwards, on a statement that can only
 /// name what was allowed here.
 /// </para>
-/// Written by hand: NuGet has no maintained PostgreSQL parser for .NET (the libpg_query bindings are
-/// not published there), and a parser that accepts only this language is itself the allowlist.
+/// Written by hand: the NuGet feed this project builds from serves no PostgreSQL parser for .NET
+/// (neither libpg_query bindings nor SqlParserCS; Microsoft's ScriptDom parses T-SQL), and a parser
+/// that accepts only this language is itself the allowlist.
 /// </summary>
 internal sealed partial class SqlQueryParser
 {
