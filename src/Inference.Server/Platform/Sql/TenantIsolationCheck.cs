@@ -3,7 +3,7 @@ using Npgsql;
 namespace Inference.Server.Platform.Sql;
 
 /// <summary>
-/// Warns, once at start-up, when the database roles do not keep tenants apart by themselves: when the
+/// Warns, once after start-up, when the database roles do not keep tenants apart by themselves: when the
 /// server's connection is a superuser, or when its role (or a role it may SET ROLE to) can read the
 /// tables of more than one tenant schema; and, with per-tenant logins, once per tenant on its first
 /// statement, when that login is a superuser or can read another tenant's tables. The SQL checks keep
@@ -31,7 +31,16 @@ public sealed class TenantIsolationCheck(NpgsqlDataSource database, TenantSchema
         FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
         """;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The start-up check; it runs beside start-up, so a slow database does not delay it (and never throws).</summary>
+    public Task Completed { get; private set; } = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Completed = Task.Run(CheckServerLoginAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task CheckServerLoginAsync()
     {
         var role = await ReadAsync(database, "Platform:Database:ConnectionString");
         if (role is null) return;

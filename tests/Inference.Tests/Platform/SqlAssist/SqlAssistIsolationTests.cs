@@ -31,6 +31,13 @@ public abstract class IsolationServer(TestDatabase database) : PlatformServer, I
         await base.InitializeAsync();
     }
 
+    /// <summary>The database warnings, once the start-up check has finished.</summary>
+    public async Task<List<string>> DatabaseWarningsAsync()
+    {
+        await Get<TenantIsolationCheck>().Completed;
+        return DatabaseWarnings.ToList();
+    }
+
     public IEnumerable<string> DatabaseWarnings =>
         Logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.Contains("Platform:Database", StringComparison.Ordinal)).Select(e => e.Message);
 }
@@ -274,9 +281,9 @@ public sealed class SqlAssistIsolationDefaultTests(DefaultIsolationServer server
     : SqlAssistIsolationTests(server), IClassFixture<DefaultIsolationServer>
 {
     [Fact]
-    public void The_server_warns_that_its_superuser_connection_does_not_keep_tenants_apart()
+    public async Task The_server_warns_that_its_superuser_connection_does_not_keep_tenants_apart()
     {
-        var warning = Assert.Single(server.DatabaseWarnings);
+        var warning = Assert.Single(await server.DatabaseWarningsAsync());
         Assert.StartsWith("Platform:Database: the server connects to PostgreSQL as postgres, a superuser", warning);
     }
 }
@@ -286,9 +293,9 @@ public sealed class SqlAssistIsolationTenantRoleTests(TenantRoleIsolationServer 
     : SqlAssistIsolationTests(server), IClassFixture<TenantRoleIsolationServer>
 {
     [Fact]
-    public void The_server_warns_that_its_connection_can_become_any_tenant()
+    public async Task The_server_warns_that_its_connection_can_become_any_tenant()
     {
-        Assert.StartsWith("Platform:Database: the server connects to PostgreSQL as postgres, a superuser", Assert.Single(server.DatabaseWarnings));
+        Assert.StartsWith("Platform:Database: the server connects to PostgreSQL as postgres, a superuser", Assert.Single(await server.DatabaseWarningsAsync()));
     }
 }
 
@@ -306,7 +313,7 @@ public sealed class SqlAssistIsolationTenantLoginTests(TenantLoginIsolationServe
         (status, _) = await SqlAssistServer.PostAsync(server, new { query = "SELECT count(*) FROM users", schema = TestDatabase.Acme, action = "explain", model = "tiny", execute = true });
         Assert.Equal(200, status);
         // The per-login check runs before a login's first statement; the server's own at start-up.
-        Assert.Empty(server.DatabaseWarnings);
+        Assert.Empty(await server.DatabaseWarningsAsync());
     }
 
     [Fact]
@@ -333,6 +340,34 @@ public sealed class SqlAssistIsolationTenantLoginTests(TenantLoginIsolationServe
         Assert.Equal("permission denied for schema tenant_globex", (await Assert.ThrowsAsync<PostgresException>(() => other.ExecuteScalarAsync())).MessageText);
         await using var own = login.CreateCommand("SELECT count(*) FROM tenant_acme.users");
         Assert.Equal(2_000L, await own.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task A_server_login_that_can_set_role_into_every_tenant_is_warned_about()
+    {
+        // What Platform:Database:TenantRole needs: a login that is a member of each tenant's role.
+        var member = "inference_member_" + Guid.NewGuid().ToString("N")[..10];
+        var password = Guid.NewGuid().ToString("N");
+        var readers = string.Join(", ", new[] { TestDatabase.Acme, TestDatabase.Globex }.Select(s => server.Database.TenantRole.Replace("{schema}", s)));
+        await server.Database.ExecuteAsync($"CREATE ROLE {member} LOGIN NOINHERIT PASSWORD '{password}'; GRANT {readers} TO {member}");
+        try
+        {
+            var logs = new CapturedLogs();
+            using var factory = new LoggerFactory([logs]);
+            var connection = new NpgsqlConnectionStringBuilder(server.Database.ConnectionString) { Username = member, Password = password, Pooling = false };
+            await using var source = NpgsqlDataSource.Create(connection.ConnectionString);
+            var check = new TenantIsolationCheck(source, new TenantSchemaName(), factory.CreateLogger<TenantIsolationCheck>());
+            await check.StartAsync(default);
+            await check.Completed;
+            Assert.Equal(
+                $"Platform:Database: PostgreSQL role {member} can read the tables of 2 tenant schemas (tenant_acme, tenant_globex): PostgreSQL does not keep "
+                + "tenants apart, only the SQL checks do. Give each tenant its own login with Platform:Database:TenantConnectionString (README: Database setup for tenant isolation)",
+                Assert.Single(logs.Entries).Message);
+        }
+        finally
+        {
+            await server.Database.ExecuteAsync($"DROP ROLE {member}");
+        }
     }
 
     [Fact]
