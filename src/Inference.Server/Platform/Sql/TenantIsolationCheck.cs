@@ -31,13 +31,29 @@ public sealed class TenantIsolationCheck(NpgsqlDataSource database, TenantSchema
         FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
         """;
 
-    /// <summary>The start-up check; it runs beside start-up, so a slow database does not delay it (and never throws).</summary>
+    /// <summary>
+    /// The start-up check of the server's own login. It runs beside start-up, so that a slow or
+    /// unreachable database does not hold the server back for the check's timeout; it never throws.
+    /// </summary>
     public Task Completed { get; private set; } = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Completed = Task.Run(CheckServerLoginAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Waits for a check still running (bounded by the shutdown token), so it never uses a disposed data source.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Completed.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown's time is up: the check's own timeout ends it soon after.
+        }
     }
 
     private async Task CheckServerLoginAsync()
@@ -54,8 +70,6 @@ public sealed class TenantIsolationCheck(NpgsqlDataSource database, TenantSchema
                 + "only the SQL checks do. Give each tenant its own login with Platform:Database:TenantConnectionString (README: Database setup for tenant isolation)",
                 role.Name, role.TenantSchemas.Count, Shorten(role.TenantSchemas));
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Checks the login a tenant's statements use (TenantConnectionString); never throws.</summary>
     public async Task CheckTenantLoginAsync(NpgsqlDataSource login, string schema)

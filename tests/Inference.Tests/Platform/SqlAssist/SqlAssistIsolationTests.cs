@@ -252,6 +252,62 @@ public abstract class SqlAssistIsolationTests(IsolationServer server)
     }
 
     [Theory]
+    [InlineData("explain")]
+    [InlineData("optimize")]
+    [InlineData("fix")]
+    public async Task A_data_changing_statement_is_answered_clearly_and_changes_nothing(string action)
+    {
+        const string delete = "DELETE FROM orders WHERE id > 0";
+        const string refusal = "DELETE is not a read-only query: only SELECT statements reach the database";
+        const string count = "SELECT count(*) FROM tenant_acme.orders";
+        var before = await Database.ScalarAsync<long>(count);
+        Assert.True(before > 0);
+        var schema = (await server.Get<ISchemaSource>().GetAsync(Acme, default))!;
+
+        var (status, body, _) = await PostAsync(new { query = delete, schema = Acme, action, model = "stories" });
+        Assert.Equal(200, status);
+        Assert.NotNull(body["explanation"]!.GetValue<string>());
+        var sql = body["sql"]!.GetValue<string>();
+        if (action == "explain")
+        {
+            // Explained as written, reported as outside the language, without a plan.
+            Assert.Equal(delete, sql);
+            Assert.False(body["valid"]!.GetValue<bool>());
+            Assert.Equal(refusal, body["validation_error"]!.GetValue<string>());
+            Assert.Equal(["orders"], body["tables_used"]!.AsArray().Select(n => n!.GetValue<string>()));
+        }
+        else
+        {
+            // Answered with a read-only statement in the language; its validity is that statement's own.
+            Assert.StartsWith("SELECT ", sql);
+            Assert.NotNull(SqlQuery.TryParse(sql, schema, out _));
+            if (!body["valid"]!.GetValue<bool>()) Assert.NotEqual(refusal, body["validation_error"]!.GetValue<string>());
+        }
+
+        (status, body, _) = await PostAsync(new { query = delete, schema = Acme, action, model = "stories", execute = true });
+        if (action == "explain")
+        {
+            Assert.Equal(400, status);
+            Assert.Equal("the statement was not executed because it is not valid: " + refusal, body["error"]!.GetValue<string>());
+        }
+        else if (status == 200)
+        {
+            Assert.StartsWith("SELECT ", body["sql"]!.GetValue<string>());
+            Assert.True(body["valid"]!.GetValue<bool>());
+            Assert.NotNull(body["result"]);
+        }
+        else
+        {
+            // The model's SELECT was not valid for PostgreSQL: nothing ran.
+            Assert.Equal(400, status);
+            var error = body["error"]!.GetValue<string>();
+            Assert.StartsWith("the statement was not executed because it is not valid: ", error);
+            Assert.DoesNotContain(refusal, error);
+        }
+        Assert.Equal(before, await Database.ScalarAsync<long>(count));
+    }
+
+    [Theory]
     [InlineData("optimize")]
     [InlineData("fix")]
     public async Task What_the_model_writes_instead_is_checked_too_and_reads_only_the_tenant(string action)
