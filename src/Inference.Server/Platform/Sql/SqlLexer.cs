@@ -79,6 +79,7 @@ public static class SqlLexer
     /// <summary>The tokens of <paramref name="sql"/>; throws <see cref="FormatException"/> for text PostgreSQL's lexer would reject.</summary>
     public static List<SqlToken> Tokenize(string sql)
     {
+        RequireEncodable(sql);
         var tokens = new List<SqlToken>();
         int i = 0;
         while (true)
@@ -139,6 +140,23 @@ public static class SqlLexer
                 throw new FormatException($"unexpected character U+{(int)c:X4} at position {start + 1}");
         }
         return tokens;
+    }
+
+    /// <summary>
+    /// PostgreSQL reads exactly what was checked only if the text survives the trip: a NUL would end
+    /// the query text on the wire early, and a lone surrogate would reach the server as U+FFFD.
+    /// Both are refused anywhere, in comments and strings too.
+    /// </summary>
+    private static void RequireEncodable(string sql)
+    {
+        for (int k = 0; k < sql.Length; k++)
+        {
+            char c = sql[k];
+            if (c == '\0') throw new FormatException($"invalid byte sequence for encoding \"UTF8\": 0x00 at position {k + 1}");
+            if (!char.IsSurrogate(c)) continue;
+            if (char.IsHighSurrogate(c) && k + 1 < sql.Length && char.IsLowSurrogate(sql[k + 1])) { k++; continue; }
+            throw new FormatException($"invalid character at position {k + 1}: a lone UTF-16 surrogate (U+{(int)c:X4}) is no Unicode character");
+        }
     }
 
     /// <summary>An unquoted name as PostgreSQL keeps it: ASCII letters folded to lower case, truncated to 63 bytes.</summary>

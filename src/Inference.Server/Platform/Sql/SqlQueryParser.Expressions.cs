@@ -17,10 +17,17 @@ internal sealed partial class SqlQueryParser
         Leave();
     }
 
-    private void ExpressionList(QueryLevel level, CteScope? ctes)
+    /// <summary>Expressions separated by commas; returns how many.</summary>
+    private int ExpressionList(QueryLevel level, CteScope? ctes)
     {
-        do Expression(level, ctes);
+        int count = 0;
+        do
+        {
+            Expression(level, ctes);
+            count++;
+        }
         while (Accept(","));
+        return count;
     }
 
     private void Or(QueryLevel level, CteScope? ctes)

@@ -10,8 +10,9 @@ namespace Inference.Server.Platform.Sql;
 /// It reads PostgreSQL's tokens (<see cref="SqlLexer"/>, which normalizes names as PostgreSQL does)
 /// and resolves every name that could reach another object: each relation must be a CTE in scope or
 /// a table of the tenant's schema (unqualified, or qualified with that schema only); each function,
-/// operator and cast must be on <see cref="SqlAllowlist"/>; a column qualified with a table's alias
-/// must be a column of that table (PostgreSQL would otherwise read alias.f as the function f(alias)).
+/// operator and cast must be on <see cref="SqlAllowlist"/>; a column qualified with an alias (of a
+/// table, a CTE, a subquery or a join) must be one of the output columns the parser knows it has
+/// (PostgreSQL would otherwise read alias.f as the function call f(alias), one no allowlist saw).
 /// It does not type-check: PostgreSQL's EXPLAIN does that afterwards, on a statement that can only
 /// name what was allowed here.
 /// </para>
@@ -110,13 +111,18 @@ internal sealed partial class SqlQueryParser
 
     // ---- statements -------------------------------------------------------------------------
 
-    /// <summary>[WITH ...] select_core { set operation select_core } [ORDER BY] [LIMIT / OFFSET / FETCH]. Resolves its columns when done.</summary>
-    private void SelectStatement(QueryLevel? outer, CteScope? ctes)
+    /// <summary>
+    /// [WITH ...] select_core { set operation select_core } [ORDER BY] [LIMIT / OFFSET / FETCH].
+    /// Resolves its column references when done. Returns its output columns (the first core's, as in
+    /// PostgreSQL; see <see cref="QueryLevel.OutputColumns"/>).
+    /// </summary>
+    private IReadOnlyList<string?>? SelectStatement(QueryLevel? outer, CteScope? ctes)
     {
         Enter();
         if (AcceptWord("with")) ctes = With(outer, ctes);
 
         var level = SelectCore(outer, ctes);
+        var first = level;
         if (IsSetOperation)
         {
             level.Close();
@@ -160,6 +166,7 @@ internal sealed partial class SqlQueryParser
         if (IsWord("into")) throw new SqlLanguageException("SELECT INTO is not allowed: queries here never create tables");
         level.Close();
         Leave();
+        return first.OutputColumns;
     }
 
     private bool IsSetOperation => IsWord("union") || IsWord("intersect") || IsWord("except");
@@ -172,16 +179,16 @@ internal sealed partial class SqlQueryParser
         do
         {
             var name = Name("a name for the WITH query");
-            if (Peek.IsSymbol("(")) NameList();
+            var renamed = Peek.IsSymbol("(") ? NameList() : null;
             ExpectWord("as");
             if (AcceptWord("not")) ExpectWord("materialized");
             else AcceptWord("materialized");
             Expect("(");
             if (Peek.Kind == SqlTokenKind.Word && DataChanges.Contains(Peek.Value)) throw NotReadOnly(Peek.Value);
-            SelectStatement(outer, scope);
+            var columns = SelectStatement(outer, scope);
             Expect(")");
             // Added after its body: without RECURSIVE a query does not see its own name.
-            scope.Names.Add(name);
+            scope.Columns[name] = Rename(columns, renamed);
         }
         while (Accept(","));
         return scope;
@@ -193,17 +200,21 @@ internal sealed partial class SqlQueryParser
         var level = new QueryLevel(this, outer);
         if (Accept("("))
         {
-            SelectStatement(outer, ctes);
+            level.Fixed = SelectStatement(outer, ctes);
             Expect(")");
             return level;
         }
         if (AcceptWord("values"))
         {
+            bool firstRow = true;
             do
             {
                 Expect("(");
-                ExpressionList(level, ctes);
+                int count = ExpressionList(level, ctes);
                 Expect(")");
+                // PostgreSQL names a VALUES list's columns column1, column2, ...
+                if (firstRow) level.Fixed = Enumerable.Range(1, count).Select(n => (string?)$"column{n}").ToList();
+                firstRow = false;
             }
             while (Accept(","));
             return level;
@@ -225,13 +236,19 @@ internal sealed partial class SqlQueryParser
 
         do
         {
-            if (Accept("*")) level.StarAll = true;
-            else
+            if (Accept("*"))
             {
-                Expression(level, ctes);
-                if (AcceptWord("as")) Label();
-                else if (IsBareAlias(Peek, NeedsAs)) Next();
+                level.StarAll = true;
+                level.Items.Add(new SelectItem(Star: true, Qualifier: null, Name: null));
+                continue;
             }
+            int start = _at;
+            Expression(level, ctes);
+            var item = ItemOf(start, _at);
+            // PostgreSQL expands alias.* whatever label follows it.
+            if (AcceptWord("as")) item = item.Star ? item : item with { Name = Label() };
+            else if (IsBareAlias(Peek, NeedsAs)) item = item.Star ? item : item with { Name = Next().Value };
+            level.Items.Add(item);
         }
         while (Accept(","));
 
@@ -300,17 +317,27 @@ internal sealed partial class SqlQueryParser
             if (IsWord("select") || IsWord("with") || IsWord("values") || StartsParenthesizedSelect())
             {
                 // A subquery sees the enclosing queries' columns, not its siblings in this FROM list.
-                SelectStatement(level.Outer, ctes);
+                var columns = SelectStatement(level.Outer, ctes);
                 Expect(")");
-                level.Entries.Add(new RangeEntry(Alias(required: false) ?? "", null));
+                var (alias, renamed) = Alias();
+                level.Entries.Add(new RangeEntry(alias ?? "", null, Rename(columns, renamed)));
                 return;
             }
-            // A parenthesized join: its tables are this level's; an alias names the join as a whole.
+            // A parenthesized join: its tables are this level's (its ON clauses name them); an alias
+            // names the join as a whole, whose columns are those of the tables in it.
             Enter();
+            int before = level.Entries.Count;
             FromItem(level, ctes);
             Expect(")");
             Leave();
-            if (Alias(required: false) is { } joinAlias) level.Entries.Add(new RangeEntry(joinAlias, null));
+            var (joinAlias, joinRenamed) = Alias();
+            if (joinAlias is not null)
+            {
+                var inner = level.Entries.Skip(before).Where(e => e.InStar).ToList();
+                IReadOnlyList<string?>? joined = inner.Any(e => e.Columns is null) ? null : inner.SelectMany(e => e.Columns!).ToList();
+                for (int k = before; k < level.Entries.Count; k++) level.Entries[k] = level.Entries[k] with { InStar = false };
+                level.Entries.Add(new RangeEntry(joinAlias, null, Rename(joined, joinRenamed)));
+            }
             return;
         }
 
@@ -319,7 +346,8 @@ internal sealed partial class SqlQueryParser
         if (Peek.IsSymbol("(")) throw new SqlLanguageException($"functions in FROM are not allowed ({Show(parts)})");
         if (IsWord("tablesample")) throw new SqlLanguageException("TABLESAMPLE is not allowed");
         var entry = Relation(parts, nameToken, ctes);
-        level.Entries.Add(entry with { Name = Alias(required: false) ?? entry.Name });
+        var (tableAlias, tableRenamed) = Alias();
+        level.Entries.Add(entry with { Name = tableAlias ?? entry.Name, Columns = Rename(entry.Columns, tableRenamed), Renamed = tableRenamed is not null });
     }
 
     /// <summary>Whether the tokens after a '(' are more '(' and then a SELECT: ((SELECT ...) UNION (SELECT ...)) AS s.</summary>
@@ -340,12 +368,12 @@ internal sealed partial class SqlQueryParser
         {
             case 1:
                 var name = parts[0];
-                if (ctes?.Contains(name) == true) return new RangeEntry(name, null);
+                if (ctes is not null && ctes.TryFind(name, out var cteColumns)) return new RangeEntry(name, null, cteColumns);
                 if (_schema.Table(name) is { } table)
                 {
                     _qualify.Add(token.Start);
                     _tables.Add(table.Name);
-                    return new RangeEntry(name, table);
+                    return new RangeEntry(name, table, ColumnsOf(table));
                 }
                 throw new SqlLanguageException($"relation {SqlIdentifier.Show(name)} is not a table of schema {SqlIdentifier.Show(_schema.Name)}");
             case 2:
@@ -354,20 +382,56 @@ internal sealed partial class SqlQueryParser
                 if (_schema.Table(parts[1]) is not { } own)
                     throw new SqlLanguageException($"relation {Show(parts)} is not a table of schema {SqlIdentifier.Show(_schema.Name)}");
                 _tables.Add(own.Name);
-                return new RangeEntry(own.Name, own);
+                return new RangeEntry(own.Name, own, ColumnsOf(own));
             default:
                 throw new SqlLanguageException($"relation {Show(parts)} names another database: only tables of schema {SqlIdentifier.Show(_schema.Name)} may be used");
         }
     }
 
-    private string? Alias(bool required)
+    private static IReadOnlyList<string?> ColumnsOf(TableInfo table) => table.Columns.Select(c => (string?)c.Name).ToList();
+
+    /// <summary>An optional alias with an optional column list (which renames the first columns).</summary>
+    private (string? Alias, List<string>? Columns) Alias()
     {
         string? alias = null;
         if (AcceptWord("as")) alias = Name("an alias");
         else if (IsBareAlias(Peek, null)) alias = Next().Value;
-        else if (required) throw Expected("an alias");
-        if (alias is not null && Peek.IsSymbol("(")) NameList();
-        return alias;
+        var columns = alias is not null && Peek.IsSymbol("(") ? NameList() : null;
+        return (alias, columns);
+    }
+
+    /// <summary><paramref name="columns"/> with the first ones renamed, as an alias's or a WITH query's column list does.</summary>
+    private static IReadOnlyList<string?>? Rename(IReadOnlyList<string?>? columns, List<string>? names)
+    {
+        if (names is null) return columns;
+        if (columns is null) return null;
+        var renamed = columns.ToList();
+        for (int k = 0; k < names.Count && k < renamed.Count; k++) renamed[k] = names[k];
+        return renamed;
+    }
+
+    /// <summary>
+    /// What a select-list item contributes to the output columns: * or alias.*, or one column named
+    /// as PostgreSQL surely names it (a plain column reference: its last name); other expressions
+    /// get a null name here, which no qualified reference matches (a label with AS gives them one).
+    /// </summary>
+    private SelectItem ItemOf(int start, int end)
+    {
+        var unnamed = new SelectItem(Star: false, Qualifier: null, Name: null);
+        var first = _tokens[start];
+        if (!(first.Kind == SqlTokenKind.QuotedIdentifier
+              || first.Kind == SqlTokenKind.Word && !Reserved.Contains(first.Value) && !TypeFunctionKeywords.Contains(first.Value)))
+            return unnamed;
+        string last = first.Value;
+        for (int k = start + 1; k < end; k += 2)
+        {
+            if (!_tokens[k].IsSymbol(".") || k + 1 >= end) return unnamed;
+            var next = _tokens[k + 1];
+            if (next.IsSymbol("*")) return k + 2 == end ? new SelectItem(Star: true, Qualifier: last, Name: null) : unnamed;
+            if (!next.IsIdentifier) return unnamed;
+            last = next.Value;
+        }
+        return new SelectItem(Star: false, Qualifier: null, Name: last);
     }
 
     /// <summary>ORDER BY items: expression [ASC | DESC] [NULLS FIRST | LAST].</summary>
@@ -404,11 +468,7 @@ internal sealed partial class SqlQueryParser
     }
 
     /// <summary>A column label after AS: any word, reserved or not, or a quoted identifier.</summary>
-    private void Label()
-    {
-        if (Peek.IsIdentifier) Next();
-        else throw Expected("a column alias");
-    }
+    private string Label() => Peek.IsIdentifier ? Next().Value : throw Expected("a column alias");
 
     private List<string> QualifiedName(string what)
     {
@@ -421,12 +481,14 @@ internal sealed partial class SqlQueryParser
         return parts;
     }
 
-    private void NameList()
+    private List<string> NameList()
     {
+        var names = new List<string>();
         Expect("(");
-        do Name("a column name");
+        do names.Add(Name("a column name"));
         while (Accept(","));
         Expect(")");
+        return names;
     }
 
     private static string Show(IEnumerable<string> parts) => string.Join(".", parts.Select(SqlIdentifier.Show));
@@ -495,16 +557,25 @@ internal sealed partial class SqlQueryParser
 
     // ---- scopes -----------------------------------------------------------------------------
 
-    /// <summary>The CTE names visible at a point of the statement, innermost WITH first.</summary>
+    /// <summary>The CTE names visible at a point of the statement, innermost WITH first, with their output columns.</summary>
     private sealed class CteScope(CteScope? outer)
     {
-        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
-        public bool Contains(string name) => Names.Contains(name) || outer?.Contains(name) == true;
+        public Dictionary<string, IReadOnlyList<string?>?> Columns { get; } = new(StringComparer.Ordinal);
+
+        public bool TryFind(string name, out IReadOnlyList<string?>? columns) =>
+            Columns.TryGetValue(name, out columns) || outer is not null && outer.TryFind(name, out columns);
     }
 
     /// <param name="Name">What qualified column references call it: its alias, else the table or CTE name.</param>
-    /// <param name="Table">The tenant table it reads; null for a CTE, a subquery or a join (their columns are PostgreSQL's to check).</param>
-    private sealed record RangeEntry(string Name, TableInfo? Table);
+    /// <param name="Table">The tenant table it reads; null for a CTE, a subquery or a join.</param>
+    /// <param name="Columns">Its output columns in order (null: a name the parser cannot be sure of), or null when even their number is unknown.</param>
+    /// <param name="InStar">Whether SELECT * expands it (not the tables inside an aliased join: the join's own entry stands for them).</param>
+    /// <param name="Renamed">Whether an alias's column list renamed its first columns.</param>
+    private sealed record RangeEntry(string Name, TableInfo? Table, IReadOnlyList<string?>? Columns, bool InStar = true, bool Renamed = false);
+
+    /// <param name="Star">* (Qualifier null) or alias.*.</param>
+    /// <param name="Name">The output column's name, when the parser is sure of it.</param>
+    private sealed record SelectItem(bool Star, string? Qualifier, string? Name);
 
     /// <param name="Qualifier">The table or alias name before the column.</param>
     /// <param name="Column">The column name, or "*".</param>
@@ -521,13 +592,19 @@ internal sealed partial class SqlQueryParser
         public List<ColumnReference> Pending { get; } = [];
         /// <summary>SELECT * (every table of this level).</summary>
         public bool StarAll { get; set; }
+        /// <summary>The select list, for <see cref="OutputColumns"/>.</summary>
+        public List<SelectItem> Items { get; } = [];
+        /// <summary>The output columns of a VALUES list or a parenthesized statement, which have no select list here.</summary>
+        public IReadOnlyList<string?>? Fixed { get; set; }
+        /// <summary>The output columns, once closed: what alias.column may name when this level is a CTE or a subquery.</summary>
+        public IReadOnlyList<string?>? OutputColumns { get; private set; }
 
         public void Close()
         {
             if (StarAll) parser._starTables.AddRange(Entries.Select(e => e.Table?.Name).OfType<string>());
             foreach (var reference in Pending)
             {
-                var entry = Entries.FirstOrDefault(e => e.Name == reference.Qualifier);
+                var entry = Find(reference.Qualifier);
                 if (entry is null)
                 {
                     if (Outer is null)
@@ -535,13 +612,48 @@ internal sealed partial class SqlQueryParser
                     Outer.Pending.Add(reference);
                     continue;
                 }
-                if (entry.Table is not { } table) continue;
-                if (reference.Column == "*") parser._starTables.Add(table.Name);
-                else if (table.Columns.All(c => c.Name != reference.Column))
-                    throw new SqlLanguageException(
-                        $"column {SqlIdentifier.Show(reference.Qualifier)}.{SqlIdentifier.Show(reference.Column)} does not exist (table {SqlIdentifier.Show(table.Name)} has no such column)");
+                if (reference.Column == "*")
+                {
+                    if (entry.Table is { } starred) parser._starTables.Add(starred.Name);
+                    continue;
+                }
+                // Only a column the parser knows is there: otherwise PostgreSQL would call the function of that name on the row.
+                if (entry.Columns?.Contains(reference.Column) == true) continue;
+                var column = $"{SqlIdentifier.Show(reference.Qualifier)}.{SqlIdentifier.Show(reference.Column)}";
+                if (entry.Table is { } table)
+                    throw new SqlLanguageException(entry.Renamed
+                        ? $"column {column} does not exist (the column list after alias {SqlIdentifier.Show(reference.Qualifier)} renamed the table's first columns)"
+                        : $"column {column} does not exist (table {SqlIdentifier.Show(table.Name)} has no such column)");
+                throw new SqlLanguageException(
+                    $"column {column} is not a known column of {SqlIdentifier.Show(reference.Qualifier)} (a subquery's or WITH query's computed columns need a name given with AS)");
             }
             Pending.Clear();
+            OutputColumns = Fixed ?? Expand();
         }
+
+        private RangeEntry? Find(string name) => Entries.FirstOrDefault(e => e.Name == name);
+
+        /// <summary>The select list's columns; null when a * expands something whose columns are unknown.</summary>
+        private List<string?>? Expand()
+        {
+            var columns = new List<string?>();
+            foreach (var item in Items)
+            {
+                if (!item.Star)
+                {
+                    columns.Add(item.Name);
+                    continue;
+                }
+                List<RangeEntry?> expanded = item.Qualifier is null ? [.. Entries.Where(e => e.InStar)] : [FindOuter(item.Qualifier)];
+                foreach (var entry in expanded)
+                {
+                    if (entry?.Columns is null) return null;
+                    columns.AddRange(entry.Columns);
+                }
+            }
+            return columns;
+        }
+
+        private RangeEntry? FindOuter(string name) => Find(name) ?? Outer?.FindOuter(name);
     }
 }

@@ -163,6 +163,20 @@ public sealed class SqlLexerTests
         Assert.Equal(expected.Replace("\\|", "\u0001").Split('|').Select(p => p.Replace('\u0001', '|')), SqlLexer.Tokenize(sql).Select(t => t.Value));
     }
 
+    [Theory]
+    [InlineData("SELECT 1 -- \0\n, pg_read_file('x')", "invalid byte sequence for encoding \"UTF8\": 0x00 at position 13")]
+    [InlineData("SELECT '\0'", "invalid byte sequence for encoding \"UTF8\": 0x00 at position 9")]
+    // {high} and {low}: lone surrogates, put in at run time (attribute data holds only well-formed text).
+    [InlineData("SELECT \"pg_read_fil{high}e\"('x')", "invalid character at position 20: a lone UTF-16 surrogate (U+D800) is no Unicode character")]
+    [InlineData("SELECT 1 /* {low} */", "invalid character at position 13: a lone UTF-16 surrogate (U+DC00) is no Unicode character")]
+    public void Text_PostgreSQL_would_receive_differently_is_refused_even_in_comments_and_strings(string sql, string error)
+    {
+        // A NUL ends the query text on the wire; a lone surrogate arrives as U+FFFD: what is checked must be what runs.
+        sql = sql.Replace("{high}", "\ud800").Replace("{low}", "\udc00");
+        Assert.Equal(error, Assert.Throws<FormatException>(() => SqlLexer.Tokenize(sql)).Message);
+        Assert.Equal([(SqlTokenKind.Word, "select"), (SqlTokenKind.String, "😀")], Tokens("SELECT '😀'"));
+    }
+
     [Fact]
     public void Non_ascii_white_space_is_part_of_a_name_as_in_PostgreSQL()
     {

@@ -82,6 +82,15 @@ public sealed class SqlQueryParserTests
     [InlineData(";; SELECT 1 ;")]
     [InlineData("/* lead */ SELECT 1 -- tail")]
     [InlineData("SELECT timestamp FROM (SELECT 1 AS \"timestamp\") t")]   // a column called timestamp
+    // alias.column on CTEs, subqueries, VALUES and joins: the columns they are known to have.
+    [InlineData("SELECT s.n, s.email FROM (SELECT count(*) AS n, u.email FROM users u GROUP BY u.email) s")]
+    [InlineData("WITH t (a, b) AS (SELECT id, email FROM users) SELECT t.a, t.b FROM t")]
+    [InlineData("SELECT s.email, o.total FROM (SELECT u.* FROM users u) s JOIN (SELECT * FROM orders) o ON o.user_id = s.id")]
+    [InlineData("SELECT v.x, w.column1 FROM (VALUES (1)) v (x), (VALUES (2)) w")]
+    [InlineData("SELECT j.email, j.total FROM (users u JOIN orders o ON o.user_id = u.id) j")]
+    [InlineData("SELECT s.id FROM (SELECT id FROM users UNION SELECT id FROM products) s")]
+    [InlineData("SELECT u.a, u.email FROM users u (a)")]
+    [InlineData("WITH t AS (SELECT \"Order Log\".\"select\" FROM \"Order Log\") SELECT t.\"select\" FROM t")]
     public void The_language_accepts_reporting_queries(string sql)
     {
         Parse(sql);
@@ -160,6 +169,17 @@ public sealed class SqlQueryParserTests
     [InlineData("SELECT u.peek FROM users u", "column u.peek does not exist (table users has no such column)")]
     [InlineData("SELECT users.row_to_json FROM users", "column users.row_to_json does not exist (table users has no such column)")]
     [InlineData("SELECT x.id FROM users u", "missing FROM-clause entry for table x")]
+    [InlineData("SELECT s.to_json FROM (SELECT id FROM users) s",
+        "column s.to_json is not a known column of s (a subquery's or WITH query's computed columns need a name given with AS)")]
+    [InlineData("WITH t AS (SELECT 1 AS a) SELECT t.row_to_json FROM t",
+        "column t.row_to_json is not a known column of t (a subquery's or WITH query's computed columns need a name given with AS)")]
+    [InlineData("SELECT s.count FROM (SELECT count(*) FROM users) s",
+        "column s.count is not a known column of s (a subquery's or WITH query's computed columns need a name given with AS)")]
+    [InlineData("SELECT s.email FROM (SELECT * FROM users) s WHERE s.quote_literal IS NULL",
+        "column s.quote_literal is not a known column of s (a subquery's or WITH query's computed columns need a name given with AS)")]
+    [InlineData("SELECT j.to_jsonb FROM (users u JOIN orders o ON true) j",
+        "column j.to_jsonb is not a known column of j (a subquery's or WITH query's computed columns need a name given with AS)")]
+    [InlineData("SELECT u.id FROM users u (a)", "column u.id does not exist (the column list after alias u renamed the table's first columns)")]
     // Statements and clauses outside the language.
     [InlineData("DELETE FROM orders", "DELETE is not a read-only query: only SELECT statements reach the database")]
     [InlineData("UPDATE users SET name = 'gone'", "UPDATE is not a read-only query: only SELECT statements reach the database")]

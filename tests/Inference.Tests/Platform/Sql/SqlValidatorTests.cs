@@ -181,6 +181,18 @@ public sealed class SqlValidatorTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Attribute_notation_cannot_call_a_function_the_allowlist_never_saw()
+    {
+        // PostgreSQL reads s.f, when s has no column f, as the call f(s): here to_json, which is no allowlisted function.
+        const string call = "SELECT s.to_json FROM (SELECT 1 AS a) s";
+        Assert.Equal("{\"a\":1}", await database.ScalarAsync<string>(call.Replace("SELECT s.to_json", "SELECT s.to_json::text")));
+        Assert.Equal("column s.to_json is not a known column of s (a subquery's or WITH query's computed columns need a name given with AS)",
+            await ErrorAsync(call));
+        // A real column of the subquery is read as one.
+        Assert.True((await ValidateAsync("SELECT s.a, s.email FROM (SELECT 1 AS a, email FROM users) s")).Valid);
+    }
+
+    [Fact]
     public async Task Functions_and_operators_resolve_in_pg_catalog_only()
     {
         // An object in the tenant's schema (or anywhere else on a default search path) cannot stand in for
