@@ -31,11 +31,20 @@ public sealed class PlatformDatabaseOptions
 
     /// <summary>
     /// Role to SET for a tenant's statements, "{schema}" standing for the schema name (e.g.
-    /// "{schema}_reader"); empty = the connection's own role. With one role per tenant, granted only
-    /// USAGE and SELECT on its own schema, PostgreSQL itself keeps tenants apart. The connection's
-    /// role must be a member of each.
+    /// "{schema}_reader"); empty = the connection's own role. The connection's role must be a member
+    /// of each, so it can read every tenant: prefer <see cref="TenantConnectionString"/>, where no
+    /// connection can reach another tenant's tables.
     /// </summary>
     public string TenantRole { get; set; } = "";
+
+    /// <summary>
+    /// Npgsql connection string of each tenant's own login, "{schema}" standing for the schema name in
+    /// any of its values (it must be in Username), e.g.
+    /// "Host=db;Database=app;Username={schema}_reader;Passfile=/run/secrets/tenants.pgpass". Empty = a
+    /// tenant's statements use <see cref="ConnectionString"/>. The catalog is still read through
+    /// ConnectionString, whose role then needs no privileges on the tenants' tables.
+    /// </summary>
+    public string TenantConnectionString { get; set; } = "";
 
     /// <summary>Settings that cannot work, as messages (empty when all is well).</summary>
     public IEnumerable<string> Problems()
@@ -49,5 +58,26 @@ public sealed class PlatformDatabaseOptions
         if (Sql.TenantSchemaName.PatternProblem(SchemaPattern) is { } pattern) yield return "Platform:Database:SchemaPattern " + pattern;
         if (TenantRole.Length > 0 && !TenantRole.Contains("{schema}", StringComparison.Ordinal))
             yield return "Platform:Database:TenantRole must contain {schema} (one role per tenant)";
+        if (TenantConnectionString.Length > 0 && TenantConnectionStringProblem() is { } tenant)
+            yield return "Platform:Database:TenantConnectionString " + tenant;
+    }
+
+    private string? TenantConnectionStringProblem()
+    {
+        if (!IsConfigured) return "needs Platform:Database:ConnectionString too (the server's own connection, which reads the catalog)";
+        if (TenantRole.Length > 0) return "and Platform:Database:TenantRole exclude each other: a tenant's own login needs no role switch";
+        Npgsql.NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new Npgsql.NpgsqlConnectionStringBuilder(Sql.TenantConnections.ConnectionStringFor(TenantConnectionString, "tenant_example"));
+        }
+        catch (ArgumentException ex)
+        {
+            return "is not a valid Npgsql connection string: " + ex.Message;
+        }
+        var template = new Npgsql.NpgsqlConnectionStringBuilder(TenantConnectionString);
+        if (template.Username?.Contains(Sql.TenantConnections.Placeholder, StringComparison.Ordinal) != true)
+            return "must contain {schema} in Username (one login per tenant)";
+        return string.IsNullOrEmpty(builder.Host) ? "must name a Host" : null;
     }
 }

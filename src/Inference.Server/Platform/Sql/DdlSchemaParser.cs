@@ -203,7 +203,12 @@ public static class DdlSchemaParser
         for (int i = 0; i < tokens.Count; i++)
         {
             bool spaced = i > 0 && tokens[i].Kind != SqlTokenKind.Symbol && tokens[i - 1].Kind != SqlTokenKind.Symbol;
-            text.Append(spaced ? " " : "").Append(tokens[i].Kind == SqlTokenKind.QuotedIdentifier ? SqlIdentifier.Quote(tokens[i].Value) : tokens[i].Value);
+            text.Append(spaced ? " " : "").Append(tokens[i].Kind switch
+            {
+                SqlTokenKind.QuotedIdentifier => SqlIdentifier.Quote(tokens[i].Value),
+                SqlTokenKind.String => "'" + tokens[i].Value.Replace("'", "''", StringComparison.Ordinal) + "'",
+                _ => tokens[i].Value,
+            });
         }
         var expression = text.ToString();
         // CREATE INDEX ON t ((lower(email))): the extra parentheses only delimit the expression.

@@ -41,7 +41,7 @@ public static class PlanAdvisor
             suggestions.AddRange(nodes.SelectMany(node => MissingIndexes(node, schema, options)));
             suggestions.AddRange(nodes.Select(node => Unbounded(node, options)).OfType<PlanSuggestion>());
         }
-        if (SqlStatement.TryParse(sql, out _) is { } statement) suggestions.AddRange(SelectStars(statement, schema, options));
+        if (SqlQuery.TryParse(sql, schema, out _) is { } query) suggestions.AddRange(SelectStars(query, schema, options));
         return suggestions.DistinctBy(s => s.Message).OrderBy(s => s.Kind switch { MissingIndex => 0, SelectStar => 1, _ => 2 }).ToList();
     }
 
@@ -102,56 +102,13 @@ public static class PlanAdvisor
             + "and returns them all: add a LIMIT if only the first rows are needed");
     }
 
-    private static IEnumerable<PlanSuggestion> SelectStars(SqlStatement statement, TenantSchema schema, PlatformDatabaseOptions options)
+    private static IEnumerable<PlanSuggestion> SelectStars(SqlQuery query, TenantSchema schema, PlatformDatabaseOptions options)
     {
-        var tokens = statement.Tokens;
-        var references = TableReferences(tokens, schema);
-        for (int i = 1; i < tokens.Count; i++)
-        {
-            if (!tokens[i].IsSymbol("*")) continue;
-            var before = tokens[i - 1];
-            IEnumerable<string> tables;
-            if (before.IsSymbol(".") && i >= 2 && tokens[i - 2].IsIdentifier)
-                tables = references.Where(r => r.Alias == tokens[i - 2].Value).Select(r => r.Table);
-            else if (before.IsWord("select") || before.IsWord("distinct") || before.IsWord("all") || before.IsSymbol(","))
-                tables = references.Select(r => r.Table);
-            else continue; // count(*), a * b
-            foreach (var table in tables.Distinct().Select(schema.Table).OfType<TableInfo>())
-                if (table.Columns.Count >= options.WideTableColumns)
-                    yield return new PlanSuggestion(SelectStar,
-                        $"SELECT * reads all {table.Columns.Count} columns of {table.Name}: name only the columns you need");
-        }
+        foreach (var table in query.StarTables.Select(schema.Table).OfType<TableInfo>())
+            if (table.Columns.Count >= options.WideTableColumns)
+                yield return new PlanSuggestion(SelectStar,
+                    $"SELECT * reads all {table.Columns.Count} columns of {table.Name}: name only the columns you need");
     }
-
-    /// <summary>Tables after FROM / JOIN (and commas in a FROM list) with their aliases; only the schema's tables.</summary>
-    private static List<(string Table, string Alias)> TableReferences(IReadOnlyList<SqlToken> tokens, TenantSchema schema)
-    {
-        var references = new List<(string, string)>();
-        for (int i = 0; i < tokens.Count; i++)
-        {
-            if (!tokens[i].IsWord("from") && !tokens[i].IsWord("join")) continue;
-            int at = i + 1;
-            while (true)
-            {
-                if (at < tokens.Count && tokens[at].IsWord("only")) at++;
-                if (at >= tokens.Count || !tokens[at].IsIdentifier) break;
-                string name = tokens[at++].Value;
-                while (at + 1 < tokens.Count && tokens[at].IsSymbol(".") && tokens[at + 1].IsIdentifier) { name = tokens[at + 1].Value; at += 2; }
-                if (at < tokens.Count && tokens[at].IsWord("as")) at++;
-                string alias = name;
-                if (at < tokens.Count && tokens[at].IsIdentifier && !IsClauseWord(tokens[at])) alias = tokens[at++].Value;
-                if (schema.Table(name) is not null) references.Add((name, alias));
-                if (at < tokens.Count && tokens[at].IsSymbol(",")) at++;
-                else break;
-            }
-        }
-        return references;
-    }
-
-    // Words that may follow a table reference and are not an alias.
-    private static bool IsClauseWord(SqlToken token) => token.Kind == SqlTokenKind.Word && token.Value is
-        "where" or "join" or "inner" or "left" or "right" or "full" or "cross" or "natural" or "on" or "using" or "group"
-        or "order" or "limit" or "offset" or "having" or "window" or "union" or "intersect" or "except" or "for" or "fetch" or "tablesample" or "lateral";
 
     private static string Rows(double rows) => rows.ToString("N0", CultureInfo.InvariantCulture);
 }

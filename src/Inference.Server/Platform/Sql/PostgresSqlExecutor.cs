@@ -4,32 +4,30 @@ using Npgsql;
 namespace Inference.Server.Platform.Sql;
 
 /// <summary>
-/// Runs a single read-only query for execute: true. The statement must pass the lexical checks and
-/// read as a query (SELECT / WITH / VALUES / TABLE, with no data-modifying WITH, SELECT INTO or
-/// FOR UPDATE), then the validator's EXPLAIN and plan checks, in the same read-only
-/// <see cref="TenantTransaction"/> that runs it. It runs as a cursor, so that PostgreSQL computes
-/// only RowLimit + 1 rows (the extra one only says the result was truncated) and refuses any
-/// statement that is not a query.
+/// Runs a single read-only query for execute: true. The statement must be in the SQL assistant's
+/// language (<see cref="SqlQuery"/>), then pass the validator's EXPLAIN and plan checks in the same
+/// read-only <see cref="TenantTransaction"/> that runs it. It runs as a cursor, so that PostgreSQL
+/// computes only RowLimit + 1 rows (the extra one only says the result was truncated).
 /// </summary>
-public sealed class PostgresSqlExecutor(NpgsqlDataSource database, TenantSchemaName names, PlatformDatabaseOptions options) : ISqlExecutor
+public sealed class PostgresSqlExecutor(TenantConnections connections, TenantSchemaName names, ISchemaSource catalog, PlatformDatabaseOptions options)
+    : ISqlExecutor
 {
     private const string Cursor = "inference_query";
 
     /// <summary>Throws <see cref="SqlRefusedException"/> for a refused statement, an invalid one, or one that fails or times out while running.</summary>
     public async Task<QueryResult> ExecuteAsync(string schema, string sql, CancellationToken ct)
     {
-        names.Require(schema);
-        if (PostgresSqlValidator.Check(sql, out var statement) is { } problem) throw new SqlRefusedException(problem);
-        if (!statement!.IsReadOnlyQuery) throw new SqlRefusedException("only a single read-only SELECT can be executed");
+        var (query, problem) = await PostgresSqlValidator.ParseAsync(catalog, names, schema, sql, ct);
+        if (query is null) throw new SqlRefusedException(problem!);
 
-        await using var tx = await TenantTransaction.BeginAsync(database, schema, options, ct);
-        var validation = await PostgresSqlValidator.ExplainAsync(tx, statement, ct);
+        await using var tx = await TenantTransaction.BeginAsync(connections, schema, options, ct);
+        var validation = await PostgresSqlValidator.ExplainAsync(tx, query, ct);
         if (!validation.Valid) throw new SqlRefusedException(validation.Error!);
 
         try
         {
             await using var batch = tx.CreateBatch();
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"DECLARE {Cursor} NO SCROLL CURSOR FOR " + statement.Text));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"DECLARE {Cursor} NO SCROLL CURSOR FOR " + query.DatabaseText));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
                 $"FETCH FORWARD {(options.RowLimit + 1).ToString(CultureInfo.InvariantCulture)} FROM {Cursor}"));
             await using var reader = await batch.ExecuteReaderAsync(ct);

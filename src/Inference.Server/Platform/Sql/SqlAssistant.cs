@@ -143,18 +143,15 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
     }
 
     /// <summary>
-    /// EXPLAIN through the validator, and one thing EXPLAIN does not judge: the assistant's SQL is
-    /// read-only, so a valid INSERT/UPDATE/DELETE is reported as not valid (its plan is kept for explain).
-    /// Without a database, only what the text alone shows (several statements, not read-only) is reported.
+    /// The language check (<see cref="SqlQuery"/>) first, with or without a database: a statement
+    /// outside the read-only SELECT language is invalid, named, and never sent anywhere. Then EXPLAIN
+    /// through the validator; without a database, a statement in the language is reported as not validated.
     /// </summary>
     private async Task<SqlValidation> ValidateAsync(TenantSchema schema, string sql, CancellationToken ct)
     {
-        var statement = SqlStatement.TryParse(sql, out var problem);
-        if (statement is { IsReadOnlyQuery: false }) problem = $"not a read-only query (it starts with {statement.FirstKeyword.ToUpperInvariant()}): only SELECT statements are written and run here";
-        if (validator is null) return new SqlValidation(false, problem is null ? NotValidated : problem + "; " + NotValidated, null);
-        var validation = await validator.ValidateAsync(schema.Name, sql, ct);
-        if (problem is null) return validation;
-        return validation with { Valid = false, Error = validation.Valid ? problem : problem + "; " + validation.Error };
+        if (SqlQuery.TryParse(sql, schema, out var problem) is null) return new SqlValidation(false, problem, null);
+        if (validator is null) return new SqlValidation(false, NotValidated, null);
+        return await validator.ValidateAsync(schema.Name, sql, ct);
     }
 
     private async Task<SqlAssistResult> ExecuteAsync(TenantSchema schema, string sql, SqlValidation validation, CancellationToken ct)
@@ -167,8 +164,9 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
     private IReadOnlyList<string> Suggestions(TenantSchema schema, string sql, SqlValidation validation) =>
         PlanAdvisor.Suggest(sql, validation.Plan, schema, options.Value.Database).Select(s => s.Message).ToList();
 
-    /// <summary>PostgreSQL's own error for a statement; "not validated" is no error to show a model.</summary>
-    private string? DatabaseError(SqlValidation? validation) => validator is null || validation is null || validation.Valid ? null : validation.Error;
+    /// <summary>Why a statement was refused (the language check or PostgreSQL); "not validated" is no error to show a model.</summary>
+    private static string? DatabaseError(SqlValidation? validation) =>
+        validation is null || validation.Valid || validation.Error == NotValidated ? null : validation.Error;
 
     private static string? Outline(SqlValidation validation) => validation.Plan is { } plan
         ? string.Join("\n", QueryPlan.Describe(plan).Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(MaxPlanLines))

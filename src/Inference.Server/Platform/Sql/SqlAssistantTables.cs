@@ -4,14 +4,17 @@ namespace Inference.Server.Platform.Sql;
 
 /// <summary>
 /// Which of the tenant's tables a statement uses: the relations its plan reads when EXPLAIN
-/// succeeded (views and subqueries resolved by PostgreSQL itself), else the names that follow
-/// FROM, JOIN, UPDATE and INTO (and commas in a FROM list), read with <see cref="SqlLexer"/>.
+/// succeeded, else the tables the parser resolved (<see cref="SqlQuery.Tables"/>), else, for a
+/// statement outside the language, the names that follow FROM, JOIN, UPDATE and INTO (and commas in
+/// a FROM list), read with <see cref="SqlLexer"/>.
 /// </summary>
 public static class SqlAssistantTables
 {
     public static IReadOnlyList<string> Used(string sql, JsonElement? plan, TenantSchema schema)
     {
-        var names = plan is { } p ? QueryPlan.Nodes(p).Select(n => n.Relation).OfType<string>() : Named(sql, schema.Name);
+        var names = plan is { } p ? QueryPlan.Nodes(p).Select(n => n.Relation).OfType<string>()
+            : SqlQuery.TryParse(sql, schema, out _) is { } query ? query.Tables
+            : Named(sql, schema.Name);
         return names.Where(n => schema.Table(n) is not null).Distinct(StringComparer.Ordinal).ToList();
     }
 

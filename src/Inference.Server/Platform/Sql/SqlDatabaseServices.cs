@@ -24,8 +24,14 @@ public static class SqlDatabaseServices
         services.AddSingleton(sp => new SchemaIntrospector(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TenantSchemaName>(), options));
         services.AddSingleton<ISchemaSource>(sp => new CachedSchemaSource(
             sp.GetRequiredService<SchemaIntrospector>(), options.SchemaCacheTtl, sp.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.AddSingleton<ISqlValidator>(sp => new PostgresSqlValidator(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TenantSchemaName>(), options));
-        services.AddSingleton<ISqlExecutor>(sp => new PostgresSqlExecutor(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TenantSchemaName>(), options));
+        services.AddSingleton(sp => new TenantIsolationCheck(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TenantSchemaName>(),
+            sp.GetRequiredService<ILogger<TenantIsolationCheck>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<TenantIsolationCheck>());
+        services.AddSingleton(sp => new TenantConnections(sp.GetRequiredService<NpgsqlDataSource>(), options, sp.GetRequiredService<TenantIsolationCheck>()));
+        services.AddSingleton<ISqlValidator>(sp => new PostgresSqlValidator(sp.GetRequiredService<TenantConnections>(), sp.GetRequiredService<TenantSchemaName>(),
+            sp.GetRequiredService<ISchemaSource>(), options));
+        services.AddSingleton<ISqlExecutor>(sp => new PostgresSqlExecutor(sp.GetRequiredService<TenantConnections>(), sp.GetRequiredService<TenantSchemaName>(),
+            sp.GetRequiredService<ISchemaSource>(), options));
         return services;
     }
 }

@@ -37,8 +37,9 @@ public sealed record SqlValidation(bool Valid, string? Error, JsonElement? Plan)
 public interface ISqlValidator
 {
     /// <summary>
-    /// EXPLAIN (FORMAT JSON) in a read-only transaction with a statement timeout and search_path set
-    /// to the tenant's schema only; a statement that is not a single one is invalid.
+    /// The language check (<see cref="SqlQuery"/>, against the tenant's tables in the catalog), then
+    /// EXPLAIN (FORMAT JSON) in a read-only transaction with a statement timeout; a statement outside
+    /// the language is invalid and never sent.
     /// </summary>
     Task<SqlValidation> ValidateAsync(string schema, string sql, CancellationToken ct);
 }

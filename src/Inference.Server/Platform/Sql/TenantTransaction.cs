@@ -4,10 +4,13 @@ using Npgsql;
 namespace Inference.Server.Platform.Sql;
 
 /// <summary>
-/// A read-only transaction set up for one tenant's statements: search_path holding only the tenant's
-/// schema, a statement timeout, and (when configured) the tenant's role. Every setting goes through
-/// set_config with parameters, and the search_path value through quote_ident, so the schema name is
-/// never part of SQL text. Disposing rolls back: nothing a request runs is ever committed.
+/// A read-only transaction set up for one tenant's statements, on the tenant's connection
+/// (<see cref="TenantConnections"/>): search_path = pg_catalog, pg_temp, so that every function,
+/// operator and type name means the built-in one (statements name the tenant's tables qualified, see
+/// <see cref="SqlQuery.DatabaseText"/>); standard_conforming_strings on, the lexing
+/// <see cref="SqlLexer"/> assumes; a statement timeout; and (when configured) the tenant's role.
+/// Every setting goes through set_config with parameters, so the schema name is never part of SQL
+/// text. Disposing rolls back: nothing a request runs is ever committed.
 /// </summary>
 internal sealed class TenantTransaction : IAsyncDisposable
 {
@@ -27,17 +30,18 @@ internal sealed class TenantTransaction : IAsyncDisposable
     public int CommandTimeoutSeconds { get; }
 
     /// <param name="schema">Already checked by <see cref="TenantSchemaName"/>.</param>
-    public static async Task<TenantTransaction> BeginAsync(NpgsqlDataSource database, string schema, PlatformDatabaseOptions options, CancellationToken ct)
+    public static async Task<TenantTransaction> BeginAsync(TenantConnections connections, string schema, PlatformDatabaseOptions options, CancellationToken ct)
     {
-        var connection = await database.OpenConnectionAsync(ct);
+        var connection = await connections.OpenAsync(schema, ct);
         try
         {
             int timeoutSeconds = (int)Math.Ceiling(options.StatementTimeout.TotalSeconds) + 5;
             await using var batch = new NpgsqlBatch(connection) { Timeout = timeoutSeconds };
             batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN TRANSACTION READ ONLY"));
             var settings = new NpgsqlBatchCommand(
-                "SELECT set_config('search_path', quote_ident($1), true), set_config('statement_timeout', $2, true), "
-                + (options.TenantRole.Length > 0 ? "set_config('role', $3, true), " : "")
+                "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), pg_catalog.set_config('statement_timeout', $2, true), "
+                + "pg_catalog.set_config('standard_conforming_strings', 'on', true), "
+                + (options.TenantRole.Length > 0 ? "pg_catalog.set_config('role', $3, true), " : "")
                 + "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)");
             settings.Parameters.Add(new NpgsqlParameter { Value = schema });
             settings.Parameters.Add(new NpgsqlParameter { Value = ((long)options.StatementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) });

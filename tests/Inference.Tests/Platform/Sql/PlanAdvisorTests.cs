@@ -10,10 +10,9 @@ public sealed class PlanAdvisorTests(TestDatabase database)
     private async Task<IReadOnlyList<PlanSuggestion>> SuggestAsync(string sql, string schema = TestDatabase.Acme, PlatformDatabaseOptions? options = null)
     {
         options ??= database.Options();
-        var names = new TenantSchemaName();
-        var validation = await new PostgresSqlValidator(database.DataSource, names, options).ValidateAsync(schema, sql, CancellationToken.None);
+        var validation = await database.Validator(options).ValidateAsync(schema, sql, CancellationToken.None);
         Assert.True(validation.Valid, validation.Error);
-        var tenant = await new SchemaIntrospector(database.DataSource, names, options).GetAsync(schema, CancellationToken.None);
+        var tenant = await database.Catalog(options).GetAsync(schema, CancellationToken.None);
         return PlanAdvisor.Suggest(sql, validation.Plan, tenant!, options);
     }
 

@@ -1,5 +1,6 @@
 using Inference.Server.Platform;
 using Inference.Server.Platform.Sql;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Inference.Tests.Platform.Sql;
 
@@ -63,5 +64,39 @@ public sealed class SqlDatabaseServicesWithoutDatabaseTests
         Assert.Contains(problems, p => p.Contains("SchemaPattern"));
         Assert.Contains(problems, p => p.Contains("{schema}"));
         Assert.Contains(problems, p => p.Contains("StatementTimeout"));
+    }
+
+    [Theory]
+    [InlineData("Host=db;Username=reader;Password=x", "must contain {schema} in Username (one login per tenant)")]
+    [InlineData("Host=db;Database={schema};Username=reader", "must contain {schema} in Username (one login per tenant)")]
+    [InlineData("Host=db;Username={schema}_reader;Bogus=1", "is not a valid Npgsql connection string: ")]
+    [InlineData("Username={schema}_reader", "must name a Host")]
+    public void A_tenant_connection_string_that_cannot_work_is_reported(string template, string problem)
+    {
+        var options = new PlatformDatabaseOptions { ConnectionString = "Host=db", TenantConnectionString = template };
+        Assert.StartsWith("Platform:Database:TenantConnectionString " + problem, Assert.Single(options.Problems()));
+        Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddSqlDatabase(options));
+    }
+
+    [Fact]
+    public void A_tenant_connection_string_needs_the_servers_own_and_no_tenant_role()
+    {
+        const string template = "Host=db;Username={schema}_reader;Passfile=/run/tenants.pgpass";
+        Assert.Empty(new PlatformDatabaseOptions { ConnectionString = "Host=db", TenantConnectionString = template }.Problems());
+        Assert.Contains("needs Platform:Database:ConnectionString too",
+            Assert.Single(new PlatformDatabaseOptions { TenantConnectionString = template }.Problems()));
+        Assert.Contains("Platform:Database:TenantRole exclude each other", Assert.Single(
+            new PlatformDatabaseOptions { ConnectionString = "Host=db", TenantConnectionString = template, TenantRole = "{schema}_r" }.Problems()));
+    }
+
+    [Fact]
+    public void A_schema_name_replaces_the_placeholder_inside_values_only()
+    {
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(TenantConnections.ConnectionStringFor(
+            "Host=db;Username={schema}_reader;Passfile=/run/{schema}.pgpass", "t;Password=evil;Host=elsewhere"));
+        Assert.Equal("db", connection.Host);
+        Assert.Equal("t;Password=evil;Host=elsewhere_reader", connection.Username);
+        Assert.Equal("/run/t;Password=evil;Host=elsewhere.pgpass", connection.Passfile);
+        Assert.Null(connection.Password);
     }
 }

@@ -2,7 +2,7 @@ using Inference.Server.Platform.Sql;
 
 namespace Inference.Tests.Platform.Sql;
 
-/// <summary>The lexical side, without a database: schema names, tokens, statements, identifiers.</summary>
+/// <summary>Without a database: schema names and identifier quoting (tokens: <see cref="SqlLexerTests"/>; statements: <see cref="SqlQueryParserTests"/>).</summary>
 public sealed class SqlTextTests
 {
     [Theory]
@@ -55,54 +55,6 @@ public sealed class SqlTextTests
     {
         var problem = new TenantSchemaName().Problem("bad\nname\u001b[31m")!;
         Assert.StartsWith("schema name \"bad\\u000aname\\u001b[31m\" ", problem);
-    }
-
-    [Fact]
-    public void Tokens_keep_strings_identifiers_and_comments_apart()
-    {
-        var tokens = SqlLexer.Tokenize("SELECT \"Weird\"\"Name\", E'a\\'b;', $q$ x;y $q$, 'it''s', U&\"d\\0061t\" -- tail;\n/* a /* b */ c; */ FROM T1 WHERE x::text = $1;");
-        Assert.Equal(
-            [
-                (SqlTokenKind.Word, "select"), (SqlTokenKind.QuotedIdentifier, "Weird\"Name"), (SqlTokenKind.Symbol, ","),
-                (SqlTokenKind.String, "E'a\\'b;'"), (SqlTokenKind.Symbol, ","), (SqlTokenKind.String, "$q$ x;y $q$"), (SqlTokenKind.Symbol, ","),
-                (SqlTokenKind.String, "'it''s'"), (SqlTokenKind.Symbol, ","), (SqlTokenKind.QuotedIdentifier, "U&\"d\\0061t\""),
-                (SqlTokenKind.Word, "from"), (SqlTokenKind.Word, "t1"), (SqlTokenKind.Word, "where"), (SqlTokenKind.Word, "x"),
-                (SqlTokenKind.Symbol, "::"), (SqlTokenKind.Word, "text"), (SqlTokenKind.Symbol, "="), (SqlTokenKind.Parameter, "$1"),
-                (SqlTokenKind.Semicolon, ";"),
-            ],
-            tokens.Select(t => (t.Kind, t.Value)));
-    }
-
-    [Theory]
-    [InlineData("SELECT 1", "select", true)]
-    [InlineData("  -- lead\n (SELECT 1) UNION (SELECT 2);;", "(", true)]
-    [InlineData("WITH x AS (SELECT 1) SELECT * FROM x", "with", true)]
-    [InlineData("VALUES (1), (2)", "values", true)]
-    [InlineData("WITH x AS (UPDATE t SET a = 1 RETURNING *) SELECT * FROM x", "with", false)]
-    [InlineData("SELECT * INTO t2 FROM t", "select", false)]
-    [InlineData("SELECT * FROM t FOR UPDATE", "select", false)]
-    [InlineData("SELECT \"update\", 'delete' FROM t", "select", true)]
-    [InlineData("DELETE FROM t", "delete", false)]
-    public void Statements_are_classified(string sql, string first, bool readOnly)
-    {
-        var statement = SqlStatement.TryParse(sql, out var error)!;
-        Assert.Null(error);
-        Assert.Equal(first, statement.FirstKeyword);
-        Assert.Equal(readOnly, statement.IsReadOnlyQuery);
-    }
-
-    [Fact]
-    public void The_statement_text_drops_trailing_semicolons()
-    {
-        Assert.Equal("SELECT 1 /* keep */ + 2", SqlStatement.TryParse("-- lead\nSELECT 1 /* keep */ + 2 ; ; -- end", out _)!.Text);
-    }
-
-    [Fact]
-    public void Qualifiers_and_called_names()
-    {
-        var statement = SqlStatement.TryParse("SELECT o.id, s.t.c, lower(x), \"Q\".* FROM s.t JOIN \"Q\" ON true", out _)!;
-        Assert.Equal(["o", "s", "t", "Q", "s"], statement.Qualifiers());
-        Assert.Equal(["lower"], statement.CalledNames());
     }
 
     [Theory]

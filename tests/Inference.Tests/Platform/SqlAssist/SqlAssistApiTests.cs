@@ -106,7 +106,8 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
         (status, body) = await server.AssistAsync(new { query = "DELETE FROM orders", schema = TestDatabase.Acme, action = "explain", model = "stories" });
         Assert.Equal(200, status);
         Assert.False(body["valid"]!.GetValue<bool>());
-        Assert.Contains("not a read-only query", body["validation_error"]!.GetValue<string>());
+        Assert.Equal("DELETE is not a read-only query: only SELECT statements reach the database", body["validation_error"]!.GetValue<string>());
+        Assert.Equal(["orders"], Strings(body["tables_used"]));
     }
 
     [Fact]

@@ -83,14 +83,27 @@ public sealed class SqlAssistWithoutDatabaseTests(PlatformServer server) : IClas
     }
 
     [Fact]
-    public async Task ExplainWithoutADatabaseStillReportsWhatTheTextShows()
+    public async Task ExplainWithoutADatabaseStillChecksTheLanguage()
     {
         var (status, body) = await SqlAssistServer.PostAsync(server,
             new { query = "UPDATE invoices SET paid = true", schema = "tenant_dora", action = "explain", model = "stories", ddl = Ddl }, Token);
         Assert.Equal(200, status);
         Assert.False(body["valid"]!.GetValue<bool>());
-        Assert.StartsWith("not a read-only query (it starts with UPDATE)", body["validation_error"]!.GetValue<string>());
-        Assert.EndsWith("not validated: no database is configured", body["validation_error"]!.GetValue<string>());
+        Assert.Equal("UPDATE is not a read-only query: only SELECT statements reach the database", body["validation_error"]!.GetValue<string>());
         Assert.Equal(["invoices"], body["tables_used"]!.AsArray().Select(n => n!.GetValue<string>()));
+
+        // The tables are the DDL's; functions are the allowlist's.
+        foreach (var (sql, error) in new[]
+                 {
+                     ("SELECT U&\"pg_\\0072ead_file\"('/etc/passwd') FROM invoices", "function pg_read_file is not allowed"),
+                     ("SELECT * FROM payments", "relation payments is not a table of schema tenant_dora"),
+                 })
+        {
+            (status, body) = await SqlAssistServer.PostAsync(server,
+                new { query = sql, schema = "tenant_dora", action = "explain", model = "stories", ddl = Ddl }, Token);
+            Assert.Equal(200, status);
+            Assert.False(body["valid"]!.GetValue<bool>());
+            Assert.Equal(error, body["validation_error"]!.GetValue<string>());
+        }
     }
 }

@@ -159,16 +159,41 @@ public sealed class SqlAssistantTests
             new SqlAssistInput(SqlAssistAction.Fix, "SELECT id FROM order", "syntax error at or near \"order\"", false), Shop, model, default);
         Assert.Contains("Error:\nsyntax error at or near \"order\"", model.Calls[0].Prompt.User);
 
-        // EXPLAIN accepts a DELETE, but the assistant's answers are read-only: not valid, not executed, still explained.
+        // A DELETE is outside the language: not valid, never sent to the validator (no EXPLAIN), not executed, still explained.
         var explain = new ScriptedModel("""{"explanation": "deletes"}""", """{"explanation": "deletes"}""");
+        var seen = validator.Seen.Count;
         var response = await Assistant(validator).AssistAsync(
             new SqlAssistInput(SqlAssistAction.Explain, "DELETE FROM orders", null, false), Shop, explain, default);
         Assert.False(response.Valid);
-        Assert.Contains("not a read-only query", response.ValidationError);
-        Assert.Contains("Plan:", explain.Calls[0].Prompt.User);
+        Assert.Equal("DELETE is not a read-only query: only SELECT statements reach the database", response.ValidationError);
+        Assert.DoesNotContain("Plan:", explain.Calls[0].Prompt.User);
+        Assert.Equal(["orders"], response.TablesUsed);
         var refused = await Assert.ThrowsAsync<SqlRefusedException>(() => Assistant(validator).AssistAsync(
             new SqlAssistInput(SqlAssistAction.Explain, "DELETE FROM orders", null, true), Shop, explain, default));
-        Assert.Contains("not a read-only query", refused.Message);
+        Assert.Equal("the statement was not executed because it is not valid: DELETE is not a read-only query: only SELECT statements reach the database", refused.Message);
+        Assert.Equal(seen, validator.Seen.Count);
+    }
+
+    [Fact]
+    public async Task A_model_answer_outside_the_language_is_refused_before_the_validator_and_repaired()
+    {
+        // Whatever the grammar allows, the model's statement is checked like the user's.
+        var attack = "SELECT ts_rewrite('a'::tsquery, 'SELECT email FROM tenant_globex.users')::text";
+        var model = new ScriptedModel(Answer(attack), Answer(attack));
+        var validator = new ScriptedValidator(_ => Valid());
+        var response = await Assistant(validator).AssistAsync(new SqlAssistInput(SqlAssistAction.Generate, "emails", null, false), Shop, model, default);
+
+        Assert.Empty(validator.Seen);
+        Assert.Equal(2, model.Calls.Count); // the refusal starts the repair round, showing the model why
+        Assert.Contains("Error: function ts_rewrite is not allowed", model.Calls[1].Prompt.User);
+        Assert.False(response.Valid);
+        Assert.Equal("function ts_rewrite is not allowed", response.ValidationError);
+
+        var executing = new ScriptedModel(Answer(attack), Answer(attack));
+        var refused = await Assert.ThrowsAsync<SqlRefusedException>(() => Assistant(validator).AssistAsync(
+            new SqlAssistInput(SqlAssistAction.Generate, "emails", null, true), Shop, executing, default));
+        Assert.Equal("the statement was not executed because it is not valid: function ts_rewrite is not allowed", refused.Message);
+        Assert.Empty(validator.Seen);
     }
 
     private static string GbnfLiteralOf(string sql) => "\"" + sql.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

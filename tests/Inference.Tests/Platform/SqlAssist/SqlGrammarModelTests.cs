@@ -10,7 +10,8 @@ namespace Inference.Tests.Platform.SqlAssist;
 /// The SQL grammars handed to llama.cpp, over every corpus schema: llama.cpp compiles them for both
 /// vocabularies (a grammar it rejects would abort the process), and both tiny models — one with
 /// random weights — finish within the grammar's token bound with a JSON answer whose SQL names
-/// only the schema's tables and columns and which PostgreSQL plans (EXPLAIN, first try, no repair).
+/// only the schema's tables and columns, is in the assistant's SQL language (<see cref="SqlQuery"/>)
+/// and which PostgreSQL plans (EXPLAIN, first try, no repair).
 /// </summary>
 [Collection("postgres")]
 public sealed class SqlGrammarModelTests(GrammarModels models, SqlSchemaCorpus.InDatabase corpus, ITestOutputHelper output)
@@ -65,6 +66,8 @@ public sealed class SqlGrammarModelTests(GrammarModels models, SqlSchemaCorpus.I
             Assert.False(string.IsNullOrEmpty(answer.RootElement.GetProperty("explanation").GetString()));
             var foreign = SqlIdentifierCheck.Foreign(sql, tables);
             if (foreign.Count > 0) failures.Add($"seed {seed}: names outside the schema ({string.Join(", ", foreign)}): {sql}");
+            else if (SqlQuery.TryParse(sql, new TenantSchema(SqlSchemaCorpus.InDatabase.SchemaOf(schema), tables), out var refused) is null)
+                failures.Add($"seed {seed}: outside the SQL language: {refused}: {sql}");
             else if (await corpus.ExplainErrorAsync(schema, sql) is { } error) failures.Add($"seed {seed}: PostgreSQL: {error}: {sql}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));

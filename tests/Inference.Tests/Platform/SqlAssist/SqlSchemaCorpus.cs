@@ -73,11 +73,13 @@ public static class SqlSchemaCorpus
     /// <summary>Every corpus schema created in the test database (as grammar_0, grammar_1, ...), for EXPLAIN.</summary>
     public sealed class InDatabase(TestDatabase database) : IAsyncLifetime
     {
-        private static string SchemaOf(string name) => "grammar_" + Schemas.Keys.ToList().IndexOf(name);
+        public static string SchemaOf(string name) => "grammar_" + Schemas.Keys.ToList().IndexOf(name);
 
         public async Task InitializeAsync()
         {
-            foreach (var (name, tables) in Schemas) await database.ExecuteAsync(Ddl(SchemaOf(name), tables));
+            // Several test classes share the database: the schemas are made anew for each.
+            foreach (var (name, tables) in Schemas)
+                await database.ExecuteAsync($"DROP SCHEMA IF EXISTS {SchemaOf(name)} CASCADE;\n" + Ddl(SchemaOf(name), tables));
         }
 
         public Task DisposeAsync() => Task.CompletedTask; // the test database is dropped as a whole
