@@ -2,6 +2,7 @@ using System.Text.Json;
 using Inference.Engine.Models;
 using Inference.Server.Hosting;
 using Inference.Server.Ollama;
+using Inference.Tests.Support;
 
 namespace Inference.Tests.Engine;
 
@@ -51,10 +52,13 @@ public sealed class OptionsParsingTests
     [Fact]
     public void Model_arguments_are_taken_out_of_the_command_line()
     {
-        string[] args = ["--model", "a=x.gguf", "--urls", "http://127.0.0.1:0", "--model=b:1b=/y.gguf"];
-        Assert.Equal([("a", "x.gguf"), ("b:1b", "/y.gguf")], ServerConfiguration.ModelArguments(args));
+        // Relative paths resolve against the working directory; a file must exist.
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, TestModels.Stories260K);
+        string[] args = ["--model", $"a={relative}", "--urls", "http://127.0.0.1:0", $"--model=b:1b={TestModels.TinyRandomLlama2}"];
+        Assert.Equal([("a", TestModels.Stories260K), ("b:1b", TestModels.TinyRandomLlama2)], ServerConfiguration.ModelArguments(args));
         Assert.Equal(["--urls", "http://127.0.0.1:0"], ServerConfiguration.WithoutModelArguments(args));
         Assert.Throws<InvalidOperationException>(() => ServerConfiguration.ModelArguments(["--model", "noequals"]));
+        Assert.Throws<InvalidOperationException>(() => ServerConfiguration.ModelArguments(["--model", "a=/nonexistent/x.gguf"]));
     }
 
     [Fact]
