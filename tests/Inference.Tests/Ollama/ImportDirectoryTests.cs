@@ -132,73 +132,32 @@ public sealed class NoImportDirectoryTests(NoImportServer server) : IClassFixtur
 /// </summary>
 public sealed class ImportDirectorySettingTests
 {
-    private static Process Start(params string[] settings)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Inference.Server.dll"), .. settings])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("OLLAMA_", StringComparison.Ordinal) || k.StartsWith("Inference__", StringComparison.Ordinal)).ToList())
-            psi.Environment.Remove(key);
-        return Process.Start(psi)!;
-    }
-
     [Fact]
     public async Task By_default_no_file_on_the_server_can_be_named()
     {
         using var models = new TempDirectory();
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        using var process = Start("--urls", $"http://127.0.0.1:{port}", $"--Inference:ModelsDirectory={models.Path}", "--model", $"stories={TestModels.Stories260K}");
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-        try
-        {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                Assert.False(process.HasExited, "the server exited during start-up");
-                Assert.True(DateTime.UtcNow < deadline, "the server did not start");
-                try
-                {
-                    if ((await client.GetAsync("/api/tags")).IsSuccessStatusCode && (await client.GetStringAsync("/api/tags")).Contains("stories:latest")) break;
-                }
-                catch (HttpRequestException)
-                {
-                }
-                await Task.Delay(100);
-            }
-            // The very file the operator registered with --model: an existing, valid GGUF, still not nameable by a client.
-            using var refused = await client.PostAsync("/api/create", TestServer.JsonContent(new { model = "copy", from = TestModels.Stories260K, stream = false }));
-            Assert.Equal(400, (int)refused.StatusCode);
-            Assert.StartsWith("{\"error\":\"'from' must name an installed model, or a regular file in a directory listed in Inference:ImportDirectories", await refused.Content.ReadAsStringAsync());
-            Assert.False(Directory.Exists(Path.Combine(models.Path, "manifests", "registry.ollama.ai", "library", "copy")));
-            using var fromModel = await client.PostAsync("/api/create", TestServer.JsonContent(new { model = "copy", from = "stories", stream = false }));
-            Assert.Equal(200, (int)fromModel.StatusCode);
-        }
-        finally
-        {
-            process.Kill();
-            process.WaitForExit();
-        }
+        int port = ServerProcess.FreePort();
+        await using var server = ServerProcess.Start($"http://127.0.0.1:{port}",
+            ["--urls", $"http://127.0.0.1:{port}", $"--Inference:ModelsDirectory={models.Path}", "--model", $"stories={TestModels.Stories260K}"]);
+        await server.WaitReadyAsync();
+        var client = server.Client;
+        // The very file the operator registered with --model: an existing, valid GGUF, still not nameable by a client.
+        using var refused = await client.PostAsync("/api/create", TestServer.JsonContent(new { model = "copy", from = TestModels.Stories260K, stream = false }));
+        Assert.Equal(400, (int)refused.StatusCode);
+        Assert.StartsWith("{\"error\":\"'from' must name an installed model, or a regular file in a directory listed in Inference:ImportDirectories", await refused.Content.ReadAsStringAsync());
+        Assert.False(Directory.Exists(Path.Combine(models.Path, "manifests", "registry.ollama.ai", "library", "copy")));
+        using var fromModel = await client.PostAsync("/api/create", TestServer.JsonContent(new { model = "copy", from = "stories", stream = false }));
+        Assert.Equal(200, (int)fromModel.StatusCode);
     }
 
     [Fact]
     public async Task A_relative_import_directory_stops_the_start_up_with_one_line()
     {
         using var models = new TempDirectory();
-        using var process = Start("--urls", "http://127.0.0.1:0", $"--Inference:ModelsDirectory={models.Path}", "--Inference:ImportDirectories:0=models/import");
-        var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(2, process.ExitCode);
-        var lines = (await stderr).Trim().Split('\n');
+        await using var server = ServerProcess.Start("http://127.0.0.1:0",
+            ["--urls", "http://127.0.0.1:0", $"--Inference:ModelsDirectory={models.Path}", "--Inference:ImportDirectories:0=models/import"]);
+        Assert.Equal(2, await server.WaitForExitAsync());
+        var lines = server.Output.Where(l => !l.StartsWith('{')).ToList(); // JSON lines are the log; the rest is stderr's message
         Assert.Single(lines);
         Assert.StartsWith("configuration error: ", lines[0]);
         Assert.Contains("Inference:ImportDirectories entry 'models/import' must be an absolute path", lines[0]);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Inference.Tests.Pull;
@@ -15,63 +14,27 @@ namespace Inference.Tests.Store;
 public sealed class PruneTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly List<Process> _processes = [];
+    private readonly List<ServerProcess> _servers = [];
 
     private string Models => _dir.Combine("models");
     private string Blobs => Path.Combine(Models, "blobs");
 
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            if (!p.HasExited) p.Kill();
-            p.WaitForExit();
-            p.Dispose();
-        }
+        foreach (var server in _servers) server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _dir.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Starts the server on <see cref="Models"/> and waits until it answers.</summary>
     private async Task<(Process Process, HttpClient Client)> StartAsync(IDictionary<string, string>? environment = null, params string[] settings)
     {
-        int port = FreePort();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Inference.Server.dll"),
-            "--urls", $"http://127.0.0.1:{port}", "--Inference:ModelsDirectory=" + Models, .. settings])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        // The test host's own OLLAMA_* and Inference__* variables (an OLLAMA_NOPRUNE, say) must not change what is tested.
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("OLLAMA_", StringComparison.Ordinal) || k.StartsWith("Inference__", StringComparison.Ordinal)).ToList())
-            psi.Environment.Remove(key);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
-        var process = Process.Start(psi)!;
-        _processes.Add(process);
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(process.HasExited, "the server exited during start-up");
-            try
-            {
-                if ((await client.GetAsync("/health")).IsSuccessStatusCode) return (process, client);
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("the server did not start");
-        throw new UnreachableException();
+        int port = ServerProcess.FreePort();
+        var server = ServerProcess.Start($"http://127.0.0.1:{port}",
+            ["--urls", $"http://127.0.0.1:{port}", "--Inference:ModelsDirectory=" + Models, .. settings],
+            environment is null ? null : new Dictionary<string, string>(environment));
+        _servers.Add(server);
+        await server.WaitReadyAsync();
+        return (server.Process, server.Client);
     }
 
     private static void KillHard(Process process)
