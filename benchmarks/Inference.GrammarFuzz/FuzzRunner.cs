@@ -213,7 +213,7 @@ public sealed class FuzzRunner(FuzzOptions options)
 
     private static string Tail(WorkerProcess worker)
     {
-        lock (worker.RecentErrors) return string.Join("\n", worker.RecentErrors.TakeLast(15));
+        return string.Join("\n", worker.RecentErrors.TakeLast(15));
     }
 
     private void Save(int index, string what, string input, string? grammar, string detail)

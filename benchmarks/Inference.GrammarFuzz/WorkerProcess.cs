@@ -20,8 +20,13 @@ public sealed class WorkerProcess(string modelPath, TimeSpan timeout, long memor
     private Process? _process;
     private long _nextId;
 
-    /// <summary>The last lines the worker wrote to stderr (llama.cpp's own messages, an abort's backtrace).</summary>
-    public Queue<string> RecentErrors { get; } = new();
+    private readonly Queue<string> _recentErrors = new();
+
+    /// <summary>The last lines the worker wrote to stderr (llama.cpp's own messages, an abort's backtrace), copied: a reader thread adds to them.</summary>
+    public IReadOnlyList<string> RecentErrors
+    {
+        get { lock (_recentErrors) return [.. _recentErrors]; }
+    }
 
     public int Starts { get; private set; }
 
@@ -81,10 +86,10 @@ public sealed class WorkerProcess(string modelPath, TimeSpan timeout, long memor
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) return;
-            lock (RecentErrors)
+            lock (_recentErrors)
             {
-                RecentErrors.Enqueue(e.Data);
-                while (RecentErrors.Count > 40) RecentErrors.Dequeue();
+                _recentErrors.Enqueue(e.Data);
+                while (_recentErrors.Count > 40) _recentErrors.Dequeue();
             }
         };
         process.BeginErrorReadLine();
