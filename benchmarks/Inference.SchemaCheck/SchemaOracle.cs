@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Json.Schema;
+
+namespace Inference.SchemaCheck;
+
+/// <summary>
+/// "Valid for the schema per JsonSchema.Net": a maintained validator written by other people, so the schema
+/// converter is never judged by code written alongside it. Draft 2020-12 unless the schema names another with
+/// "$schema"; `format` is asserted (date, time, date-time, uuid, email, uri...), not just an annotation;
+/// "$ref" into "$defs" and "definitions" resolves in the schema itself. The tests' SchemaValidator wraps this.
+/// </summary>
+public sealed class SchemaOracle
+{
+    private readonly JsonSchema _schema;
+
+    /// <summary>Throws (JsonSchemaException and kin) for a document JsonSchema.Net does not accept as a schema.</summary>
+    public SchemaOracle(JsonElement schema) =>
+        // A registry per schema: two corpus schemas with the same $id must not see each other.
+        _schema = JsonSchema.Build(schema, new BuildOptions { Dialect = Dialect.Draft202012, SchemaRegistry = new SchemaRegistry() });
+
+    /// <summary>Null when valid, else every failing location with JsonSchema.Net's message.</summary>
+    public string? Validate(JsonElement value)
+    {
+        var results = _schema.Evaluate(value, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+        if (results.IsValid) return null;
+        var errors = (results.Details ?? [])
+            .Where(d => d.Errors is { Count: > 0 })
+            .SelectMany(d => d.Errors!.Select(e => $"{Location(d)}: {e.Key}: {e.Value}"))
+            .Distinct()
+            .ToList();
+        return errors.Count == 0 ? "invalid (JsonSchema.Net gave no message)" : string.Join("; ", errors);
+    }
+
+    /// <summary>Null when the text is one JSON document valid for the schema, else why not.</summary>
+    public string? ValidateText(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return Validate(document.RootElement);
+        }
+        catch (JsonException e)
+        {
+            return "not JSON: " + e.Message;
+        }
+    }
+
+    private static string Location(EvaluationResults d) => d.InstanceLocation.ToString() is { Length: > 0 } at ? at : "/";
+}
