@@ -22,8 +22,8 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 2;
 }
 
-var repoRoot = SchemaCorpus.FindRepoRoot(AppContext.BaseDirectory);
-var corpus = SchemaCorpus.Load(options.Corpus ?? SchemaCorpus.DefaultDirectory(repoRoot))
+var repoRoot = CorpusFiles.FindRepoRoot(AppContext.BaseDirectory);
+var corpus = CorpusFiles.Load(options.Corpus ?? CorpusFiles.DefaultDirectory(repoRoot))
     .Where(s => options.Filter is null || s.Name.Contains(options.Filter, StringComparison.Ordinal)).ToList();
 var oracles = corpus.ToDictionary(s => s.Name, s => new SchemaOracle(JsonDocument.Parse(s.Text).RootElement));
 

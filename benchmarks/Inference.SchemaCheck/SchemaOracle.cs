@@ -16,7 +16,22 @@ public sealed class SchemaOracle
     /// <summary>Throws (JsonSchemaException and kin) for a document JsonSchema.Net does not accept as a schema.</summary>
     public SchemaOracle(JsonElement schema) =>
         // A registry per schema: two corpus schemas with the same $id must not see each other.
-        _schema = JsonSchema.Build(schema, new BuildOptions { Dialect = Dialect.Draft202012, SchemaRegistry = new SchemaRegistry() });
+        _schema = JsonSchema.Build(schema, new BuildOptions { Dialect = DialectOf(schema), SchemaRegistry = new SchemaRegistry() });
+
+    /// <summary>
+    /// The dialect "$schema" names, else 2020-12. Chosen here because JsonSchema.Net 8 honours "$schema" only when it
+    /// is the first key, and zod 3 (through openai and zod-to-json-schema) writes it last.
+    /// </summary>
+    private static Dialect DialectOf(JsonElement schema) =>
+        schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("$schema", out var uri) && uri.ValueKind == JsonValueKind.String
+            ? uri.GetString()!.TrimEnd('#') switch
+            {
+                "http://json-schema.org/draft-06/schema" => Dialect.Draft06,
+                "http://json-schema.org/draft-07/schema" => Dialect.Draft07,
+                "https://json-schema.org/draft/2019-09/schema" => Dialect.Draft201909,
+                _ => Dialect.Draft202012,
+            }
+            : Dialect.Draft202012;
 
     /// <summary>Null when valid, else every failing location with JsonSchema.Net's message.</summary>
     public string? Validate(JsonElement value)

@@ -3,7 +3,8 @@
 //   openai     openai's zodResponseFormat(...).json_schema.schema (what chat.completions.parse sends)
 //   langchain  @langchain/core's toJsonSchema (what ChatOllama.withStructuredOutput sends as `format`)
 //   ollama     zod-to-json-schema (what the ollama docs pass as `format`; zod 3 only, it does not read zod 4)
-// Deterministic: the same packages give the same bytes. Usage (in tests/compat): node generate-zod-schemas.mjs
+// Deterministic: the same packages give the same bytes. Usage (in tests/compat): node generate-zod-schemas.mjs [DIR]
+// (DIR defaults to tests/schemas; the xunit suite writes to a temporary one and compares the bytes).
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { toJsonSchema } from '@langchain/core/utils/json_schema';
 import { zodToJsonSchema } from 'zod-to-json-schema';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
+const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
 
 // Models people write for structured output; only APIs both zod versions share, unless noted.
 function models(z) {

@@ -40,4 +40,18 @@ public sealed class SchemaValidatorTests
         using var v = JsonDocument.Parse(value);
         Assert.Null(new SchemaValidator(s.RootElement).Validate(v.RootElement));
     }
+
+    /// <summary>zod and zod-to-json-schema write draft-07 ("items" as a tuple array); "$schema" is honoured wherever it sits.</summary>
+    [Theory]
+    [InlineData("""{"$schema":"http://json-schema.org/draft-07/schema#","type":"array","items":[{"type":"integer"},{"type":"string"}]}""")]
+    [InlineData("""{"type":"array","items":[{"type":"integer"},{"type":"string"}],"$schema":"http://json-schema.org/draft-07/schema#"}""")]
+    public void Draft_07_tuples_are_read_as_draft_07(string schema)
+    {
+        using var s = JsonDocument.Parse(schema);
+        using var good = JsonDocument.Parse("""[1,"a"]""");
+        using var bad = JsonDocument.Parse("""["a",1]""");
+        var validator = new SchemaValidator(s.RootElement);
+        Assert.Null(validator.Validate(good.RootElement));
+        Assert.NotNull(validator.Validate(bad.RootElement));
+    }
 }

@@ -4,7 +4,7 @@ namespace Inference.SchemaCheck;
 public sealed record CorpusSchema(string Name, string Text);
 
 /// <summary>The real-world schema corpus under tests/schemas (see the generators there), in a stable order.</summary>
-public static class SchemaCorpus
+public static class CorpusFiles
 {
     public static string DefaultDirectory(string repoRoot) => Path.Combine(repoRoot, "tests", "schemas");
 
