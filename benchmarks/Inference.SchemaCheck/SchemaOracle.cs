@@ -7,7 +7,8 @@ namespace Inference.SchemaCheck;
 /// "Valid for the schema per JsonSchema.Net": a maintained validator written by other people, so the schema
 /// converter is never judged by code written alongside it. Draft 2020-12 unless the schema names another with
 /// "$schema"; `format` is asserted (date, time, date-time, uuid, email, uri...), not just an annotation;
-/// "$ref" into "$defs" and "definitions" resolves in the schema itself. The tests' SchemaValidator wraps this.
+/// "$ref" into "$defs" and "definitions" resolves in the schema itself; string lengths count code points as the
+/// specification says (see <see cref="CodePointLengths"/>). The tests' SchemaValidator wraps this.
 /// </summary>
 public sealed class SchemaOracle
 {
@@ -16,7 +17,8 @@ public sealed class SchemaOracle
     /// <summary>Throws (JsonSchemaException and kin) for a document JsonSchema.Net does not accept as a schema.</summary>
     public SchemaOracle(JsonElement schema) =>
         // A registry per schema: two corpus schemas with the same $id must not see each other.
-        _schema = JsonSchema.Build(schema, new BuildOptions { Dialect = DialectOf(schema), SchemaRegistry = new SchemaRegistry() });
+        _schema = JsonSchema.Build(JsonSerializer.SerializeToElement(CodePointLengths.Rewrite(schema)),
+            new BuildOptions { Dialect = DialectOf(schema), SchemaRegistry = new SchemaRegistry() });
 
     /// <summary>
     /// The dialect "$schema" names, else 2020-12. Chosen here because JsonSchema.Net 8 honours "$schema" only when it

@@ -54,4 +54,22 @@ public sealed class SchemaValidatorTests
         Assert.Null(validator.Validate(good.RootElement));
         Assert.NotNull(validator.Validate(bad.RootElement));
     }
+
+    /// <summary>Lengths count code points, as JSON Schema says (JsonSchema.Net alone counts grapheme clusters).</summary>
+    [Theory]
+    [InlineData("""{"type":"string","minLength":3}""", "\"}\u00C4\u0D02\"", true)]                 // 3 code points, 2 graphemes
+    [InlineData("""{"type":"string","maxLength":1}""", "\"e\u0301\u0301\u0301\"", false)]         // 4 code points, 1 grapheme
+    [InlineData("""{"type":"string","maxLength":1}""", "\"\uD83D\uDE00\"", true)]                  // 1 code point, 2 UTF-16 units
+    [InlineData("""{"type":"string","minLength":2}""", "\"\uD83D\uDE00\"", false)]
+    [InlineData("""{"type":"object","properties":{"minLength":{"type":"string","maxLength":2}},"required":["minLength"]}""", """{"minLength":"ab"}""", true)]
+    [InlineData("""{"type":"object","properties":{"minLength":{"type":"string","maxLength":2}},"required":["minLength"]}""", """{"minLength":"abc"}""", false)]
+    [InlineData("""{"$defs":{"s":{"type":"string","minLength":2,"maxLength":2}},"anyOf":[{"$ref":"#/$defs/s"},{"type":"null"}]}""", "\"a\u0301\"", true)]
+    [InlineData("""{"enum":[{"minLength":5}],"$comment":"data, not a schema"}""", """{"minLength":5}""", true)]
+    public void String_lengths_count_code_points(string schema, string value, bool valid)
+    {
+        using var s = JsonDocument.Parse(schema);
+        using var v = JsonDocument.Parse(value);
+        var error = new SchemaValidator(s.RootElement).Validate(v.RootElement);
+        Assert.True(valid == (error is null), error ?? "valid");
+    }
 }
