@@ -97,7 +97,7 @@ KEYWORDS = {
     "type-object": {"type": "object"},
     "type-array-of-types": {"type": ["integer", "string"]},
     "empty-schema": {},
-    "boolean-schema-true": True,
+    "boolean-subschema-true": obj({"anything": True, "id": I}, required=["anything", "id"]),
     "enum-strings": {"enum": ["alpha", "beta", "gamma"]},
     "enum-mixed": {"enum": [1, "one", None, True, [1], {"a": 1}]},
     "const-number": {"const": 42},
