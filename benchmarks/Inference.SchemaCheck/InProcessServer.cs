@@ -25,7 +25,7 @@ public sealed class InProcessServer : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "inference-schemacheck-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var args = new List<string> { "--urls", "http://127.0.0.1:0", $"--Inference:ModelsDirectory={directory}", "--Logging:LogLevel:Default=Warning" };
+        var args = new List<string> { "--urls", "http://127.0.0.1:0", $"--Inference:ModelsDirectory={directory}", "--Logging:LogLevel:Default=Error" }; // the table, not llama.cpp's load warnings
         foreach (var model in modelFiles) args.AddRange(["--model", model]);
         var app = InferenceServer.Build([.. args]);
         await app.StartAsync();
