@@ -18,8 +18,9 @@ public sealed class SchemaCorpusSamplingTests(SharedServer server)
 {
     private static readonly IReadOnlyList<CorpusSchema> Corpus = CorpusFiles.Load(CorpusFiles.DefaultDirectory(TestModels.RepoRoot()));
     private static readonly string[] Models = ["stories", "tiny"];
-    // Random weights rarely end a document before the cap, so the caps bound this class's time (510 generations,
-    // about 2 minutes on 2 cores once every schema converts); 8 and 24 are below nearly any natural answer.
+    // Random weights rarely end a document before the cap, so the caps bound this class's time: 510 generations of
+    // 32 tokens on average (tiny samples about 13 ms a token with a grammar on 2 cores, so roughly 2 minutes once
+    // every schema converts; an estimate). 8 and 24 are below nearly any natural answer.
     private static readonly int[] Caps = [8, 24, 64];
 
     private static readonly string[] Sources =
