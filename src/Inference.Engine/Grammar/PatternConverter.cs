@@ -157,21 +157,18 @@ internal static class PatternConverter
 
         private Node ParseQuantifier(Node atom)
         {
-            while (_pos < pattern.Length)
-            {
-                int min;
-                int? max;
-                char c = pattern[_pos];
-                if (c == '*') { min = 0; max = null; _pos++; }
-                else if (c == '+') { min = 1; max = null; _pos++; }
-                else if (c == '?') { min = 0; max = 1; _pos++; }
-                else if (c == '{' && TryCounts(out min, out max)) { }
-                else break;
-                Eat('?'); // lazy: matches the same strings
-                if (atom is Repeat) throw new FormatException("nested quantifier");
-                atom = new Repeat(atom, min, max);
-            }
-            return atom;
+            if (_pos >= pattern.Length) return atom;
+            int min;
+            int? max;
+            char c = pattern[_pos];
+            if (c == '*') { min = 0; max = null; _pos++; }
+            else if (c == '+') { min = 1; max = null; _pos++; }
+            else if (c == '?') { min = 0; max = 1; _pos++; }
+            else if (c == '{' && TryCounts(out min, out max)) { }
+            else return atom;
+            Eat('?'); // lazy: matches the same strings
+            // A second quantifier ("a**") is a syntax error in ECMAScript: ParseAtom refuses it next.
+            return new Repeat(atom, min, max);
         }
 
         /// <summary>{m}, {m,} or {m,n} at the current position; otherwise '{' is a literal (as ECMAScript's Annex B reads it).</summary>
