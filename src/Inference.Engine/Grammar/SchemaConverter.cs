@@ -344,6 +344,7 @@ internal sealed class SchemaConverter
         }
 
         int count = max is { } m && m < prefix.Count ? m : prefix.Count;
+        if (count == 0) return $"\"[\" {ws} \"]\""; // maxItems 0 (minItems is 0 then)
         var elements = prefix.Take(count).Select((p, i) => VisitNamed(p, $"{path}/prefixItems/{i}", $"{hint}-{i}")).ToList();
         // After the prefix: the remaining items, each with its comma.
         string tail = "";

@@ -69,6 +69,8 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
             ["[]", "[1]", "[1,\"a\"]"], ["[1,\"a\",2]", "[\"a\"]", "[1,2]"]),
         ["prefixItems with minItems and items"] = new("""{"type":"array","prefixItems":[{"type":"integer"},{"type":"string"}],"items":{"type":"boolean"},"minItems":2,"maxItems":3}""",
             ["[1,\"a\"]", "[1,\"a\",true]"], ["[1]", "[1,\"a\",true,false]", "[1,\"a\",3]"]),
+        ["prefixItems with maxItems 0"] = new("""{"type":"array","prefixItems":[{"type":"null"}],"maxItems":0}""",
+            ["[]"], ["[null]"]),
         ["tuple items (draft 2019)"] = new("""{"type":"array","items":[{"const":"x"},{"type":"null"}],"additionalItems":false}""",
             ["[\"x\",null]", "[\"x\"]"], ["[\"x\",null,1]", "[null]"]),
         ["additionalProperties true next to properties"] = new("""{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"],"additionalProperties":true}""",
