@@ -53,7 +53,11 @@ internal static class ObjectSchema
         if (hasProperties)
         {
             foreach (var property in properties.EnumerateObject())
+            {
+                // A false schema forbids the property: an optional one is never generated, a required one is a 400 below.
+                if (property.Value.ValueKind == JsonValueKind.False && !required.Contains(property.Name)) continue;
                 declared.Add((property.Name, property.Value, $"{path}/properties/{property.Name}"));
+            }
         }
         foreach (var name in required.Where(n => !declared.Any(d => d.Name == n)))
         {
@@ -75,7 +79,9 @@ internal static class ObjectSchema
         {
             var value = additional.ValueKind == JsonValueKind.True ? rules.Primitive("value")
                 : converter.VisitNamed(additional, path + "/additionalProperties", hint + "-additional-value");
-            var key = NotNames(rules, declared.Select(d => d.Name), hint + "-additional-key");
+            var key = NotNames(rules, properties.ValueKind == JsonValueKind.Object
+                ? properties.EnumerateObject().Select(p => p.Name).Concat(declared.Select(d => d.Name))
+                : declared.Select(d => d.Name), hint + "-additional-key");
             extra = rules.Named(hint + "-additional-kv", $"{key} {ws} \":\" {ws} {value} {ws}");
         }
         var ordered = members.Where(m => m.Required).Concat(members.Where(m => !m.Required)).ToList();

@@ -77,6 +77,8 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
             ["{\"a\":1}", "{\"a\":1,\"b\":\"x\"}", "{\"a\":1,\"ab\":[]}"], ["{\"a\":1,\"a\":2}", "{\"b\":1}", "{}"]),
         ["additionalProperties schema next to optional properties"] = new("""{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"}},"additionalProperties":{"type":"integer"}}""",
             ["{}", "{\"x\":1}", "{\"id\":1,\"x\":2,\"idx\":3,\"i\":4,\"\":5}", "{\"name\":\"n\"}"], ["{\"x\":\"s\"}", "{\"id\":1,\"id\":2}", "{\"x\":1,\"name\":2}"]),
+        ["false property schema"] = new("""{"type":"object","properties":{"a":false,"b":{"type":"null"}},"additionalProperties":{"type":"null"}}""",
+            ["{}", "{\"b\":null}", "{\"c\":null}", "{\"ab\":null}"], ["{\"a\":null}", "{\"b\":null,\"a\":null}"]),
         ["required without properties"] = new("""{"type":"object","required":["a"],"additionalProperties":{"type":"boolean"}}""",
             ["{\"a\":true}", "{\"a\":false,\"b\":true}"], ["{}", "{\"a\":1}", "{\"b\":true}"]),
         ["allOf objects"] = new("""{"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]},{"properties":{"b":{"type":"string"}},"required":["b"]}]}""",
@@ -154,6 +156,7 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
     [InlineData("""{"type":"string","pattern":5}""", "pattern", "#")]
     [InlineData("""{"allOf":[{"type":"string"},{"type":"integer"}]}""", "type", "#/allOf/1")]
     [InlineData("""{"type":"integer","minimum":10,"maximum":5}""", "maximum", "#")]
+    [InlineData("""{"type":"object","properties":{"a":false},"required":["a"]}""", "false", "#/properties/a")]
     [InlineData("""{"type":"string","minLength":3,"maxLength":2}""", "maxLength", "#")]
     [InlineData("""{"$defs":{"a":{"allOf":[{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}""", "$ref", "#/$defs/a/allOf/0")]
     public void InvalidOrUnsatisfiableSchemasAreRefused(string schema, string keyword, string path)
