@@ -19,6 +19,9 @@ internal static class PatternConverter
     /// <summary>Counts above this in {m,n} are not converted (the pattern is ignored).</summary>
     public const int MaxCount = 100_000;
 
+    /// <summary>Copies allowed beyond the minimum when an unbounded repetition's item can match the empty string.</summary>
+    public const int NullableRepeatCap = 8;
+
     /// <summary>Parses the pattern into a tree, or null when it is outside the subset.</summary>
     public static Node? TryParse(string pattern)
     {
@@ -426,7 +429,11 @@ internal static class PatternConverter
             var inner = Emit(repeat.Item);
             if (inner.Length == 0 || repeat.Max == 0) return "";
             var item = rules.Named(hint + "-item", inner);
-            var counted = GbnfRepetition.Of(rules, item, repeat.Min, repeat.Max);
+            // An unbounded repetition of something that can match nothing ("(a*)*", "(b?)+") would be left
+            // recursion in GBNF; a few copies already match every string it does when the item is itself unbounded,
+            // and a subset of them otherwise.
+            var max = repeat.Max ?? (repeat.Item.MinLength == 0 ? repeat.Min + NullableRepeatCap : null);
+            var counted = GbnfRepetition.Of(rules, item, repeat.Min, max);
             return counted.Contains(' ', StringComparison.Ordinal) || counted.Contains('|', StringComparison.Ordinal) ? $"({counted})" : counted;
         }
 

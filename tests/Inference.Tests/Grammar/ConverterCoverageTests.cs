@@ -57,6 +57,8 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
             ["\"ab\"", "\"é!\""], ["\"a1\"", "\"\""]),
         ["pattern with maxLength"] = new("""{"type":"string","pattern":"^[a-z]+$","minLength":2,"maxLength":3}""",
             ["\"ab\"", "\"abc\""], ["\"a\"", "\"abcd\"", "\"\""]),
+        ["pattern repeating what can be empty"] = new("""{"type":"string","pattern":"^(a*b?)+c$"}""",
+            ["\"c\"", "\"aaabac\"", "\"bbc\""], ["\"\"", "\"ca\"", "\"abd\""]),
         ["pattern outside the subset is ignored"] = new("""{"type":"string","pattern":"^(?=a)\\w+\\1$","maxLength":4}""",
             ["\"zzz\"", "\"\""], ["\"zzzzz\""]),
         ["format email"] = new("""{"type":"string","format":"email"}""",
