@@ -8,7 +8,9 @@ namespace Inference.Tests.Grammar;
 /// Issue 12 end to end: the schema zod writes for <c>z.object({name: z.string(), age: z.number().int()})</c>
 /// (every integer bounded by ±Number.MAX_SAFE_INTEGER) is served by OpenAI's strict json_schema and by Ollama's
 /// format, and the answer is an object with an integer age in range; schemas with keywords a grammar cannot
-/// enforce are served too, and an invalid schema is still a 400.
+/// enforce are served too, and an invalid schema is still a 400. On llama-2-tiny-random the unbounded "name"
+/// string runs until the token budget (done_reason "length"): closing the JSON when the budget runs out is
+/// issue 12's second item, not the converter's.
 /// </summary>
 [Collection("server")]
 public sealed class SchemaCoverageHttpTests(SharedServer server)
@@ -47,13 +49,13 @@ public sealed class SchemaCoverageHttpTests(SharedServer server)
     }
 
     [Theory]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task Zod_schema_through_ollama_chat_format(int seed)
+    [InlineData("stories", 3)]
+    [InlineData("stories", 4)]
+    public async Task Zod_schema_through_ollama_chat_format(string model, int seed)
     {
         var (status, r) = await server.PostAsync("/api/chat", new
         {
-            model = "stories", messages = new[] { new { role = "user", content = "Tom is a boy." } }, format = ZodPerson(), stream = false,
+            model, messages = new[] { new { role = "user", content = "Tom is a boy." } }, format = ZodPerson(), stream = false,
             options = new { seed, num_predict = 400 },
         });
         Assert.True(status == 200, r?.ToJsonString());
