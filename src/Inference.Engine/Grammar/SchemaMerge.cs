@@ -60,10 +60,9 @@ internal static class SchemaMerge
                     }
                     break;
                 case "additionalProperties" or "items":
-                    result[keyword] = existing.GetValueKind() == JsonValueKind.False || value.GetValueKind() == JsonValueKind.False
-                        ? false
+                    if (existing.GetValueKind() == JsonValueKind.False || value.GetValueKind() == JsonValueKind.True) break; // the first stays
+                    result[keyword] = value.GetValueKind() == JsonValueKind.False ? false
                         : existing.GetValueKind() == JsonValueKind.True ? value.DeepClone()
-                        : value.GetValueKind() == JsonValueKind.True ? existing
                         : Both(existing, value);
                     break;
                 case "prefixItems" when existing is JsonArray left && value is JsonArray right:
@@ -80,11 +79,12 @@ internal static class SchemaMerge
                         result[keyword] = new JsonArray(left.SelectMany(l => right.Select(r => (JsonNode)Both(l!, r!))).ToArray());
                     break;
                 default:
-                    if (Lower.Contains(keyword) && IsNumber(existing) && IsNumber(value))
-                        result[keyword] = Compare(existing, value) >= 0 ? existing : value.DeepClone();
-                    else if (Upper.Contains(keyword) && IsNumber(existing) && IsNumber(value))
-                        result[keyword] = Compare(existing, value) <= 0 ? existing : value.DeepClone();
-                    break; // anything else: the first value stays
+                    // Bounds: the tighter one; anything else: the first value stays.
+                    if (Lower.Contains(keyword) && IsNumber(existing) && IsNumber(value) && Compare(existing, value) < 0)
+                        result[keyword] = value.DeepClone();
+                    else if (Upper.Contains(keyword) && IsNumber(existing) && IsNumber(value) && Compare(existing, value) > 0)
+                        result[keyword] = value.DeepClone();
+                    break;
             }
         }
         MergeValues(result, a, b, path);
