@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Inference.Engine.Grammar;
 using Inference.Engine.Grammar.Checking;
+using Inference.Engine.Tools;
 
 namespace Inference.Tests.Grammar;
 
@@ -186,6 +187,24 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
         var verdict = GbnfChecker.Check(Convert($$"""{"type":"object","properties":{"name":{"type":"string"},"age":{{Zod}}},"required":["name","age"],"additionalProperties":false}"""));
         Assert.True(verdict.IsUsable, verdict.Message);
         Assert.True(verdict.Elements < 2_000, $"{verdict.Elements} elements");
+    }
+
+    /// <summary>Tool calls use the same converter: zod-style parameters are enforced, not replaced by any object.</summary>
+    [Fact]
+    public void ToolParametersWithRangesAndPatternsAreEnforced()
+    {
+        const string tools = $$$$"""
+            [{"type":"function","function":{"name":"book","parameters":{"type":"object","properties":{"seats":{{{{Zod}}}},"code":{"type":"string","pattern":"^[A-Z]{3}$"}},"required":["seats","code"],"additionalProperties":false}}}]
+            """;
+        Assert.True(ToolDefinition.TryParseList(JsonDocument.Parse(tools).RootElement, out var definitions, out _));
+        var format = new ToolCallFormat("[TOOL_CALLS] [", ", ", "]", "{\"name\": \"", "\", \"arguments\": ", "}");
+        var grammar = ToolCallGrammar.Build(format, definitions, allowText: false, maxCalls: 1);
+        Assert.DoesNotContain("bounded-object", grammar, StringComparison.Ordinal);
+        var call = "[TOOL_CALLS] [{\"name\": \"book\", \"arguments\": {\"seats\": 2, \"code\": \"ABC\"}}]";
+        Assert.True(ManagedMatch(grammar, call));
+        Assert.True(LlamaGrammarMatch.Matches(models.Stories, grammar, call));
+        Assert.False(ManagedMatch(grammar, call.Replace("ABC", "abc", StringComparison.Ordinal)));
+        Assert.False(ManagedMatch(grammar, call.Replace("2,", "9007199254740992,", StringComparison.Ordinal)));
     }
 
     /// <summary>A pattern whose grammar would break the size bounds is ignored (the string is unconstrained), never a refusal.</summary>
