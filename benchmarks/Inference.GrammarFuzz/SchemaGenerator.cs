@@ -6,7 +6,10 @@ namespace Inference.GrammarFuzz;
 /// Random JSON Schemas built from every keyword the schema converter knows, with hostile values: huge, negative,
 /// zero and fractional counts, counts around llama.cpp's repetition limit, recursion through $ref and $defs
 /// (productive, left-recursive and unproductive), deep nesting, odd property names (quotes, backslashes, control
-/// characters, non-ASCII, surrogates, names of the grammar's own rules), and keywords the converter refuses.
+/// characters, non-ASCII, surrogates, names of the grammar's own rules), numeric bounds (huge, fractional,
+/// reversed, exclusive, draft-4 booleans, zod's safe-integer range), regex patterns (the converted subset and
+/// what is ignored: lookaround, backreferences, malformed ones, huge counts), prefixItems, allOf and keywords
+/// next to $ref/anyOf (merged), and keywords the converter accepts and ignores.
 /// Deterministic for a seed.
 /// </summary>
 public sealed class SchemaGenerator(Random random)
@@ -26,7 +29,24 @@ public sealed class SchemaGenerator(Random random)
 
     private static readonly string[] Types = ["object", "array", "string", "number", "integer", "boolean", "null"];
     private static readonly string[] Formats = ["date", "time", "date-time", "uuid", "email", "uri", ""];
-    private static readonly string[] Refused = ["pattern", "maximum", "exclusiveMinimum", "multipleOf", "allOf", "not", "if", "prefixItems", "contains", "patternProperties"];
+    private static readonly string[] Ignored =
+        ["multipleOf", "not", "if", "then", "else", "contains", "patternProperties", "uniqueItems", "dependentRequired", "dependentSchemas", "unevaluatedProperties", "minContains"];
+
+    private static readonly JsonNode?[] Bounds =
+    [
+        0, 1, -1, 5, -5, 0.5, -0.5, 1.25, 9, 10, 99, 100, 1000, -1000, 9007199254740991, -9007199254740991, 9007199254740992,
+        1e15, 9999999999999999, 10000000000000000, 1e16, 1e300, -1e300, 1e-300, 0.1, 0.0000000000000001, 3.14159265358979323846,
+        123456789.123456789, "5", null, true, false,
+    ];
+
+    private static readonly string[] PatternPieces =
+    [
+        "a", "abc", "\\d", "\\w", "\\s", "\\D", "\\W", "\\S", ".", "[a-z]", "[^0-9]", "[A-Za-z0-9_-]", "[\\]\\\\\"]", "[]", "[^]",
+        "\"", "\\\\", "\\.", "\\u00e9", "\\x41", "\\n", "\\t", "é", "日本", "😀", "\u0001", "-", "{", "}", "]", "\\/",
+        "(?=a)", "(?!b)", "(?<=c)", "\\1", "\\b", "\\p{L}", "\\k<n>", "(?<n>x)", "(", ")", "[", "|", "?", "*", "+", "^", "$",
+    ];
+
+    private static readonly string[] Quantifiers = ["", "", "", "?", "*", "+", "{2}", "{0,3}", "{1,}", "{3,1}", "{1000}", "{1999}", "{2001}", "{0,100000}", "{100001}", "*?", "{2,5}?"];
 
     private readonly List<string> _defs = [];
     private int _budget;
@@ -75,7 +95,10 @@ public sealed class SchemaGenerator(Random random)
             < 77 => EnumSchema(),
             < 80 => Deep(random.Next(5, Chance(0.2) ? 70 : 30)),
             < 83 => MultiType(depth),
-            < 86 => new JsonObject { [Pick(Refused)] = Value(), ["type"] = Pick(Types) },
+            < 86 => new JsonObject { [Pick(Ignored)] = Chance(0.5) ? Value() : Leaf(), ["type"] = Pick(Types) },
+            < 90 => NumericSchema(),
+            < 93 => AllOf(depth),
+            < 96 => WithSiblings(depth),
             _ => Leaf(),
         };
     }
@@ -109,7 +132,8 @@ public sealed class SchemaGenerator(Random random)
             if (Chance(0.05)) required.Add("undeclared");
             schema["required"] = required;
         }
-        if (Chance(0.3)) schema["additionalProperties"] = Chance(0.8) ? false : Chance(0.5) ? true : Leaf();
+        if (Chance(0.3)) schema["additionalProperties"] = Chance(0.5) ? false : Chance(0.5) ? true : Leaf();
+        if (Chance(0.05)) schema["minProperties"] = Count();
         if (Chance(0.05)) schema["maxProperties"] = Count();
         return Annotate(schema);
     }
@@ -121,6 +145,13 @@ public sealed class SchemaGenerator(Random random)
         if (Chance(0.6)) schema["minItems"] = Count();
         if (Chance(0.6)) schema["maxItems"] = Count();
         if (Chance(0.05)) schema["uniqueItems"] = Chance(0.5);
+        if (Chance(0.2))
+        {
+            var prefix = new JsonArray();
+            for (int i = random.Next(0, 4); i > 0; i--) prefix.Add(Chance(0.05) ? JsonValue.Create(false) : Schema(depth - 1));
+            schema["prefixItems"] = prefix;
+            if (Chance(0.4)) schema["items"] = Chance(0.6) ? false : Schema(depth - 1);
+        }
         return Annotate(schema);
     }
 
@@ -130,6 +161,81 @@ public sealed class SchemaGenerator(Random random)
         if (Chance(0.6)) schema["minLength"] = Count();
         if (Chance(0.7)) schema["maxLength"] = Count();
         if (Chance(0.15)) schema["format"] = Pick(Formats);
+        if (Chance(0.25)) schema["pattern"] = Pattern();
+        return schema;
+    }
+
+    /// <summary>An integer or number with bounds: ordinary, huge, fractional, reversed, exclusive, draft-4 booleans.</summary>
+    private JsonObject NumericSchema()
+    {
+        var schema = new JsonObject { ["type"] = Chance(0.6) ? "integer" : "number" };
+        if (Chance(0.1))
+        {
+            schema["minimum"] = -9007199254740991;
+            schema["maximum"] = 9007199254740991;
+            return schema;
+        }
+        foreach (var keyword in new[] { "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" })
+        {
+            if (Chance(0.4)) schema[keyword] = Chance(0.3) ? random.Next(-100_000, 100_000) : Pick(Bounds)?.DeepClone();
+        }
+        if (Chance(0.1)) schema["multipleOf"] = Pick(Bounds)?.DeepClone();
+        return schema;
+    }
+
+    /// <summary>A regex from pieces of the converted subset and of what it ignores (lookaround, backreferences, malformed).</summary>
+    private string Pattern()
+    {
+        var sb = new System.Text.StringBuilder();
+        if (Chance(0.7)) sb.Append('^');
+        for (int i = random.Next(0, 6); i > 0; i--)
+        {
+            if (Chance(0.2))
+            {
+                sb.Append(Chance(0.3) ? "(?:" : "(").Append(Pick(PatternPieces)).Append('|').Append(Pick(PatternPieces)).Append(')');
+            }
+            else sb.Append(Pick(PatternPieces));
+            sb.Append(Pick(Quantifiers));
+        }
+        if (Chance(0.7)) sb.Append('$');
+        return sb.ToString();
+    }
+
+    /// <summary>allOf of object parts, bounds, enums and references (merged by the converter), sometimes contradicting.</summary>
+    private JsonObject AllOf(int depth)
+    {
+        var parts = new JsonArray();
+        for (int i = random.Next(Chance(0.05) ? 0 : 1, 4); i > 0; i--)
+        {
+            parts.Add(random.Next(5) switch
+            {
+                0 => ObjectSchema(depth - 1),
+                1 => NumericSchema(),
+                2 => EnumSchema(),
+                3 => Chance(0.5) ? Reference() : SelfReference(),
+                _ => Schema(depth - 1),
+            });
+        }
+        var schema = new JsonObject { ["allOf"] = parts };
+        if (Chance(0.3)) schema["type"] = Pick(Types);
+        return schema;
+    }
+
+    /// <summary>$ref, anyOf or oneOf with constraining keywords next to it (merged into the target or every branch), or OpenAPI nullable.</summary>
+    private JsonObject WithSiblings(int depth)
+    {
+        var schema = random.Next(3) switch
+        {
+            0 => Reference(),
+            1 => Union(depth),
+            _ => Leaf(),
+        };
+        if (Chance(0.5)) schema["type"] = Pick(Types);
+        if (Chance(0.3)) schema["nullable"] = true;
+        if (Chance(0.3)) schema["maxLength"] = Count();
+        if (Chance(0.3)) schema["minimum"] = Pick(Bounds)?.DeepClone();
+        if (Chance(0.2)) schema["properties"] = new JsonObject { ["k"] = Leaf() };
+        if (Chance(0.2)) schema["default"] = null;
         return schema;
     }
 

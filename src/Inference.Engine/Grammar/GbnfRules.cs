@@ -77,6 +77,13 @@ internal sealed class GbnfRules
         return sb.Append('"').ToString();
     }
 
+    /// <summary>A code point inside a GBNF character class: letters and digits as themselves, anything else as an escape.</summary>
+    public static string ClassChar(int c) =>
+        c < 0x80 && char.IsAsciiLetterOrDigit((char)c) ? ((char)c).ToString()
+        : c <= 0xFF ? $"\\x{c:X2}"
+        : c <= 0xFFFF ? $"\\u{c:X4}"
+        : $"\\U{c:X8}";
+
     private static bool IsIdentifier(string expr) => expr.Length > 0 && expr.All(IsNameChar);
 
     private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '-';

@@ -8,22 +8,28 @@ namespace Inference.Engine.Grammar;
 /// so llama.cpp only lets the model emit end-of-generation once the document is complete.
 /// </summary>
 /// <remarks>
-/// Supported: type (incl. arrays of types), properties/required (fixed order: required first, then optional;
-/// undeclared keys are never generated), additionalProperties (false, or a schema when no properties are
-/// declared; then a string-typed propertyNames may restrict the keys and min/maxProperties the count), items/minItems/maxItems, enum/const, minLength/maxLength, format date/time/date-time/uuid
-/// (other formats are annotations and ignored), minimum 0 or 1 on integers, anyOf/oneOf (oneOf exclusivity
-/// is not enforced), local $ref (#, #/$defs/..., #/definitions/...; recursion through objects and arrays, as in
-/// trees and linked lists). Counts (minLength, maxItems, maxProperties...) up to 2147483647 are enforced exactly
-/// (see <see cref="GbnfRepetition"/>). Refused as well: a $ref that recurs before any text is written (left
-/// recursion) or admits no finite document, schemas nested more than <see cref="SchemaConverter.MaxDepth"/> levels
-/// (counting $ref hops), and schemas whose grammar exceeds <see cref="Checking.GbnfLimits"/>.
-/// Rejected with <see cref="SchemaNotSupportedException"/>: pattern (ignoring it would let outputs break
-/// the schema; a regex-to-GBNF translation is future work), numeric ranges (maximum, exclusive*,
-/// multipleOf, other minimums), allOf/not/if-then-else, patternProperties, propertyNames, tuple items and
-/// prefixItems, contains, uniqueItems: true, additionalProperties next to properties, remote $ref, and
-/// any other keyword that constrains values.
-/// Practical limits: numbers have at most 16 integer and 16 fraction digits; \u escapes exclude surrogates;
-/// whitespace between tokens is one space or up to two newlines plus 20 blanks.
+/// Enforced: type (arrays of types, OpenAPI nullable), properties/required (fixed order: required first, then
+/// optional), additionalProperties (false, true or a schema, also next to properties: extra keys that are not a
+/// declared name), items, prefixItems (and draft-2019 tuple items/additionalItems), minItems/maxItems, enum/const
+/// of any JSON values, minLength/maxLength, minimum/maximum/exclusiveMinimum/exclusiveMaximum on integers and
+/// numbers (<see cref="NumericRanges"/>), pattern (<see cref="PatternConverter"/>), format date/time/date-time/
+/// uuid, anyOf/oneOf (oneOf exclusivity is not enforced), allOf and keywords next to $ref/anyOf/oneOf (merged,
+/// <see cref="SchemaMerge"/>), local $ref (#, #/$defs/..., #/definitions/...; recursion through objects and
+/// arrays, as in trees and linked lists), and on maps propertyNames and minProperties/maxProperties. Counts up to
+/// 2147483647 are enforced exactly (see <see cref="GbnfRepetition"/>).
+/// Approximated: format email and uri (see <see cref="PrimitiveRules"/>); bounded numbers have no exponent and at
+/// most 16 integer and 16 fraction digits; minLength/maxLength next to a pattern only where exact, next to a
+/// format not at all; two different patterns or formats in an allOf keep the first.
+/// Accepted and ignored, as llama.cpp does: multipleOf, uniqueItems, contains, not, if/then/else,
+/// dependentRequired, dependentSchemas, patternProperties, unevaluated*, min/maxProperties and propertyNames next
+/// to properties, unknown formats and keywords, and patterns outside the converted subset.
+/// Refused with <see cref="SchemaNotSupportedException"/>: schemas that are not valid JSON Schema (see
+/// <see cref="SchemaKeywords"/>) or that no document matches, remote or unresolvable $ref, a $ref that recurs
+/// before any text is written (left recursion) or admits no finite document, schemas nested more than
+/// <see cref="SchemaConverter.MaxDepth"/> levels (counting $ref hops), and schemas whose grammar exceeds
+/// <see cref="Checking.GbnfLimits"/>.
+/// Practical limits: integers have at most 16 digits; \u escapes exclude surrogates; whitespace between tokens is
+/// one space or up to two newlines plus 20 blanks.
 /// </remarks>
 public static class JsonGrammar
 {

@@ -51,6 +51,17 @@ internal static class PrimitiveRules
         ["time"] = ("\"\\\"\" time-body \"\\\"\"", ["time-body"]),
         ["time-body"] = ("([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,3})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])", []),
         ["date-time"] = ("\"\\\"\" date-body \"T\" time-body \"\\\"\"", ["date-body", "time-body"]),
+        // format email: a dot-atom local part "@" a host name with a top-level domain of letters (no quoted local
+        // parts, IP literals or internationalised names). format uri: a scheme, ":", then RFC 3986 characters or
+        // %-escapes (the structure after the scheme is not checked).
+        ["email"] = ("\"\\\"\" email-atom (\".\" email-atom)* \"@\" (email-label \".\")+ [a-zA-Z]{2,24} \"\\\"\"", ["email-atom", "email-label"]),
+        ["email-atom"] = ("[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,64}", []),
+        ["email-label"] = ("[a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])?", []),
+        ["uri"] = ("\"\\\"\" [a-zA-Z] [a-zA-Z0-9+.-]{0,31} \":\" uri-char+ \"\\\"\"", ["uri-char"]),
+        ["uri-char"] = ("[a-zA-Z0-9._~:/?#@!$&'()*+,;=-] | \"%\" [0-9a-fA-F]{2}", []),
+        // Keys of extra properties next to declared ones: written without escapes, so that the key text is the name
+        // and "not a declared name" can be checked character by character (see ObjectSchema).
+        ["key-char"] = ("[^\"\\\\\\x7F\\x00-\\x1F]", []),
         ["uuid"] = ("\"\\\"\" [0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{12} \"\\\"\"", []),
     };
 

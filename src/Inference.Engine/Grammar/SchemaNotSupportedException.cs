@@ -1,8 +1,9 @@
 namespace Inference.Engine.Grammar;
 
 /// <summary>
-/// A JSON Schema uses a construct the GBNF converter cannot enforce. Thrown rather than ignored so that a
-/// structured-output request never silently yields documents that violate the caller's schema.
+/// A schema the GBNF converter refuses (a 400): it is not valid JSON Schema, no document matches it, a $ref
+/// recurs before any text is written, or its grammar would exceed the bounds llama.cpp is kept within.
+/// Keywords a grammar cannot enforce are not refused: the converter ignores them (see <see cref="JsonGrammar"/>).
 /// </summary>
 public sealed class SchemaNotSupportedException : Exception
 {
@@ -13,7 +14,7 @@ public sealed class SchemaNotSupportedException : Exception
         Path = path;
     }
 
-    /// <summary>The offending keyword, e.g. "pattern".</summary>
+    /// <summary>The offending keyword, e.g. "minLength".</summary>
     public string Keyword { get; }
 
     /// <summary>JSON-pointer-style location of the schema that holds it, e.g. "#/properties/name".</summary>

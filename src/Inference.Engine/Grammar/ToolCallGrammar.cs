@@ -11,7 +11,7 @@ namespace Inference.Engine.Grammar;
 /// calls (separated as the format separates them), then its suffix. Each call is one alternative per function:
 /// its name as a fixed string and arguments following that function's parameters schema (converted like a
 /// structured-output schema), so an unknown function or arguments that break the schema cannot be sampled.
-/// A function whose schema the converter cannot enforce (or that is not an object schema) gets any bounded
+/// A function whose schema the converter refuses (invalid, unsatisfiable or over the bounds; or not an object schema) gets any bounded
 /// JSON object as arguments instead of failing the request.
 /// </summary>
 /// <remarks>

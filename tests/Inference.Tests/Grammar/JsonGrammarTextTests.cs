@@ -3,7 +3,7 @@ using Inference.Engine.Grammar;
 
 namespace Inference.Tests.Grammar;
 
-/// <summary>The exact GBNF for small schemas, and the errors for constructs the converter refuses.</summary>
+/// <summary>The exact GBNF for small schemas, and the errors for schemas the converter refuses (invalid JSON Schema, unresolvable references).</summary>
 public sealed class JsonGrammarTextTests
 {
     private static string Convert(string schema)
@@ -65,16 +65,11 @@ public sealed class JsonGrammarTextTests
     public void AnyJsonIsAnObject() => Assert.StartsWith("root ::= object\n", JsonGrammar.ForAnyJson(), StringComparison.Ordinal);
 
     [Theory]
-    [InlineData("""{"type":"string","pattern":"^a+$"}""", "pattern", "#")]
-    [InlineData("""{"type":"object","properties":{"n":{"type":"number","maximum":3}}}""", "maximum", "#/properties/n")]
-    [InlineData("""{"type":"array","items":{"allOf":[{"type":"integer"}]}}""", "allOf", "#/items")]
-    [InlineData("""{"anyOf":[{"type":"integer"},{"not":{"type":"null"}}]}""", "not", "#/anyOf/1")]
-    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true}""", "additionalProperties", "#")]
     [InlineData("""{"$ref":"https://example.com/schema.json"}""", "$ref", "#")]
     [InlineData("""{"$ref":"#/$defs/Missing"}""", "$ref", "#")]
-    [InlineData("""{"type":"array","uniqueItems":true}""", "uniqueItems", "#")]
-    [InlineData("""{"type":"integer","minimum":5}""", "minimum", "#")]
-    [InlineData("""{"type":"object","properties":{"a":{"type":"integer"}},"required":["b"]}""", "required", "#")]
+    [InlineData("""{"anyOf":[{"type":"integer"},{"type":"strnig"}]}""", "type", "#/anyOf/1")]
+    [InlineData("""{"type":"object","properties":{"n":{"type":"number","maximum":"3"}}}""", "maximum", "#/properties/n")]
+    [InlineData("""{"type":"array","items":{"allOf":[{"type":"integer"},{"type":"boolean"}]}}""", "type", "#/items/allOf/1")]
     public void UnsupportedConstructsNameTheKeywordAndPath(string schema, string keyword, string path)
     {
         var ex = Assert.Throws<SchemaNotSupportedException>(() => Convert(schema));

@@ -65,7 +65,7 @@ public sealed class ToolCallGrammarTests(GrammarModels models, ITestOutputHelper
 
     /// <summary>Schemas the converter rejects, or that do not describe an object, get any bounded object instead of an error.</summary>
     private const string AwkwardTools = """
-        [{"type":"function","function":{"name":"pattern","parameters":{"type":"object","properties":{"s":{"type":"string","pattern":"^a+$"}}}}},
+        [{"type":"function","function":{"name":"pattern","parameters":{"type":"object","properties":{"s":{"type":"strnig"}}}}},
          {"type":"function","function":{"name":"bare"}},
          {"type":"function","function":{"name":"loose","parameters":{"type":"object"}}},
          {"type":"function","function":{"name":"scalar","parameters":{"type":"string"}}},
