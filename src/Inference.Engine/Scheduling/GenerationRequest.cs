@@ -42,6 +42,13 @@ public sealed class GenerationRequest
 
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>
+    /// With a grammar: when the budget (MaxTokens or the context) is about to run out, emit the shortest text
+    /// that finishes the document instead of cutting it (the finish reason stays Length). False = the raw cut
+    /// (Ollama's options.close_json / OpenAI's close_json).
+    /// </summary>
+    public bool CloseGrammar { get; init; } = true;
+
     /// <summary>Report each generated token's log-probability with this many alternatives; null = no log-probabilities.</summary>
     public int? TopLogprobs { get; init; }
 

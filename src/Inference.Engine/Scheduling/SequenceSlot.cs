@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Inference.Engine.Grammar.Completion;
 using LLama;
 using LLama.Native;
 
@@ -18,6 +19,19 @@ internal sealed class SequenceSlot : IDisposable
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
         _grammarTrigger = request.Sampling.Grammar is null ? null : request.Sampling.GrammarTrigger;
+        _context = context;
+        if (request.Sampling.Grammar is { } grammar && request.CloseGrammar)
+        {
+            try
+            {
+                Closer = new GrammarCloser(grammar, CountTokens);
+            }
+            catch
+            {
+                Sampler.Dispose();
+                throw;
+            }
+        }
         // Penalties look at recent history, which includes the prompt (as llama.cpp's server does).
         // Not with a grammar: accepting prompt tokens would advance the grammar as if they were output.
         var prompt = request.Sampling.Grammar is null ? request.PromptTokens : [];
@@ -32,6 +46,14 @@ internal sealed class SequenceSlot : IDisposable
     public StreamingTokenDecoder Decoder { get; }
     public StopSequenceFilter Stops { get; }
     public Channel<GenerationEvent> Output { get; }
+
+    /// <summary>
+    /// Keeps the document closable within the token budget (see <see cref="GrammarCloser"/>); null without a
+    /// grammar, when the request opted out, or once the grammar was released or could not be followed.
+    /// </summary>
+    public GrammarCloser? Closer { get; private set; }
+
+    private readonly SafeLLamaContextHandle _context;
 
     /// <summary>Prompt tokens already placed in the KV cache.</summary>
     public int PromptDone { get; set; }
@@ -88,7 +110,47 @@ internal sealed class SequenceSlot : IDisposable
         if (trigger.StartsWith(_head, StringComparison.Ordinal)) return false;
         Sampler.Remove(0);
         _grammarTrigger = null;
+        // Free text needs no closing.
+        Closer = null;
         return true;
+    }
+
+    /// <summary>Tokens this sequence may still generate, the one being sampled included (num_predict, then the context).</summary>
+    public int TokensLeft()
+    {
+        int left = ContextLength - Position;
+        if (Request.MaxTokens >= 0) left = Math.Min(left, Request.MaxTokens - EvalCount);
+        return left;
+    }
+
+    /// <summary>Stops closing (the follower lost the grammar's state; see <see cref="GrammarCloser.Lost"/>).</summary>
+    public void DropCloser() => Closer = null;
+
+    /// <summary>The token's bytes as llama.cpp's grammar sees them (its piece).</summary>
+    public byte[] PieceOf(LLamaToken token)
+    {
+        Span<byte> buffer = stackalloc byte[128];
+        int n = (int)_context.TokenToSpan(token, buffer);
+        if (n <= buffer.Length) return buffer[..n].ToArray();
+        var large = new byte[n];
+        _context.TokenToSpan(token, large);
+        return large;
+    }
+
+    /// <summary>
+    /// What emitting a completion costs: the tokens the model's tokenizer makes of it. SentencePiece vocabularies
+    /// put a space in front of a text; a token that is only that space is not part of the completion.
+    /// </summary>
+    private int CountTokens(string text)
+    {
+        if (text.Length == 0) return 0;
+        var tokens = _context.Tokenize(text, false, false, System.Text.Encoding.UTF8);
+        if (tokens.Length > 1 && text[0] != ' ')
+        {
+            Span<byte> first = stackalloc byte[8];
+            if (_context.TokenToSpan(tokens[0], first) == 1 && first[0] == (byte)' ') return tokens.Length - 1;
+        }
+        return tokens.Length;
     }
 
     public void Complete(FinishReason reason)
