@@ -570,8 +570,12 @@ public sealed class ModelRunner : IDisposable
         if (decision.Action == CloseAction.CloseAfter) return Close(slot, decision);
 
         int max = slot.Request.MaxTokens;
-        if (max >= 0 && slot.EvalCount >= max) return FinishReason.Length;
-        if (slot.Position + 1 >= slot.ContextLength) return FinishReason.Length;
+        if ((max >= 0 && slot.EvalCount >= max) || slot.Position + 1 >= slot.ContextLength)
+        {
+            // Within the budget the document is already complete here; below the shortest document it is closed now.
+            if (slot.Closer?.Rest() is { Text.Length: > 0 } rest) return Close(slot, new CloseDecision(CloseAction.CloseInstead, rest.Text, rest.Tokens));
+            return FinishReason.Length;
+        }
         return null;
     }
 

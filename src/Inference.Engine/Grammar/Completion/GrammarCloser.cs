@@ -33,6 +33,8 @@ internal sealed class GrammarCloser
     private HashSet<int[]> _stacks;
     /// <summary>Bytes of a character whose first bytes came with earlier tokens (llama.cpp's partial_utf8).</summary>
     private byte[] _pending = [];
+    /// <summary>Tokens of the current state's completion when known (it is counted only when the budget is tight).</summary>
+    private int? _currentTokens;
 
     /// <param name="countTokens">Tokens the model's tokenizer makes of a text (what emitting it costs).</param>
     public GrammarCloser(string grammar, Func<string, int> countTokens)
@@ -55,6 +57,12 @@ internal sealed class GrammarCloser
         var text = stack is null ? "" : _table.TextOf(stack);
         return (text, _countTokens(text));
     }
+
+    /// <summary>
+    /// What finishes the document when the budget is spent: the current completion, or nothing while a character
+    /// is partly out (the reserve kept for it makes that happen only below the shortest document).
+    /// </summary>
+    public (string Text, int Tokens)? Rest() => _pending.Length > 0 ? null : Current();
 
     /// <summary>
     /// Decides on a sampled token given its bytes and the tokens that may still follow it. Accept and
@@ -80,10 +88,23 @@ internal sealed class GrammarCloser
         bool midCharacter = _pending.Length > 0;
 
         var (best, cost) = _table.Best(stacks);
-        if (best is not null && Fits(best, cost, leftAfter - (pending.Length > 0 ? CharacterReserve : 0)))
+        int reserve = pending.Length > 0 ? CharacterReserve : 0;
+        if (best is not null && Fits(best, cost, leftAfter - reserve))
         {
             Commit(stacks, pending);
             return new CloseDecision(CloseAction.Accept);
+        }
+        if (best is not null && !midCharacter && !CurrentFits(leftAfter + 1))
+        {
+            // The budget was below the shortest document from the start (a cap smaller than the minimal
+            // document): the model goes on while each token brings the end closer, so the answer never takes
+            // more tokens than the minimal document would (a model's multi-character tokens finish sooner).
+            int after = _countTokens(_table.TextOf(best));
+            if (after + 1 + reserve <= CurrentTokens())
+            {
+                Commit(stacks, pending, after);
+                return new CloseDecision(CloseAction.Accept);
+            }
         }
         if (!midCharacter)
         {
@@ -93,14 +114,25 @@ internal sealed class GrammarCloser
         // Part of this character is already out and cannot be taken back: finish the character, then close.
         Commit(stacks, pending);
         if (pending.Length > 0) return new CloseDecision(CloseAction.Accept);
-        var after = best is null ? "" : _table.TextOf(best);
-        return new CloseDecision(CloseAction.CloseAfter, after, _countTokens(after));
+        var rest = best is null ? "" : _table.TextOf(best);
+        return new CloseDecision(CloseAction.CloseAfter, rest, _countTokens(rest));
     }
 
-    private void Commit(HashSet<int[]> stacks, byte[] pending)
+    /// <summary>Tokens of the current completion, counted at most once per state.</summary>
+    private int CurrentTokens() => _currentTokens ??= Current().Tokens;
+
+    private bool CurrentFits(int left)
+    {
+        var (stack, bytes) = _table.Best(_stacks);
+        if (stack is null || left < 0) return false;
+        return bytes + 1 <= left || CurrentTokens() <= left;
+    }
+
+    private void Commit(HashSet<int[]> stacks, byte[] pending, int? tokens = null)
     {
         _stacks = stacks;
         _pending = pending;
+        _currentTokens = tokens;
     }
 
     private CloseDecision LoseTrack()

@@ -114,6 +114,21 @@ public sealed class ShortestCompletionTests
         Assert.Equal(("}", 1), closer.Current());
     }
 
+    /// <summary>A cap below the shortest document: tokens are taken while they bring the end closer, so the total never exceeds the shortest document's.</summary>
+    [Fact]
+    public void BelowTheShortestDocumentOnlyTokensThatBringTheEndCloserAreTaken()
+    {
+        var closer = new GrammarCloser(Grammar(IssueSchema), text => Encoding.UTF8.GetByteCount(text));
+        Assert.Equal(("{}", 2), closer.Current());
+        // Cap 1: "{" leaves "}" (1 token), so 1 + 1 <= 2: taken although 1 token does not fit in the 0 left.
+        Assert.Equal(CloseAction.Accept, closer.Next("{"u8, 0).Action);
+        // '"' would leave '":""}' (5 tokens): no closer to the end, so "}" is emitted instead.
+        Assert.Equal(new CloseDecision(CloseAction.CloseInstead, "}", 1), closer.Next("\""u8, -1));
+        // "}" itself finishes the document: taken.
+        Assert.Equal(CloseAction.Accept, closer.Next("}"u8, -1).Action);
+        Assert.Equal(("", 0), closer.Current());
+    }
+
     [Fact]
     public void ACharacterSplitAcrossTokensIsFollowedAndNeverCutWhenTheBudgetIsTight()
     {
