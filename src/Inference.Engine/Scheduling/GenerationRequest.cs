@@ -28,6 +28,13 @@ public sealed record SamplingSettings
     /// </summary>
     public string? GrammarTrigger { get; init; }
 
+    /// <summary>
+    /// Check the grammar only against the tokens that can be chosen (see <see cref="TokenSampler"/>) rather than
+    /// the whole vocabulary at every step; the same tokens either way. False is kept for the equivalence tests and
+    /// the grammar-overhead benchmark (before/after).
+    /// </summary>
+    public bool CheckGrammarLazily { get; init; } = true;
+
     /// <summary>llama.cpp's LLAMA_DEFAULT_SEED: the sampler picks a random seed.</summary>
     public const uint LLamaSeedDefault = 0xFFFFFFFF;
 }

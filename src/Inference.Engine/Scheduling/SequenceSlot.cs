@@ -15,7 +15,7 @@ internal sealed class SequenceSlot : IDisposable
         SeqId = seqId;
         ContextLength = contextLength;
         Output = output;
-        Sampler = SamplerFactory.Create(request.Sampling, context.ModelHandle.Vocab);
+        Sampler = new TokenSampler(request.Sampling, context.ModelHandle.Vocab);
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
         _grammarTrigger = request.Sampling.Grammar is null ? null : request.Sampling.GrammarTrigger;
@@ -42,7 +42,7 @@ internal sealed class SequenceSlot : IDisposable
     public GenerationRequest Request { get; }
     public LLamaSeqId SeqId { get; }
     public int ContextLength { get; }
-    public SafeLLamaSamplerChainHandle Sampler { get; }
+    public TokenSampler Sampler { get; }
     public StreamingTokenDecoder Decoder { get; }
     public StopSequenceFilter Stops { get; }
     public Channel<GenerationEvent> Output { get; }
@@ -108,7 +108,7 @@ internal sealed class SequenceSlot : IDisposable
             return false;
         }
         if (trigger.StartsWith(_head, StringComparison.Ordinal)) return false;
-        Sampler.Remove(0);
+        Sampler.ReleaseGrammar();
         _grammarTrigger = null;
         // Free text needs no closing.
         Closer = null;
