@@ -536,7 +536,7 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Samples this slot's next token and emits its text; returns a reason when it is done.</summary>
     private FinishReason? SampleNext(SequenceSlot slot)
     {
-        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex);
+        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex, slot.Closer?.NextCharacters());
         if (token.IsEndOfGeneration(_context.NativeHandle.Vocab)) return FinishReason.Stop;
 
         // Complete by construction: a token after which the document could no longer be finished in the
@@ -544,7 +544,7 @@ public sealed class ModelRunner : IDisposable
         var decision = new CloseDecision(CloseAction.Accept);
         if (slot.Closer is { } closer)
         {
-            decision = closer.Next(slot.PieceOf(token), slot.TokensLeft() - 1);
+            decision = closer.Next(slot.PieceOf(token), slot.Request.CloseGrammar ? slot.TokensLeft() - 1 : int.MaxValue);
             if (closer.Lost)
             {
                 _logger.LogWarning("The grammar follower lost the output's state; this sequence is no longer closed at the end of its budget");
@@ -573,7 +573,7 @@ public sealed class ModelRunner : IDisposable
         if ((max >= 0 && slot.EvalCount >= max) || slot.Position + 1 >= slot.ContextLength)
         {
             // Within the budget the document is already complete here; below the shortest document it is closed now.
-            if (slot.Closer?.Rest() is { Text.Length: > 0 } rest) return Close(slot, new CloseDecision(CloseAction.CloseInstead, rest.Text, rest.Tokens));
+            if (slot.Request.CloseGrammar && slot.Closer?.Rest() is { Text.Length: > 0 } rest) return Close(slot, new CloseDecision(CloseAction.CloseInstead, rest.Text, rest.Tokens));
             return FinishReason.Length;
         }
         return null;

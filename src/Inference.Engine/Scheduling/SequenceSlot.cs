@@ -15,12 +15,13 @@ internal sealed class SequenceSlot : IDisposable
         SeqId = seqId;
         ContextLength = contextLength;
         Output = output;
-        Sampler = new TokenSampler(request.Sampling, context.ModelHandle.Vocab);
+        Sampler = new TokenSampler(request.Sampling, context.ModelHandle);
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
         _grammarTrigger = request.Sampling.Grammar is null ? null : request.Sampling.GrammarTrigger;
         _context = context;
-        if (request.Sampling.Grammar is { } grammar && request.CloseGrammar)
+        // The follower runs with every grammar: it also tells the sampler which tokens can be skipped unchecked.
+        if (request.Sampling.Grammar is { } grammar)
         {
             try
             {
@@ -48,8 +49,9 @@ internal sealed class SequenceSlot : IDisposable
     public Channel<GenerationEvent> Output { get; }
 
     /// <summary>
-    /// Keeps the document closable within the token budget (see <see cref="GrammarCloser"/>); null without a
-    /// grammar, when the request opted out, or once the grammar was released or could not be followed.
+    /// Follows the output through the grammar and keeps the document closable within the token budget (see
+    /// <see cref="GrammarCloser"/>; it closes only when <see cref="GenerationRequest.CloseGrammar"/>); null without
+    /// a grammar, or once the grammar was released or could not be followed.
     /// </summary>
     public GrammarCloser? Closer { get; private set; }
 

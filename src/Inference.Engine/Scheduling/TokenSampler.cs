@@ -1,4 +1,5 @@
-using Inference.Engine.Grammar.Checking;
+using System.Runtime.CompilerServices;
+using Inference.Engine.Grammar.Completion;
 using LLama.Native;
 
 namespace Inference.Engine.Scheduling;
@@ -9,7 +10,9 @@ namespace Inference.Engine.Scheduling;
 /// tokens that can be chosen: after the penalties, candidates are walked in descending logit order and checked
 /// in small chunks until top_k of them are allowed (greedy: the first allowed one). That is exactly
 /// grammar-then-top_k, as llama.cpp's server chain does it, without checking the whole vocabulary (32,000
-/// tokens for a Llama 2 vocabulary) at every step.
+/// tokens for a Llama 2 vocabulary) at every step. Tokens whose first byte the grammar cannot take next (told by
+/// the managed follower, <see cref="FirstCharacters"/>) are skipped without asking llama.cpp: a necessary
+/// condition, so the result is the same.
 /// </summary>
 internal sealed class TokenSampler : IDisposable
 {
@@ -23,13 +26,27 @@ internal sealed class TokenSampler : IDisposable
     private readonly SafeLLamaSamplerChainHandle? _rest;
     private LLamaTokenData[] _all = [];
 
-    public TokenSampler(SamplingSettings settings, SafeLlamaModelHandle.Vocabulary vocab)
+    /// <summary>Below this vocabulary size llama.cpp checks the whole vocabulary faster than candidates can be ordered here.</summary>
+    internal const int SplitFromVocabulary = 4096;
+
+    // Each token's first and second bytes (-1 for none), per model: what FirstCharacters is checked against.
+    private static readonly ConditionalWeakTable<SafeLlamaModelHandle, Tuple<short[], short[]>> LeadingBytes = new();
+    private readonly short[] _firstBytes = [];
+    private readonly short[] _secondBytes = [];
+    private int[] _passing = [];
+
+    public TokenSampler(SamplingSettings settings, SafeLlamaModelHandle model)
+        : this(settings, model.Vocab, model)
+    {
+    }
+
+    public TokenSampler(SamplingSettings settings, SafeLlamaModelHandle.Vocabulary vocab, SafeLlamaModelHandle? model = null)
     {
         _settings = settings;
         _vocabSize = vocab.Count;
         // top_k off (or beyond the vocabulary) leaves every allowed token in play: nothing to save, the whole chain is used.
         bool bounded = settings.Temperature <= 0f || settings.TopK > 0 && settings.TopK < vocab.Count;
-        if (settings.Grammar is null || !settings.CheckGrammarLazily || !bounded)
+        if (settings.Grammar is null || !settings.CheckGrammarLazily || !bounded || vocab.Count < SplitFromVocabulary)
         {
             _chain = SamplerFactory.Create(settings, vocab);
             return;
@@ -39,6 +56,7 @@ internal sealed class TokenSampler : IDisposable
             _grammar = SamplerFactory.CreateGrammar(settings.Grammar, vocab);
             _penalties = SamplerFactory.CreatePenalties(settings);
             _rest = SamplerFactory.CreateRest(settings, vocab);
+            if (model is not null) (_firstBytes, _secondBytes) = LeadingBytes.GetValue(model, LeadingBytesOf);
         }
         catch
         {
@@ -79,7 +97,8 @@ internal sealed class TokenSampler : IDisposable
         _grammar = null;
     }
 
-    public LLamaToken Sample(SafeLLamaContextHandle context, int logitsIndex)
+    /// <param name="next">What the grammar allows next, from the managed follower; null = check every candidate.</param>
+    public LLamaToken Sample(SafeLLamaContextHandle context, int logitsIndex, FirstCharacters? next = null)
     {
         if (_chain is not null) return _chain.Sample(context, logitsIndex);
 
@@ -88,7 +107,7 @@ internal sealed class TokenSampler : IDisposable
         for (int i = 0; i < logits.Length; i++) _all[i] = new LLamaTokenData((LLamaToken)i, logits[i], 0f);
         if (_penalties is not null) Apply(_penalties, _all, _all.Length);
 
-        var candidates = _grammar is null ? _all : Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK);
+        var candidates = _grammar is null ? _all : Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK, next);
         int n = _grammar is null ? _all.Length : candidates.Length;
         var token = Apply(_rest!, candidates, n);
         Accept(token);
@@ -99,16 +118,32 @@ internal sealed class TokenSampler : IDisposable
     /// The first <paramref name="wanted"/> tokens the grammar allows, in descending logit order (ties by token id,
     /// the order in which greedy and top_k meet them), found by checking candidates in growing chunks.
     /// </summary>
-    private LLamaTokenData[] Allowed(int wanted)
+    private LLamaTokenData[] Allowed(int wanted, FirstCharacters? next)
     {
+        // The tokens that may pass at all; the rest are refused by the grammar whatever llama.cpp would say of their other characters.
+        int count = _all.Length;
+        if (next is not null && _firstBytes.Length == _all.Length)
+        {
+            if (_passing.Length != _all.Length) _passing = new int[_all.Length];
+            count = 0;
+            for (int i = 0; i < _all.Length; i++)
+                if (next.MayStartWith(_firstBytes[i], _secondBytes[i])) _passing[count++] = i;
+        }
+        else
+        {
+            if (_passing.Length != _all.Length) _passing = new int[_all.Length];
+            for (int i = 0; i < _all.Length; i++) _passing[i] = i;
+        }
+
         var allowed = new List<LLamaTokenData>(wanted);
-        var order = new CandidateOrder(_all);
+        var order = new CandidateOrder(_all, _passing, count);
         int chunk = Math.Max(wanted + 8, 16);
-        var buffer = new LLamaTokenData[Math.Min(chunk, _all.Length)];
+        var buffer = new LLamaTokenData[Math.Min(chunk, Math.Max(count, 1))];
         while (allowed.Count < wanted && !order.Done)
         {
-            // Past a quarter of the vocabulary, one call for the rest is cheaper than more chunks.
-            int take = order.Taken > _all.Length / 4 ? _all.Length - order.Taken : Math.Min(chunk, _all.Length - order.Taken);
+            // Past a quarter of the candidates, one call for the rest is cheaper than more chunks.
+            int left = count - order.Taken;
+            int take = order.Taken > count / 4 ? left : Math.Min(chunk, left);
             if (buffer.Length < take) buffer = new LLamaTokenData[take];
             int got = order.Next(buffer.AsSpan(0, take));
             // The grammar sets the logit of every token it refuses to -inf, in place and in order.
@@ -119,6 +154,23 @@ internal sealed class TokenSampler : IDisposable
         }
         // A grammar allows at least end-of-generation or one more character (the checker refuses dead ends).
         return [.. allowed];
+    }
+
+    private static Tuple<short[], short[]> LeadingBytesOf(SafeLlamaModelHandle model)
+    {
+        int n = model.Vocab.Count;
+        var first = new short[n];
+        var second = new short[n];
+        Span<byte> buffer = stackalloc byte[64];
+        for (int i = 0; i < n; i++)
+        {
+            // As llama.cpp's grammar sees the token (its piece); a token with no text, or one too long for the buffer, is left to llama.cpp.
+            int length = (int)model.TokenToSpan((LLamaToken)i, buffer);
+            bool known = length is > 0 and <= 64;
+            first[i] = known ? buffer[0] : (short)-1;
+            second[i] = known && length > 1 ? buffer[1] : (short)-1;
+        }
+        return Tuple.Create(first, second);
     }
 
     /// <summary>Applies a chain to the first <paramref name="count"/> entries; returns the selected token when the chain selects one.</summary>
@@ -144,27 +196,31 @@ internal sealed class TokenSampler : IDisposable
     /// Hands out tokens in descending logit order (ties by id) without sorting the whole vocabulary: each call
     /// selects the next best ones with a bounded heap over those not handed out yet.
     /// </summary>
-    private sealed class CandidateOrder(LLamaTokenData[] all)
+    private sealed class CandidateOrder(LLamaTokenData[] all, int[] subset, int count)
     {
         private float _lastLogit = float.PositiveInfinity;
         private int _lastId = -1;
 
         public int Taken { get; private set; }
-        public bool Done => Taken >= all.Length;
+        public bool Done => Taken >= count;
 
-        /// <summary>Fills <paramref name="into"/> with the next best tokens; returns how many.</summary>
+        /// <summary>Fills <paramref name="into"/> with the next best tokens of the subset; returns how many.</summary>
         public int Next(Span<LLamaTokenData> into)
         {
-            int want = Math.Min(into.Length, all.Length - Taken);
+            int want = Math.Min(into.Length, count - Taken);
             if (want == 0) return 0;
             // A min-heap (worst on top) of the best `want` tokens after the last one handed out.
             var heap = new PriorityQueue<int, (float Logit, int Id)>(want, Worst.Instance);
-            for (int i = 0; i < all.Length; i++)
+            float worstLogit = float.NegativeInfinity;
+            for (int k = 0; k < count; k++)
             {
+                int i = subset[k];
                 float logit = all[i].Logit;
+                if (heap.Count == want && logit < worstLogit) continue;
                 if (!After(logit, i)) continue;
                 if (heap.Count < want) heap.Enqueue(i, (logit, i));
                 else if (heap.TryPeek(out _, out var worst) && Better(logit, i, worst.Logit, worst.Id)) heap.EnqueueDequeue(i, (logit, i));
+                if (heap.Count == want && heap.TryPeek(out _, out var w)) worstLogit = w.Logit;
             }
             int n = heap.Count;
             for (int k = n - 1; k >= 0; k--) into[k] = all[heap.Dequeue()];

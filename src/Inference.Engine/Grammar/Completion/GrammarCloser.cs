@@ -50,6 +50,14 @@ internal sealed class GrammarCloser
     /// </summary>
     public bool Lost { get; private set; }
 
+    /// <summary>
+    /// The characters the grammar allows next, or null when that cannot be told from whole characters (one is
+    /// partly out) or the follower lost track.
+    /// </summary>
+    public FirstCharacters? NextCharacters() => Lost || _pending.Length > 0 ? null : _first ??= _table.FirstOf(_stacks);
+
+    private FirstCharacters? _first;
+
     /// <summary>The shortest text that finishes the document from here, and its tokens.</summary>
     public (string Text, int Tokens) Current()
     {
@@ -89,7 +97,8 @@ internal sealed class GrammarCloser
 
         var (best, cost) = _table.Best(stacks);
         int reserve = pending.Length > 0 ? CharacterReserve : 0;
-        if (best is not null && Fits(best, cost, leftAfter - reserve))
+        // int.MaxValue: only following (the request does not close), every token is taken.
+        if (leftAfter == int.MaxValue || best is not null && Fits(best, cost, leftAfter - reserve))
         {
             Commit(stacks, pending);
             return new CloseDecision(CloseAction.Accept);
@@ -133,6 +142,7 @@ internal sealed class GrammarCloser
         _stacks = stacks;
         _pending = pending;
         _currentTokens = tokens;
+        _first = null;
     }
 
     private CloseDecision LoseTrack()

@@ -132,6 +132,60 @@ internal sealed class ShortestCompletion
         return (best, cost);
     }
 
+    /// <summary>The characters that may come next from <paramref name="stacks"/> (see <see cref="FirstCharacters"/>).</summary>
+    public FirstCharacters FirstOf(HashSet<int[]> stacks, bool lookPastSpace = true)
+    {
+        var first = FirstOfTops(stacks);
+        if (!lookPastSpace || !first.MayStartWith((short)' ')) return first;
+        var afterSpace = _matcher.Accept(stacks, (uint)' ');
+        return new FirstCharacters(first.Ascii, first.NonAscii, FirstOfTops(afterSpace));
+    }
+
+    private FirstCharacters FirstOfTops(HashSet<int[]> stacks)
+    {
+        var ascii = new bool[128];
+        bool all = false, some = false;
+        var seen = new HashSet<int>();
+        foreach (var stack in stacks)
+        {
+            if (stack.Length == 0 || !seen.Add(stack[^1])) continue;
+            int top = stack[^1];
+            if (_flat[top].Type is not (GbnfElementType.Char or GbnfElementType.CharNot or GbnfElementType.CharAny)) return new FirstCharacters(Everything, NonAsciiFirst.All);
+            for (uint c = 0; c < 128; c++) ascii[c] |= Allows(top, c);
+            switch (NonAsciiOf(top))
+            {
+                case NonAsciiFirst.All: all = true; break;
+                case NonAsciiFirst.Some: some = true; break;
+            }
+        }
+        return new FirstCharacters(ascii, all ? NonAsciiFirst.All : some ? NonAsciiFirst.Some : NonAsciiFirst.None);
+    }
+
+    private static readonly bool[] Everything = Enumerable.Repeat(true, 128).ToArray();
+
+    /// <summary>Whether the class at <paramref name="pos"/> allows every, no, or some characters from U+0080 on.</summary>
+    private NonAsciiFirst NonAsciiOf(int pos)
+    {
+        if (_flat[pos].Type == GbnfElementType.CharAny) return NonAsciiFirst.All;
+        bool negated = _flat[pos].Type == GbnfElementType.CharNot;
+        bool touches = false;
+        do
+        {
+            if (_flat[pos + 1].Type == GbnfElementType.CharRangeUpper)
+            {
+                touches |= _flat[pos + 1].Value >= 0x80;
+                pos += 2;
+            }
+            else
+            {
+                touches |= _flat[pos].Type == GbnfElementType.CharAny || _flat[pos].Value >= 0x80;
+                pos += 1;
+            }
+        } while (_flat[pos].Type == GbnfElementType.CharAlt);
+        if (touches) return NonAsciiFirst.Some;
+        return negated ? NonAsciiFirst.All : NonAsciiFirst.None;
+    }
+
     /// <summary>The shortest completion's text for one stack (top of stack first).</summary>
     public string TextOf(int[] stack)
     {
