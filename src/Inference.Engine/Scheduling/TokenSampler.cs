@@ -25,6 +25,10 @@ internal sealed class TokenSampler : IDisposable
     private SafeLLamaSamplerChainHandle? _grammar;
     private readonly SafeLLamaSamplerChainHandle? _rest;
     private LLamaTokenData[] _all = [];
+    // Split mode: this step's logits with the penalties applied (only recent tokens are penalised).
+    private float[] _scores = [];
+    // The last RepeatLastN accepted tokens: the only ones llama.cpp's penalties change.
+    private readonly Queue<LLamaToken> _recent = new();
 
     /// <summary>Below this vocabulary size llama.cpp checks the whole vocabulary faster than candidates can be ordered here.</summary>
     internal const int SplitFromVocabulary = 4096;
@@ -79,8 +83,12 @@ internal sealed class TokenSampler : IDisposable
             return;
         }
         _grammar?.Accept(token);
-        _penalties?.Accept(token);
         _rest!.Accept(token);
+        if (_penalties is null) return;
+        _penalties.Accept(token);
+        if (_settings.RepeatLastN <= 0) return;
+        _recent.Enqueue(token);
+        if (_recent.Count > _settings.RepeatLastN) _recent.Dequeue();
     }
 
     /// <summary>Drops the grammar (a tool-call grammar whose output became free text); sampling goes on with the rest.</summary>
@@ -103,15 +111,41 @@ internal sealed class TokenSampler : IDisposable
         if (_chain is not null) return _chain.Sample(context, logitsIndex);
 
         var logits = context.GetLogitsIth(logitsIndex);
-        if (_all.Length != logits.Length) _all = new LLamaTokenData[logits.Length];
-        for (int i = 0; i < logits.Length; i++) _all[i] = new LLamaTokenData((LLamaToken)i, logits[i], 0f);
-        if (_penalties is not null) Apply(_penalties, _all, _all.Length);
-
-        var candidates = _grammar is null ? _all : Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK, next);
-        int n = _grammar is null ? _all.Length : candidates.Length;
-        var token = Apply(_rest!, candidates, n);
+        LLamaToken token;
+        if (_grammar is null)
+        {
+            // Released grammar: the rest of the chain over the whole vocabulary, as the plain chain would.
+            if (_all.Length != logits.Length) _all = new LLamaTokenData[logits.Length];
+            for (int i = 0; i < logits.Length; i++) _all[i] = new LLamaTokenData((LLamaToken)i, logits[i], 0f);
+            if (_penalties is not null) Apply(_penalties, _all, _all.Length);
+            token = Apply(_rest!, _all, _all.Length);
+        }
+        else
+        {
+            if (_scores.Length != logits.Length) _scores = new float[logits.Length];
+            logits.CopyTo(_scores);
+            Penalise();
+            var candidates = Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK, next);
+            token = Apply(_rest!, candidates, candidates.Length);
+        }
         Accept(token);
         return token;
+    }
+
+    /// <summary>
+    /// llama.cpp's penalties change only the logits of tokens in the recent window, each by itself: applied by its
+    /// own sampler to just those tokens, they give the values it would give them in the whole vocabulary.
+    /// </summary>
+    private void Penalise()
+    {
+        if (_penalties is null || _recent.Count == 0) return;
+        var distinct = new HashSet<int>();
+        foreach (var t in _recent) distinct.Add((int)t);
+        var few = new LLamaTokenData[distinct.Count];
+        int k = 0;
+        foreach (int id in distinct) few[k++] = new LLamaTokenData((LLamaToken)id, _scores[id], 0f);
+        Apply(_penalties, few, few.Length, select: false);
+        foreach (var t in few) _scores[(int)t.ID] = t.Logit;
     }
 
     /// <summary>
@@ -120,37 +154,35 @@ internal sealed class TokenSampler : IDisposable
     /// </summary>
     private LLamaTokenData[] Allowed(int wanted, FirstCharacters? next)
     {
-        // The tokens that may pass at all; the rest are refused by the grammar whatever llama.cpp would say of their other characters.
-        int count = _all.Length;
-        if (next is not null && _firstBytes.Length == _all.Length)
+        int vocab = _scores.Length;
+        if (_passing.Length != vocab) _passing = new int[vocab];
+        int chunk = Math.Max(wanted + 8, 16);
+        // One pass: the tokens that may pass at all (the rest are refused by the grammar whatever llama.cpp would
+        // say of their other characters), and the best `chunk` of them.
+        var order = new CandidateOrder(_scores, _passing);
+        var buffer = new LLamaTokenData[chunk];
+        int got;
+        if (next is not null && _firstBytes.Length == vocab)
         {
-            if (_passing.Length != _all.Length) _passing = new int[_all.Length];
-            count = 0;
-            for (int i = 0; i < _all.Length; i++)
-                if (next.MayStartWith(_firstBytes[i], _secondBytes[i])) _passing[count++] = i;
+            var (first, second) = next.Tables();
+            got = order.First(buffer, i => first[_firstBytes[i] + 1] && (_firstBytes[i] != ' ' || second[_secondBytes[i] + 1]));
         }
-        else
-        {
-            if (_passing.Length != _all.Length) _passing = new int[_all.Length];
-            for (int i = 0; i < _all.Length; i++) _passing[i] = i;
-        }
+        else got = order.First(buffer, null);
 
         var allowed = new List<LLamaTokenData>(wanted);
-        var order = new CandidateOrder(_all, _passing, count);
-        int chunk = Math.Max(wanted + 8, 16);
-        var buffer = new LLamaTokenData[Math.Min(chunk, Math.Max(count, 1))];
-        while (allowed.Count < wanted && !order.Done)
+        while (true)
         {
-            // Past a quarter of the candidates, one call for the rest is cheaper than more chunks.
-            int left = count - order.Taken;
-            int take = order.Taken > count / 4 ? left : Math.Min(chunk, left);
-            if (buffer.Length < take) buffer = new LLamaTokenData[take];
-            int got = order.Next(buffer.AsSpan(0, take));
             // The grammar sets the logit of every token it refuses to -inf, in place and in order.
             Apply(_grammar!, buffer, got, select: false);
             for (int i = 0; i < got && allowed.Count < wanted; i++)
                 if (!float.IsNegativeInfinity(buffer[i].Logit)) allowed.Add(buffer[i]);
+            if (allowed.Count >= wanted || order.Done) break;
             chunk *= 4;
+            // Past a quarter of the candidates, one call for the rest is cheaper than more chunks.
+            int left = order.Count - order.Taken;
+            int take = order.Taken > order.Count / 4 ? left : Math.Min(chunk, left);
+            if (buffer.Length < take) buffer = new LLamaTokenData[take];
+            got = order.Next(buffer.AsSpan(0, take));
         }
         // A grammar allows at least end-of-generation or one more character (the checker refuses dead ends).
         return [.. allowed];
@@ -196,34 +228,76 @@ internal sealed class TokenSampler : IDisposable
     /// Hands out tokens in descending logit order (ties by id) without sorting the whole vocabulary: each call
     /// selects the next best ones with a bounded heap over those not handed out yet.
     /// </summary>
-    private sealed class CandidateOrder(LLamaTokenData[] all, int[] subset, int count)
+    private sealed class CandidateOrder(float[] scores, int[] subset)
     {
         private float _lastLogit = float.PositiveInfinity;
         private int _lastId = -1;
 
+        public int Count { get; private set; }
         public int Taken { get; private set; }
-        public bool Done => Taken >= count;
+        public bool Done => Taken >= Count;
+
+        /// <summary>Collects the tokens that pass <paramref name="filter"/> (all when null) and hands out the best of them.</summary>
+        public int First(Span<LLamaTokenData> into, Func<int, bool>? filter)
+        {
+            int want = into.Length;
+            var heap = new PriorityQueue<int, (float Logit, int Id)>(want, Worst.Instance);
+            float worstLogit = float.NegativeInfinity;
+            int count = 0;
+            for (int i = 0; i < scores.Length; i++)
+            {
+                if (filter is not null && !filter(i)) continue;
+                subset[count++] = i;
+                float logit = scores[i];
+                if (heap.Count == want)
+                {
+                    if (logit < worstLogit) continue;
+                    heap.TryPeek(out _, out var worst);
+                    if (!Better(logit, i, worst.Logit, worst.Id)) continue;
+                    heap.EnqueueDequeue(i, (logit, i));
+                    heap.TryPeek(out _, out worst);
+                    worstLogit = worst.Logit;
+                }
+                else
+                {
+                    heap.Enqueue(i, (logit, i));
+                    if (heap.Count == want && heap.TryPeek(out _, out var w)) worstLogit = w.Logit;
+                }
+            }
+            Count = count;
+            return Drain(heap, into);
+        }
 
         /// <summary>Fills <paramref name="into"/> with the next best tokens of the subset; returns how many.</summary>
         public int Next(Span<LLamaTokenData> into)
         {
-            int want = Math.Min(into.Length, count - Taken);
+            int want = Math.Min(into.Length, Count - Taken);
             if (want == 0) return 0;
             // A min-heap (worst on top) of the best `want` tokens after the last one handed out.
             var heap = new PriorityQueue<int, (float Logit, int Id)>(want, Worst.Instance);
             float worstLogit = float.NegativeInfinity;
-            for (int k = 0; k < count; k++)
+            for (int k = 0; k < Count; k++)
             {
                 int i = subset[k];
-                float logit = all[i].Logit;
+                float logit = scores[i];
                 if (heap.Count == want && logit < worstLogit) continue;
                 if (!After(logit, i)) continue;
                 if (heap.Count < want) heap.Enqueue(i, (logit, i));
                 else if (heap.TryPeek(out _, out var worst) && Better(logit, i, worst.Logit, worst.Id)) heap.EnqueueDequeue(i, (logit, i));
                 if (heap.Count == want && heap.TryPeek(out _, out var w)) worstLogit = w.Logit;
             }
+            return Drain(heap, into);
+        }
+
+        private int Drain(PriorityQueue<int, (float Logit, int Id)> heap, Span<LLamaTokenData> into)
+        {
             int n = heap.Count;
-            for (int k = n - 1; k >= 0; k--) into[k] = all[heap.Dequeue()];
+            if (n == 0) return 0;
+            for (int k = n - 1; k >= 0; k--)
+            {
+                int id = heap.Dequeue();
+                into[k] = new LLamaTokenData((LLamaToken)id, scores[id], 0f);
+            }
             _lastLogit = into[n - 1].Logit;
             _lastId = (int)into[n - 1].ID;
             Taken += n;

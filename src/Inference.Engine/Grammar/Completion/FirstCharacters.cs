@@ -27,6 +27,28 @@ internal sealed class FirstCharacters(bool[] ascii, NonAsciiFirst nonAscii, Firs
     public bool MayStartWith(short first, short second) =>
         MayStartWith(first) && (first != ' ' || second < 0 || afterSpace is null || afterSpace.MayStartWith(second));
 
+    private bool[]? _firstTable, _afterSpaceTable;
+
+    /// <summary>
+    /// The same answers as lookup tables, indexed by a token's first byte + 1 and its second byte + 1 (0 = none):
+    /// the sampler checks every token of the vocabulary at each step, so each check is two array reads.
+    /// </summary>
+    public (bool[] First, bool[] SecondAfterSpace) Tables()
+    {
+        if (_firstTable is null)
+        {
+            var first = new bool[257];
+            var second = new bool[257];
+            for (short b = -1; b < 256; b++)
+            {
+                first[b + 1] = MayStartWith(b);
+                second[b + 1] = b < 0 || afterSpace is null || afterSpace.MayStartWith(b);
+            }
+            (_firstTable, _afterSpaceTable) = (first, second);
+        }
+        return (_firstTable, _afterSpaceTable!);
+    }
+
     public bool[] Ascii => ascii;
     public NonAsciiFirst NonAscii => nonAscii;
 
