@@ -536,7 +536,8 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Samples this slot's next token and emits its text; returns a reason when it is done.</summary>
     private FinishReason? SampleNext(SequenceSlot slot)
     {
-        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex, slot.Closer?.NextCharacters());
+        // What the grammar allows next is worked out only for the split sampler, the one that uses it.
+        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex, slot.Sampler.IsSplit ? slot.Closer?.NextCharacters() : null);
         if (token.IsEndOfGeneration(_context.NativeHandle.Vocab)) return FinishReason.Stop;
 
         // Complete by construction: a token after which the document could no longer be finished in the
