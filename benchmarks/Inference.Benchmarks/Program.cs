@@ -3,6 +3,7 @@ using Inference.Benchmarks;
 
 // "decode-baseline": single-stream decode speed of LLamaSharp's StatelessExecutor vs our scheduler.
 // "batch-ceiling": bare llama_decode step time for 1..16 sequences (what batching can gain here).
+// "grammar-overhead": tokens/s without a grammar, with format json and with schemas, grammar checked before/after the lazy check.
 // "report": turns the bench script's JSON results into the README's markdown table.
 // Anything else goes to BenchmarkDotNet (e.g. --filter '*').
 return args.FirstOrDefault() switch
@@ -10,6 +11,7 @@ return args.FirstOrDefault() switch
     "decode-baseline" => await DecodeBaseline.RunAsync(args[1..]),
     "batch-ceiling" => BatchCeiling.Run(args[1..]),
     "report" => BenchReport.Run(args[1..]),
+    "grammar-overhead" => await GrammarOverhead.RunAsync(args[1..]),
     _ => RunBenchmarks(args),
 };
 

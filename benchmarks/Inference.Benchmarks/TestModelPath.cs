@@ -4,6 +4,7 @@ namespace Inference.Benchmarks;
 internal static class TestModelPath
 {
     public static string Stories260K => Path.Combine(Directory(), "stories260K.gguf");
+    public static string TinyRandomLlama2 => Path.Combine(Directory(), "llama-2-tiny-random.gguf");
 
     private static string Directory()
     {

@@ -76,6 +76,7 @@ public sealed class GenerationService(ModelManager models)
                 PromptTokens = tokens,
                 MaxTokens = options.NumPredict switch { null or -1 => -1, -2 => ctx, var n => n.Value },
                 Stop = options.Stop ?? [],
+                CloseGrammar = options.CloseJson ?? true,
                 Sampling = options.ToSampling(ctx) with { Grammar = input.Grammar, GrammarTrigger = input.GrammarTrigger },
                 Cancellation = ct,
                 TopLogprobs = input.TopLogprobs,

@@ -24,6 +24,11 @@ public sealed record ModelOptions
     [JsonPropertyName("num_gpu")] public int? NumGpu { get; init; }
     [JsonPropertyName("num_thread")] public int? NumThread { get; init; }
     [JsonPropertyName("stop")] public string[]? Stop { get; init; }
+    /// <summary>
+    /// This server's option: with a format or grammar, close the document when the token budget runs out
+    /// (default true); false returns the raw cut-off text.
+    /// </summary>
+    [JsonPropertyName("close_json")] public bool? CloseJson { get; init; }
 
     /// <summary>This request's options with the model's defaults filling the gaps.</summary>
     public ModelOptions Over(ModelOptions? defaults) => defaults is null ? this : new ModelOptions
@@ -43,6 +48,7 @@ public sealed record ModelOptions
         NumGpu = NumGpu ?? defaults.NumGpu,
         NumThread = NumThread ?? defaults.NumThread,
         Stop = Stop ?? defaults.Stop,
+        CloseJson = CloseJson ?? defaults.CloseJson,
     };
 
     /// <summary>Stop strings a request may set, and their length: each is checked against the held-back output at every token, on the model's loop thread.</summary>

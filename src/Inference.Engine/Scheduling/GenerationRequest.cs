@@ -28,6 +28,13 @@ public sealed record SamplingSettings
     /// </summary>
     public string? GrammarTrigger { get; init; }
 
+    /// <summary>
+    /// Check the grammar only against the tokens that can be chosen (see <see cref="TokenSampler"/>) rather than
+    /// the whole vocabulary at every step; the same tokens either way. False is kept for the equivalence tests and
+    /// the grammar-overhead benchmark (before/after).
+    /// </summary>
+    public bool CheckGrammarLazily { get; init; } = true;
+
     /// <summary>llama.cpp's LLAMA_DEFAULT_SEED: the sampler picks a random seed.</summary>
     public const uint LLamaSeedDefault = 0xFFFFFFFF;
 }
@@ -41,6 +48,13 @@ public sealed class GenerationRequest
     public int MaxTokens { get; init; } = -1;
 
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>
+    /// With a grammar: when the budget (MaxTokens or the context) is about to run out, emit the shortest text
+    /// that finishes the document instead of cutting it (the finish reason stays Length). False = the raw cut
+    /// (Ollama's options.close_json / OpenAI's close_json).
+    /// </summary>
+    public bool CloseGrammar { get; init; } = true;
 
     /// <summary>Report each generated token's log-probability with this many alternatives; null = no log-probabilities.</summary>
     public int? TopLogprobs { get; init; }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Inference.Engine.Generation;
+using Inference.Engine.Grammar.Completion;
 using LLama;
 using LLama.Common;
 using LLama.Native;
@@ -535,8 +536,23 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Samples this slot's next token and emits its text; returns a reason when it is done.</summary>
     private FinishReason? SampleNext(SequenceSlot slot)
     {
-        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex);
+        // What the grammar allows next is worked out only for the split sampler, the one that uses it.
+        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex, slot.Sampler.IsSplit ? slot.Closer?.NextCharacters() : null);
         if (token.IsEndOfGeneration(_context.NativeHandle.Vocab)) return FinishReason.Stop;
+
+        // Complete by construction: a token after which the document could no longer be finished in the
+        // budget is replaced by the shortest text that finishes it now.
+        var decision = new CloseDecision(CloseAction.Accept);
+        if (slot.Closer is { } closer)
+        {
+            decision = closer.Next(slot.PieceOf(token), slot.Request.CloseGrammar ? slot.TokensLeft() - 1 : int.MaxValue);
+            if (closer.Lost)
+            {
+                _logger.LogWarning("The grammar follower lost the output's state; this sequence is no longer closed at the end of its budget");
+                slot.DropCloser();
+            }
+            if (decision.Action == CloseAction.CloseInstead) return Close(slot, decision);
+        }
 
         slot.EvalCount++;
         Stats.RecordGenerated();
@@ -552,11 +568,34 @@ public sealed class ModelRunner : IDisposable
             slot.PendingLogprobs.Clear();
         }
         if (stopped) return FinishReason.Stop;
+        if (decision.Action == CloseAction.CloseAfter) return Close(slot, decision);
 
         int max = slot.Request.MaxTokens;
-        if (max >= 0 && slot.EvalCount >= max) return FinishReason.Length;
-        if (slot.Position + 1 >= slot.ContextLength) return FinishReason.Length;
+        if ((max >= 0 && slot.EvalCount >= max) || slot.Position + 1 >= slot.ContextLength)
+        {
+            // Within the budget the document is already complete here; below the shortest document it is closed now.
+            if (slot.Request.CloseGrammar && slot.Closer?.Rest() is { Text.Length: > 0 } rest) return Close(slot, new CloseDecision(CloseAction.CloseInstead, rest.Text, rest.Tokens));
+            return FinishReason.Length;
+        }
         return null;
+    }
+
+    /// <summary>
+    /// Emits the text that finishes a grammar's document, through the stop filter like any piece, counting the
+    /// tokens the model's tokenizer makes of it; the finish reason stays Length so clients know it was cut.
+    /// </summary>
+    private FinishReason Close(SequenceSlot slot, CloseDecision decision)
+    {
+        slot.EvalCount += decision.Tokens;
+        for (int i = 0; i < decision.Tokens; i++) Stats.RecordGenerated();
+        Stats.RecordClosed();
+        var (emit, stopped) = slot.Stops.Push(decision.Text);
+        if (emit.Length > 0 || slot.PendingLogprobs.Count > 0)
+        {
+            slot.Output.Writer.TryWrite(new TokenPiece(emit, slot.PendingLogprobs.Count > 0 ? [.. slot.PendingLogprobs] : null));
+            slot.PendingLogprobs.Clear();
+        }
+        return stopped ? FinishReason.Stop : FinishReason.Length;
     }
 
     /// <summary>

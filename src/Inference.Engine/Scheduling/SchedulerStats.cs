@@ -14,7 +14,7 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
 {
     public string Model { get; } = model;
 
-    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred;
+    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred, _closed;
     private int _maxSequencesInStep;
 
     public long DecodeSteps => Interlocked.Read(ref _decodeSteps);
@@ -28,6 +28,8 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public long CancelledSequences => Interlocked.Read(ref _cancelled);
     /// <summary>Sequences whose tool-call grammar was dropped because the output became free text.</summary>
     public long GrammarsReleased => Interlocked.Read(ref _grammarsReleased);
+    /// <summary>Grammar-constrained sequences whose budget ran out and that were finished with the shortest valid completion.</summary>
+    public long DocumentsClosed => Interlocked.Read(ref _closed);
     /// <summary>Requests that waited for a running prompt they share, to fork its KV cells instead of evaluating it.</summary>
     public long DeferredRequests => Interlocked.Read(ref _deferred);
     public int ActiveSequences { get; internal set; }
@@ -47,5 +49,6 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     internal void RecordGenerated() => Interlocked.Increment(ref _generatedTokens);
     internal void RecordCancelled() => Interlocked.Increment(ref _cancelled);
     internal void RecordGrammarReleased() => Interlocked.Increment(ref _grammarsReleased);
+    internal void RecordClosed() => Interlocked.Increment(ref _closed);
     internal void RecordDeferred() => Interlocked.Increment(ref _deferred);
 }

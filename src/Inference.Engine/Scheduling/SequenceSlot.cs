@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Inference.Engine.Grammar.Completion;
 using LLama;
 using LLama.Native;
 
@@ -14,10 +15,24 @@ internal sealed class SequenceSlot : IDisposable
         SeqId = seqId;
         ContextLength = contextLength;
         Output = output;
-        Sampler = SamplerFactory.Create(request.Sampling, context.ModelHandle.Vocab);
+        Sampler = new TokenSampler(request.Sampling, context.ModelHandle);
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
         _grammarTrigger = request.Sampling.Grammar is null ? null : request.Sampling.GrammarTrigger;
+        _context = context;
+        // The follower runs with every grammar: it also tells the sampler which tokens can be skipped unchecked.
+        if (request.Sampling.Grammar is { } grammar)
+        {
+            try
+            {
+                Closer = new GrammarCloser(grammar, CountTokens);
+            }
+            catch
+            {
+                Sampler.Dispose();
+                throw;
+            }
+        }
         // Penalties look at recent history, which includes the prompt (as llama.cpp's server does).
         // Not with a grammar: accepting prompt tokens would advance the grammar as if they were output.
         var prompt = request.Sampling.Grammar is null ? request.PromptTokens : [];
@@ -28,10 +43,19 @@ internal sealed class SequenceSlot : IDisposable
     public GenerationRequest Request { get; }
     public LLamaSeqId SeqId { get; }
     public int ContextLength { get; }
-    public SafeLLamaSamplerChainHandle Sampler { get; }
+    public TokenSampler Sampler { get; }
     public StreamingTokenDecoder Decoder { get; }
     public StopSequenceFilter Stops { get; }
     public Channel<GenerationEvent> Output { get; }
+
+    /// <summary>
+    /// Follows the output through the grammar and keeps the document closable within the token budget (see
+    /// <see cref="GrammarCloser"/>; it closes only when <see cref="GenerationRequest.CloseGrammar"/>); null without
+    /// a grammar, or once the grammar was released or could not be followed.
+    /// </summary>
+    public GrammarCloser? Closer { get; private set; }
+
+    private readonly SafeLLamaContextHandle _context;
 
     /// <summary>Prompt tokens already placed in the KV cache.</summary>
     public int PromptDone { get; set; }
@@ -86,9 +110,49 @@ internal sealed class SequenceSlot : IDisposable
             return false;
         }
         if (trigger.StartsWith(_head, StringComparison.Ordinal)) return false;
-        Sampler.Remove(0);
+        Sampler.ReleaseGrammar();
         _grammarTrigger = null;
+        // Free text needs no closing.
+        Closer = null;
         return true;
+    }
+
+    /// <summary>Tokens this sequence may still generate, the one being sampled included (num_predict, then the context).</summary>
+    public int TokensLeft()
+    {
+        int left = ContextLength - Position;
+        if (Request.MaxTokens >= 0) left = Math.Min(left, Request.MaxTokens - EvalCount);
+        return left;
+    }
+
+    /// <summary>Stops closing (the follower lost the grammar's state; see <see cref="GrammarCloser.Lost"/>).</summary>
+    public void DropCloser() => Closer = null;
+
+    /// <summary>The token's bytes as llama.cpp's grammar sees them (its piece).</summary>
+    public byte[] PieceOf(LLamaToken token)
+    {
+        Span<byte> buffer = stackalloc byte[128];
+        int n = (int)_context.TokenToSpan(token, buffer);
+        if (n <= buffer.Length) return buffer[..n].ToArray();
+        var large = new byte[n];
+        _context.TokenToSpan(token, large);
+        return large;
+    }
+
+    /// <summary>
+    /// What emitting a completion costs: the tokens the model's tokenizer makes of it. SentencePiece vocabularies
+    /// put a space in front of a text; a token that is only that space is not part of the completion.
+    /// </summary>
+    private int CountTokens(string text)
+    {
+        if (text.Length == 0) return 0;
+        var tokens = _context.Tokenize(text, false, false, System.Text.Encoding.UTF8);
+        if (tokens.Length > 1 && text[0] != ' ')
+        {
+            Span<byte> first = stackalloc byte[8];
+            if (_context.TokenToSpan(tokens[0], first) == 1 && first[0] == (byte)' ') return tokens.Length - 1;
+        }
+        return tokens.Length;
     }
 
     public void Complete(FinishReason reason)

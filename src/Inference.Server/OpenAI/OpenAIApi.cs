@@ -104,6 +104,7 @@ public static class OpenAIApi
             Stop = stop,
             FrequencyPenalty = req.FrequencyPenalty,
             PresencePenalty = req.PresencePenalty,
+            CloseJson = req.CloseJson,
         };
         if (maxTokens is < 1) return (options, Error(400, "max_tokens must be at least 1", "max_tokens"));
         if (options.Validate() is not { } invalid) return (options, null);

@@ -38,6 +38,8 @@ public abstract record OpenAISamplingRequest
     [JsonPropertyName("presence_penalty")] public float? PresencePenalty { get; init; }
     [JsonPropertyName("n")] public int? N { get; init; }
     [JsonPropertyName("logprobs")] public JsonElement? Logprobs { get; init; }
+    /// <summary>This server's extension: false returns structured output cut where the budget ran out instead of closed.</summary>
+    [JsonPropertyName("close_json")] public bool? CloseJson { get; init; }
 }
 
 public sealed record ChatCompletionRequest : OpenAISamplingRequest

@@ -18,6 +18,12 @@ public sealed class PlatformOptions
     public string SqlModel { get; set; } = "llama3.2:1b";
     public string CodeModel { get; set; } = "codellama:7b";
 
+    /// <summary>
+    /// Caps the SQL assistant's answer at this many tokens (0 = the grammar's own bound, which never cuts an answer).
+    /// A smaller cap makes the grammar close the answer early (complete by construction); tests use it to show that.
+    /// </summary>
+    public int SqlAnswerTokenLimit { get; set; }
+
     /// <summary>Puts the Ollama (/api) and OpenAI (/v1) routes behind the same bearer tokens; off by default, as in Ollama.</summary>
     public bool RequireAuthOnCompatibleRoutes { get; set; }
 }

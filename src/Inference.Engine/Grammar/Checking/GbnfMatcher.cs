@@ -31,6 +31,12 @@ internal sealed class GbnfMatcher
         _maxSteps = maxSteps;
     }
 
+    /// <summary>Every rule's elements laid end to end: stack entries are positions in it (for the shortest completions).</summary>
+    internal ReadOnlySpan<GbnfElement> Elements => _flat;
+
+    /// <summary>Where rule <paramref name="rule"/> begins in <see cref="Elements"/>.</summary>
+    internal int RuleStart(uint rule) => _offsets[rule];
+
     /// <summary>The stacks before any text, one per alternative of the root after expansion (llama_grammar_init_impl).</summary>
     public HashSet<int[]> Start(int maxStacks = int.MaxValue)
     {

@@ -34,7 +34,7 @@ public static class SqlAssistApi
     }
 
     private static async Task<IResult> AssistAsync(HttpContext http, PlatformModels models, GenerationService generation,
-        IOptions<EngineOptions> engine, SqlAssistant assistant, TenantSchemaName names)
+        IOptions<EngineOptions> engine, SqlAssistant assistant, TenantSchemaName names, IOptions<PlatformOptions> platform)
     {
         var ct = http.RequestAborted;
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, SqlJsonContext.Wire.SqlAssistRequest, ct);
@@ -61,7 +61,8 @@ public static class SqlAssistApi
             if (schema is null) return PlatformErrors.Error(StatusCodes.Status404NotFound, $"schema {req.Schema} does not exist");
 
             var input = new SqlAssistInput(action, req.Query!, req.Error, req.Execute == true);
-            await using var session = await SqlAssistantEngineModel.OpenAsync(generation, model, engine.Value.KeepAlive, ct);
+            await using var session = await SqlAssistantEngineModel.OpenAsync(generation, model, engine.Value.KeepAlive, ct,
+                platform.Value.SqlAnswerTokenLimit);
             var response = await assistant.AssistAsync(input, schema, session, ct);
             return TypedResults.Json(response, SqlJsonContext.Wire.SqlAssistResponse);
         }

@@ -15,7 +15,7 @@ public interface ISqlAssistantModel
 
     int CountTokens(string text);
 
-    /// <summary>The whole answer, which the grammar guarantees to be complete JSON.</summary>
+    /// <summary>The whole answer, which the grammar guarantees to be complete JSON (closed early when its token budget runs out).</summary>
     Task<string> CompleteAsync(SqlPrompt prompt, SqlAnswerGrammar grammar, float temperature, CancellationToken ct);
 }
 
@@ -31,21 +31,25 @@ public sealed class SqlAssistantEngineModel : ISqlAssistantModel, IAsyncDisposab
     private readonly ModelDefinition _model;
     private readonly ModelLease _lease;
     private readonly TimeSpan _keepAlive;
+    private readonly int _answerTokenLimit;
 
-    private SqlAssistantEngineModel(GenerationService generation, ModelDefinition model, ModelLease lease, TimeSpan keepAlive)
+    private SqlAssistantEngineModel(GenerationService generation, ModelDefinition model, ModelLease lease, TimeSpan keepAlive, int answerTokenLimit)
     {
         _generation = generation;
         _model = model;
         _lease = lease;
         _keepAlive = keepAlive;
+        _answerTokenLimit = answerTokenLimit;
     }
 
-    public static async Task<SqlAssistantEngineModel> OpenAsync(GenerationService generation, ModelDefinition model, TimeSpan keepAlive, CancellationToken ct)
+    /// <param name="answerTokenLimit">Caps each answer's tokens below the grammar's bound (0 = no cap; see PlatformOptions.SqlAnswerTokenLimit).</param>
+    public static async Task<SqlAssistantEngineModel> OpenAsync(GenerationService generation, ModelDefinition model, TimeSpan keepAlive, CancellationToken ct,
+        int answerTokenLimit = 0)
     {
         // The same load settings a generation with these options asks for, so both share one loaded model.
         var settings = generation.Models.SettingsFor(model, Options(0f, null).Over(model.Parameters));
         var lease = await generation.Models.AcquireAsync(model, settings, ct);
-        return new SqlAssistantEngineModel(generation, model, lease, keepAlive);
+        return new SqlAssistantEngineModel(generation, model, lease, keepAlive, answerTokenLimit);
     }
 
     public string Name => _model.DisplayName;
@@ -60,13 +64,13 @@ public sealed class SqlAssistantEngineModel : ISqlAssistantModel, IAsyncDisposab
         {
             Model = _model,
             Messages = PromptBuilder.Conversation(_model, [new ChatMessage("user", prompt.User)], prompt.System),
-            Options = Options(temperature, grammar.MaxTokens),
+            Options = Options(temperature, _answerTokenLimit > 0 ? Math.Min(grammar.MaxTokens, _answerTokenLimit) : grammar.MaxTokens),
             Grammar = grammar.Gbnf,
         };
         var result = await TextGeneration.CompleteAsync(_generation, input, _keepAlive, ct);
-        // Only a full context can stop a grammar-bounded answer early.
-        if (result.Completed.Reason != FinishReason.Stop)
-            throw new GenerationFailedException($"the model's context ({ContextLength} tokens) left no room to finish the answer; try a model with a larger context");
+        // A budget that runs out (the context, or a cap) closes the answer by its grammar: still complete JSON.
+        if (result.Completed.Reason is not (FinishReason.Stop or FinishReason.Length))
+            throw new GenerationFailedException($"the generation ended before the answer was complete ({result.Completed.Reason})");
         return result.Text;
     }
 
