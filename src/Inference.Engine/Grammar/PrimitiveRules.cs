@@ -45,24 +45,31 @@ internal static class PrimitiveRules
         ["bounded-char"] = ("[^\"\\\\\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4} )", []),
         ["bounded-number"] = ("\"-\"? ( \"0\" | [1-9] [0-9]{0,14} ) ( \".\" [0-9]{1,8} )? ( [eE] [-+]? [0-9]{1,3} )?", []),
         ["bounded-ws"] = ("[ \\t\\n]{0,3}", []),
-        // format: date / time / date-time / uuid (shape only: "2024-02-30" passes).
+        // format date / time / date-time: exact RFC 3339 values, narrowed to a form every common checker and the
+        // patterns zod and Pydantic write next to them accept: years 1000-9999, days that exist in their month
+        // (February up to the 28th: no leap-year arithmetic), no leap second; a date-time has seconds and ends in "Z".
         ["date"] = ("\"\\\"\" date-body \"\\\"\"", ["date-body"]),
-        ["date-body"] = ("[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])", []),
-        ["time"] = ("\"\\\"\" time-body \"\\\"\"", ["time-body"]),
-        ["time-body"] = ("([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,3})? (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])", []),
-        ["date-time"] = ("\"\\\"\" date-body \"T\" time-body \"\\\"\"", ["date-body", "time-body"]),
+        ["date-body"] = ("[1-9] [0-9]{3} \"-\" (month-31 \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01]) | month-30 \"-\" (\"0\" [1-9] | [12] [0-9] | \"30\") | \"02-\" (\"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8]))",
+            ["month-31", "month-30"]),
+        ["month-31"] = ("\"0\" [13578] | \"1\" [02]", []),
+        ["month-30"] = ("\"0\" [469] | \"11\"", []),
+        ["time"] = ("\"\\\"\" clock (\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9]) \"\\\"\"", ["clock"]),
+        ["clock"] = ("([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,3})?", []),
+        ["date-time"] = ("\"\\\"\" date-body \"T\" clock \"Z\" \"\\\"\"", ["date-body", "clock"]),
+        // format uuid: RFC 4122 (a version digit 1-8 and the variant bits 10xx), as zod's uuid pattern requires.
+        ["uuid"] = ("\"\\\"\" [0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [1-8] [0-9a-fA-F]{3} \"-\" [89abAB] [0-9a-fA-F]{3} \"-\" [0-9a-fA-F]{12} \"\\\"\"", []),
         // format email: a dot-atom local part "@" a host name with a top-level domain of letters (no quoted local
-        // parts, IP literals or internationalised names). format uri: a scheme, ":", then RFC 3986 characters or
-        // %-escapes (the structure after the scheme is not checked).
+        // parts, IP literals or internationalised names). format uri: an http or https URL: a host name, then an
+        // optional path, query and fragment of RFC 3986 characters or %-escapes (other schemes are valid URIs too,
+        // but not every checker takes them).
         ["email"] = ("\"\\\"\" email-atom (\".\" email-atom)* \"@\" (email-label \".\")+ [a-zA-Z]{2,24} \"\\\"\"", ["email-atom", "email-label"]),
         ["email-atom"] = ("[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,64}", []),
         ["email-label"] = ("[a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])?", []),
-        ["uri"] = ("\"\\\"\" [a-zA-Z] [a-zA-Z0-9+.-]{0,31} \":\" uri-char+ \"\\\"\"", ["uri-char"]),
-        ["uri-char"] = ("[a-zA-Z0-9._~:/?#@!$&'()*+,;=-] | \"%\" [0-9a-fA-F]{2}", []),
+        ["uri"] = ("\"\\\"\" \"http\" \"s\"? \"://\" email-label (\".\" email-label)* (\"/\" uri-char*)? (\"?\" uri-char*)? (\"#\" uri-char*)? \"\\\"\"", ["email-label", "uri-char"]),
+        ["uri-char"] = ("[a-zA-Z0-9._~!$&'()*+,;=:@/-] | \"%\" [0-9a-fA-F]{2}", []),
         // Keys of extra properties next to declared ones: written without escapes, so that the key text is the name
         // and "not a declared name" can be checked character by character (see ObjectSchema).
         ["key-char"] = ("[^\"\\\\\\x7F\\x00-\\x1F]", []),
-        ["uuid"] = ("\"\\\"\" [0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{12} \"\\\"\"", []),
     };
 
     public static IEnumerable<string> Names => Rules.Keys;

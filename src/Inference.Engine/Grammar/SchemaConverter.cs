@@ -299,12 +299,16 @@ internal sealed class SchemaConverter
         var min = Count(schema, "minLength", path);
         var max = Count(schema, "maxLength", path);
         if (max < min) throw new SchemaNotSupportedException("maxLength", path, "maxLength is below minLength: no string matches");
+        var format = schema.TryGetProperty("format", out var f) && IsStringFormat(f.GetString()) ? f.GetString()! : null;
+        // A date, date-time or uuid next to a pattern is written in the format's strict form, which also matches the
+        // patterns zod and Pydantic write beside them (a pattern alone can allow what the format forbids, e.g. zod's
+        // date-time pattern allows no seconds). The pattern itself is then not applied.
+        if (format is "date" or "date-time" or "uuid") return _rules.Primitive(format);
         if (schema.TryGetProperty("pattern", out var pattern) && PatternExpr(pattern.GetString()!, min ?? 0, max, hint) is { } patternRule)
             return patternRule;
         // Formats have their own lengths; minLength/maxLength next to one are not enforced. Any other format is an
         // annotation (the JSON Schema default) and is ignored.
-        if (schema.TryGetProperty("format", out var format) && IsStringFormat(format.GetString()))
-            return _rules.Primitive(format.GetString()!);
+        if (format is not null) return _rules.Primitive(format);
         if (min is null && max is null) return _rules.Primitive("string");
         if (max == 0) return GbnfRules.Literal("\"\"");
         // Named by its bounds, so every string with the same bounds shares one rule (and its expansion).
