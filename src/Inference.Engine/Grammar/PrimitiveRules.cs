@@ -58,13 +58,14 @@ internal static class PrimitiveRules
         ["date-time"] = ("\"\\\"\" date-body \"T\" clock \"Z\" \"\\\"\"", ["date-body", "clock"]),
         // format uuid: RFC 4122 (a version digit 1-8 and the variant bits 10xx), as zod's uuid pattern requires.
         ["uuid"] = ("\"\\\"\" [0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [1-8] [0-9a-fA-F]{3} \"-\" [89abAB] [0-9a-fA-F]{3} \"-\" [0-9a-fA-F]{12} \"\\\"\"", []),
-        // format email: a dot-atom local part "@" a host name with a top-level domain of letters (no quoted local
-        // parts, IP literals or internationalised names). format uri: an http or https URL: a host name, then an
-        // optional path, query and fragment of RFC 3986 characters or %-escapes (other schemes are valid URIs too,
-        // but not every checker takes them).
-        ["email"] = ("\"\\\"\" email-atom (\".\" email-atom)* \"@\" (email-label \".\")+ [a-zA-Z]{2,24} \"\\\"\"", ["email-atom", "email-label"]),
-        ["email-atom"] = ("[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,64}", []),
-        ["email-label"] = ("[a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])?", []),
+        // format email: one to three dot-separated atoms of letters, digits, "_", "+" and "-" (at most 50 characters,
+        // within RFC 5321's 64), "@", one to three host labels and a top-level domain of letters: no quoted local parts,
+        // IP literals, internationalised names or the rarer atom characters, which zod's email pattern forbids.
+        // format uri: an http or https URL: a host name, then an optional path, query and fragment of RFC 3986
+        // characters or %-escapes (other schemes are valid URIs too, but not every checker takes them).
+        ["email"] = ("\"\\\"\" email-atom (\".\" email-atom){0,2} \"@\" (email-label \".\"){1,3} [a-zA-Z]{2,24} \"\\\"\"", ["email-atom", "email-label"]),
+        ["email-atom"] = ("[a-zA-Z0-9_+-]{1,16}", []),
+        ["email-label"] = ("[a-zA-Z0-9] ([a-zA-Z0-9-]{0,30} [a-zA-Z0-9])?", []),
         ["uri"] = ("\"\\\"\" \"http\" \"s\"? \"://\" email-label (\".\" email-label)* (\"/\" uri-char*)? (\"?\" uri-char*)? (\"#\" uri-char*)? \"\\\"\"", ["email-label", "uri-char"]),
         ["uri-char"] = ("[a-zA-Z0-9._~!$&'()*+,;=:@/-] | \"%\" [0-9a-fA-F]{2}", []),
         // Keys of extra properties next to declared ones: written without escapes, so that the key text is the name

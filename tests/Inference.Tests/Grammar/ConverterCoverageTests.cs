@@ -68,7 +68,8 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
         ["pattern outside the subset is ignored"] = new("""{"type":"string","pattern":"^(?=a)\\w+\\1$","maxLength":4}""",
             ["\"zzz\"", "\"\""], ["\"zzzzz\""]),
         ["format email"] = new("""{"type":"string","format":"email"}""",
-            ["\"a.b@example.com\"", "\"x+y@mail.example.org\""], ["\"a@b\"", "\"@x.com\"", "\"a b@x.com\"", "\"a@.com\""]),
+            ["\"a.b@example.com\"", "\"x+y@mail.example.org\""], ["\"a@b\"", "\"@x.com\"", "\"a b@x.com\"", "\"a@.com\"", "\"a!b@x.com\"", "\"a..b@x.com\"", "\".a@x.com\"",
+             "\"abcdefghijklmnopq@x.com\"", "\"a.b.c.d@x.com\"", "\"a@b.c.d.e.com\""]),
         ["format uri"] = new("""{"type":"string","format":"uri"}""",
             // http and https URLs only: other schemes are valid URIs, but not every checker takes them ("a:a").
             ["\"https://example.com/x?y=1#z\"", "\"http://a/%20b\"", "\"http://a\""], ["\"urn:isbn:123\"", "\"a:a\"", "\"no scheme\"", "\"http://a b\"", "\"1http://x\"", "\"http:\"", "\"http://\""]),
