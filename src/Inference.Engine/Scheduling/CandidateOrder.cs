@@ -1,3 +1,5 @@
+using System.Numerics;
+using Inference.Engine.Grammar.Completion;
 using LLama.Native;
 
 namespace Inference.Engine.Scheduling;
@@ -25,11 +27,10 @@ internal sealed class CandidateOrder
     public bool Done => Taken >= Count;
 
     /// <summary>
-    /// Starts a step: keeps the tokens whose first byte (and, after a space, second byte) the tables allow, or
-    /// every token when <paramref name="first"/> is null. The byte arrays hold -1 for a token with no known text
-    /// (looked up at index 0, which the tables allow).
+    /// Starts a step: keeps the tokens whose class (<see cref="FirstCharacters.ClassOf"/>) the table passes, or
+    /// every token when <paramref name="passByClass"/> is null.
     /// </summary>
-    public void Collect(ReadOnlySpan<float> scores, short[] firstBytes, short[] secondBytes, bool[]? first, bool[]? secondAfterSpace)
+    public void Collect(ReadOnlySpan<float> scores, ushort[] classes, byte[]? passByClass)
     {
         int n = scores.Length;
         if (_ids.Length < n)
@@ -40,25 +41,21 @@ internal sealed class CandidateOrder
         var ids = _ids;
         var logits = _logits;
         int count = 0;
-        if (first is null || firstBytes.Length != n)
+        if (passByClass is null || classes.Length != n)
         {
-            for (int i = 0; i < n; i++)
-            {
-                ids[i] = i;
-                logits[i] = scores[i];
-            }
+            for (int i = 0; i < n; i++) ids[i] = i;
+            scores.CopyTo(logits);
             count = n;
         }
         else
         {
-            var second = secondAfterSpace!;
+            // Every token is written and the count moves on only for those that pass (count <= i, so the write
+            // stays in bounds): no branch on the filter, whose answers follow no pattern a branch predictor could learn.
             for (int i = 0; i < n; i++)
             {
-                int b = firstBytes[i];
-                if (!first[b + 1] || b == ' ' && !second[secondBytes[i] + 1]) continue;
                 ids[count] = i;
                 logits[count] = scores[i];
-                count++;
+                count += passByClass[classes[i]];
             }
         }
         Count = count;
@@ -96,22 +93,34 @@ internal sealed class CandidateOrder
         int size = 0;
         // Until the heap is full every token after the last one handed out goes in; then only one better than its root.
         float worst = float.NegativeInfinity;
-        for (int k = 0; k < Count; k++)
+        int count = Count;
+        int width = Vector<float>.Count;
+        for (int k = 0; k < count;)
         {
-            float logit = logits[k];
-            if (logit < worst) continue;
-            int id = ids[k];
-            // Already handed out: before (lastLogit, lastId) in the order.
-            if (!Better(lastLogit, lastId, logit, id)) continue;
-            if (size < want)
+            // Once the heap is full, a block of logits all below its worst is skipped with one vector comparison
+            // (NaN compares false both ways, and is never selected either way).
+            if (size == want && k + width <= count && !Vector.GreaterThanOrEqualAny(new Vector<float>(logits, k), new Vector<float>(worst)))
             {
-                SiftUp(heapIds, heapLogits, size++, id, logit);
-                if (size == want) worst = heapLogits[0];
+                k += width;
+                continue;
             }
-            else if (Better(logit, id, heapLogits[0], heapIds[0]))
+            for (int end = Math.Min(k + width, count); k < end; k++)
             {
-                SiftDown(heapIds, heapLogits, size, id, logit);
-                worst = heapLogits[0];
+                float logit = logits[k];
+                if (logit < worst) continue;
+                int id = ids[k];
+                // Already handed out: before (lastLogit, lastId) in the order.
+                if (!Better(lastLogit, lastId, logit, id)) continue;
+                if (size < want)
+                {
+                    SiftUp(heapIds, heapLogits, size++, id, logit);
+                    if (size == want) worst = heapLogits[0];
+                }
+                else if (Better(logit, id, heapLogits[0], heapIds[0]))
+                {
+                    SiftDown(heapIds, heapLogits, size, id, logit);
+                    worst = heapLogits[0];
+                }
             }
         }
         // Pop the worst first, so the best ends up at the front.

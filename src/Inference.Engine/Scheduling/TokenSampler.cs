@@ -39,10 +39,9 @@ internal sealed class TokenSampler : IDisposable
     /// <summary>Below this vocabulary size llama.cpp checks the whole vocabulary faster than candidates can be ordered here.</summary>
     internal const int SplitFromVocabulary = 4096;
 
-    // Each token's first and second bytes (-1 for none), per model: what FirstCharacters is checked against.
-    private static readonly ConditionalWeakTable<SafeLlamaModelHandle, Tuple<short[], short[]>> LeadingBytes = new();
-    private readonly short[] _firstBytes = [];
-    private readonly short[] _secondBytes = [];
+    // Each token's class by its first bytes (FirstCharacters.ClassOf), per model: what FirstCharacters is checked against.
+    private static readonly ConditionalWeakTable<SafeLlamaModelHandle, ushort[]> TokenClasses = new();
+    private readonly ushort[] _classes = [];
 
     public TokenSampler(SamplingSettings settings, SafeLlamaModelHandle model)
         : this(settings, model.Vocab, model)
@@ -65,7 +64,7 @@ internal sealed class TokenSampler : IDisposable
             _grammar = SamplerFactory.CreateGrammar(settings.Grammar, vocab);
             _penalties = SamplerFactory.CreatePenalties(settings);
             _rest = SamplerFactory.CreateRest(settings, vocab);
-            if (model is not null) (_firstBytes, _secondBytes) = LeadingBytes.GetValue(model, LeadingBytesOf);
+            if (model is not null) _classes = TokenClasses.GetValue(model, ClassesOf);
         }
         catch
         {
@@ -161,12 +160,7 @@ internal sealed class TokenSampler : IDisposable
         int vocab = logits.Length;
         // One pass: the tokens that may pass at all (the rest are refused by the grammar whatever llama.cpp would
         // say of their other characters), with the penalised logits.
-        if (next is not null && _firstBytes.Length == vocab)
-        {
-            var (first, second) = next.Tables();
-            _order.Collect(logits, _firstBytes, _secondBytes, first, second);
-        }
-        else _order.Collect(logits, _firstBytes, _secondBytes, null, null);
+        _order.Collect(logits, _classes, next is not null && _classes.Length == vocab ? next.PassByClass() : null);
         Penalise(logits);
 
         if (_allowed.Length < wanted) _allowed = new LLamaTokenData[wanted];
@@ -199,21 +193,19 @@ internal sealed class TokenSampler : IDisposable
         return allowed;
     }
 
-    private static Tuple<short[], short[]> LeadingBytesOf(SafeLlamaModelHandle model)
+    private static ushort[] ClassesOf(SafeLlamaModelHandle model)
     {
         int n = model.Vocab.Count;
-        var first = new short[n];
-        var second = new short[n];
+        var classes = new ushort[n];
         Span<byte> buffer = stackalloc byte[64];
         for (int i = 0; i < n; i++)
         {
             // As llama.cpp's grammar sees the token (its piece); a token with no text, or one too long for the buffer, is left to llama.cpp.
             int length = (int)model.TokenToSpan((LLamaToken)i, buffer);
             bool known = length is > 0 and <= 64;
-            first[i] = known ? buffer[0] : (short)-1;
-            second[i] = known && length > 1 ? buffer[1] : (short)-1;
+            classes[i] = FirstCharacters.ClassOf(known ? buffer[0] : (short)-1, known && length > 1 ? buffer[1] : (short)-1);
         }
-        return Tuple.Create(first, second);
+        return classes;
     }
 
     /// <summary>Applies a chain to the first <paramref name="count"/> entries; returns the selected token when the chain selects one.</summary>

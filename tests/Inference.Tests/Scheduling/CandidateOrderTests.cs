@@ -1,3 +1,4 @@
+using Inference.Engine.Grammar.Completion;
 using Inference.Engine.Scheduling;
 using LLama.Native;
 
@@ -40,8 +41,18 @@ public sealed class CandidateOrderTests
 
         // Penalised tokens: patched after collecting, as TokenSampler does.
         var patched = (float[])scores.Clone();
+        var classes = new ushort[vocab];
+        for (int i = 0; i < vocab; i++) classes[i] = FirstCharacters.ClassOf(firstBytes[i], secondBytes[i]);
+        var passByClass = new byte[FirstCharacters.Classes];
+        for (int c = 0; c < passByClass.Length; c++) passByClass[c] = 1;
+        // The table as FirstCharacters builds it, from the same answers as Passes.
+        for (short b = 0; b < 256; b++)
+        {
+            if (b != ' ') passByClass[FirstCharacters.ClassOf(b, -1)] = first[b + 1] ? (byte)1 : (byte)0;
+            else for (short s2 = -1; s2 < 256; s2++) passByClass[FirstCharacters.ClassOf(b, s2)] = first[b + 1] && second[s2 + 1] ? (byte)1 : (byte)0;
+        }
         var order = new CandidateOrder();
-        order.Collect(scores, firstBytes, secondBytes, filter ? first : null, filter ? second : null);
+        order.Collect(scores, classes, filter ? passByClass : null);
         foreach (int id in new[] { 0, 17, 4999, 2500, 123 })
         {
             patched[id] = scores[id] - 3f;
