@@ -25,19 +25,23 @@ internal sealed class TokenSampler : IDisposable
     private SafeLLamaSamplerChainHandle? _grammar;
     private readonly SafeLLamaSamplerChainHandle? _rest;
     private LLamaTokenData[] _all = [];
-    // Split mode: this step's logits with the penalties applied (only recent tokens are penalised).
-    private float[] _scores = [];
+    // Split mode, reused from step to step: the candidates in order, the chunk the grammar checks, the allowed ones,
+    // the penalised recent tokens, and the share of checked candidates the grammar allowed last time.
+    private readonly CandidateOrder _order = new();
+    private LLamaTokenData[] _buffer = [];
+    private LLamaTokenData[] _allowed = [];
+    private LLamaTokenData[] _few = [];
+    private readonly HashSet<int> _distinct = [];
+    private double _passRate = 0.5;
     // The last RepeatLastN accepted tokens: the only ones llama.cpp's penalties change.
     private readonly Queue<LLamaToken> _recent = new();
 
     /// <summary>Below this vocabulary size llama.cpp checks the whole vocabulary faster than candidates can be ordered here.</summary>
     internal const int SplitFromVocabulary = 4096;
 
-    // Each token's first and second bytes (-1 for none), per model: what FirstCharacters is checked against.
-    private static readonly ConditionalWeakTable<SafeLlamaModelHandle, Tuple<short[], short[]>> LeadingBytes = new();
-    private readonly short[] _firstBytes = [];
-    private readonly short[] _secondBytes = [];
-    private int[] _passing = [];
+    // Each token's class by its first bytes (FirstCharacters.ClassOf), per model: what FirstCharacters is checked against.
+    private static readonly ConditionalWeakTable<SafeLlamaModelHandle, ushort[]> TokenClasses = new();
+    private readonly ushort[] _classes = [];
 
     public TokenSampler(SamplingSettings settings, SafeLlamaModelHandle model)
         : this(settings, model.Vocab, model)
@@ -60,7 +64,7 @@ internal sealed class TokenSampler : IDisposable
             _grammar = SamplerFactory.CreateGrammar(settings.Grammar, vocab);
             _penalties = SamplerFactory.CreatePenalties(settings);
             _rest = SamplerFactory.CreateRest(settings, vocab);
-            if (model is not null) (_firstBytes, _secondBytes) = LeadingBytes.GetValue(model, LeadingBytesOf);
+            if (model is not null) _classes = TokenClasses.GetValue(model, ClassesOf);
         }
         catch
         {
@@ -122,11 +126,8 @@ internal sealed class TokenSampler : IDisposable
         }
         else
         {
-            if (_scores.Length != logits.Length) _scores = new float[logits.Length];
-            logits.CopyTo(_scores);
-            Penalise();
-            var candidates = Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK, next);
-            token = Apply(_rest!, candidates, candidates.Length);
+            int count = Allowed(logits, _settings.Temperature <= 0f ? 1 : _settings.TopK, next);
+            token = Apply(_rest!, _allowed, count);
         }
         Accept(token);
         return token;
@@ -134,75 +135,77 @@ internal sealed class TokenSampler : IDisposable
 
     /// <summary>
     /// llama.cpp's penalties change only the logits of tokens in the recent window, each by itself: applied by its
-    /// own sampler to just those tokens, they give the values it would give them in the whole vocabulary.
+    /// own sampler to just those tokens, they give the values it would give them in the whole vocabulary. The
+    /// collected candidates are patched with them (the logits themselves are not copied).
     /// </summary>
-    private void Penalise()
+    private void Penalise(ReadOnlySpan<float> logits)
     {
         if (_penalties is null || _recent.Count == 0) return;
-        var distinct = new HashSet<int>();
-        foreach (var t in _recent) distinct.Add((int)t);
-        var few = new LLamaTokenData[distinct.Count];
+        _distinct.Clear();
+        foreach (var t in _recent) _distinct.Add((int)t);
+        if (_few.Length < _distinct.Count) _few = new LLamaTokenData[Math.Max(_distinct.Count, 64)];
         int k = 0;
-        foreach (int id in distinct) few[k++] = new LLamaTokenData((LLamaToken)id, _scores[id], 0f);
-        Apply(_penalties, few, few.Length, select: false);
-        foreach (var t in few) _scores[(int)t.ID] = t.Logit;
+        foreach (int id in _distinct) _few[k++] = new LLamaTokenData((LLamaToken)id, logits[id], 0f);
+        Apply(_penalties, _few, k, select: false);
+        for (int i = 0; i < k; i++) _order.Patch((int)_few[i].ID, _few[i].Logit);
     }
 
     /// <summary>
-    /// The first <paramref name="wanted"/> tokens the grammar allows, in descending logit order (ties by token id,
-    /// the order in which greedy and top_k meet them), found by checking candidates in growing chunks.
+    /// Puts in <see cref="_allowed"/> the first <paramref name="wanted"/> tokens the grammar allows, in descending
+    /// logit order (ties by token id, the order in which greedy and top_k meet them), found by checking candidates
+    /// in chunks sized from how many of the last step's checked candidates the grammar allowed; returns how many.
     /// </summary>
-    private LLamaTokenData[] Allowed(int wanted, FirstCharacters? next)
+    private int Allowed(ReadOnlySpan<float> logits, int wanted, FirstCharacters? next)
     {
-        int vocab = _scores.Length;
-        if (_passing.Length != vocab) _passing = new int[vocab];
-        int chunk = Math.Max(wanted + 8, 16);
+        int vocab = logits.Length;
         // One pass: the tokens that may pass at all (the rest are refused by the grammar whatever llama.cpp would
-        // say of their other characters), and the best `chunk` of them.
-        var order = new CandidateOrder(_scores, _passing);
-        var buffer = new LLamaTokenData[chunk];
-        int got;
-        if (next is not null && _firstBytes.Length == vocab)
-        {
-            var (first, second) = next.Tables();
-            got = order.First(buffer, i => first[_firstBytes[i] + 1] && (_firstBytes[i] != ' ' || second[_secondBytes[i] + 1]));
-        }
-        else got = order.First(buffer, null);
+        // say of their other characters), with the penalised logits.
+        _order.Collect(logits, _classes, next is not null && _classes.Length == vocab ? next.PassByClass() : null);
+        Penalise(logits);
 
-        var allowed = new List<LLamaTokenData>(wanted);
-        while (true)
+        if (_allowed.Length < wanted) _allowed = new LLamaTokenData[wanted];
+        int allowed = 0;
+        // The first chunk is at most twice what is wanted (the last step's rate may not hold here), each next one
+        // at most four times the one before: a few refusals never make the grammar check thousands of tokens.
+        int cap = 2 * wanted + 16;
+        while (allowed < wanted && !_order.Done)
         {
+            // Enough candidates for the missing ones at the pass rate seen so far (a margin, so that a second
+            // chunk is rare); past half of the candidates, one call for the rest is cheaper than more chunks.
+            int take = Math.Min((int)Math.Ceiling((wanted - allowed) / _passRate * 1.25) + 4, cap);
+            cap = 4 * take;
+            if (_order.Taken + take > _order.Count / 2) take = _order.Count - _order.Taken;
+            if (_buffer.Length < take) _buffer = new LLamaTokenData[Math.Max(take, 64)];
+            int got = _order.Next(_buffer.AsSpan(0, take));
             // The grammar sets the logit of every token it refuses to -inf, in place and in order.
-            Apply(_grammar!, buffer, got, select: false);
-            for (int i = 0; i < got && allowed.Count < wanted; i++)
-                if (!float.IsNegativeInfinity(buffer[i].Logit)) allowed.Add(buffer[i]);
-            if (allowed.Count >= wanted || order.Done) break;
-            chunk *= 4;
-            // Past a quarter of the candidates, one call for the rest is cheaper than more chunks.
-            int left = order.Count - order.Taken;
-            int take = order.Taken > order.Count / 4 ? left : Math.Min(chunk, left);
-            if (buffer.Length < take) buffer = new LLamaTokenData[take];
-            got = order.Next(buffer.AsSpan(0, take));
+            Apply(_grammar!, _buffer, got, select: false);
+            int passed = 0;
+            for (int i = 0; i < got; i++)
+            {
+                if (float.IsNegativeInfinity(_buffer[i].Logit)) continue;
+                passed++;
+                if (allowed < wanted) _allowed[allowed++] = _buffer[i];
+            }
+            // The rate this chunk saw, kept for the next step (positions change slowly); never 0, so a chunk is finite.
+            _passRate = Math.Clamp((double)passed / Math.Max(got, 1), 0.02, 1.0);
         }
         // A grammar allows at least end-of-generation or one more character (the checker refuses dead ends).
-        return [.. allowed];
+        return allowed;
     }
 
-    private static Tuple<short[], short[]> LeadingBytesOf(SafeLlamaModelHandle model)
+    private static ushort[] ClassesOf(SafeLlamaModelHandle model)
     {
         int n = model.Vocab.Count;
-        var first = new short[n];
-        var second = new short[n];
+        var classes = new ushort[n];
         Span<byte> buffer = stackalloc byte[64];
         for (int i = 0; i < n; i++)
         {
             // As llama.cpp's grammar sees the token (its piece); a token with no text, or one too long for the buffer, is left to llama.cpp.
             int length = (int)model.TokenToSpan((LLamaToken)i, buffer);
             bool known = length is > 0 and <= 64;
-            first[i] = known ? buffer[0] : (short)-1;
-            second[i] = known && length > 1 ? buffer[1] : (short)-1;
+            classes[i] = FirstCharacters.ClassOf(known ? buffer[0] : (short)-1, known && length > 1 ? buffer[1] : (short)-1);
         }
-        return Tuple.Create(first, second);
+        return classes;
     }
 
     /// <summary>Applies a chain to the first <paramref name="count"/> entries; returns the selected token when the chain selects one.</summary>
@@ -222,100 +225,5 @@ internal sealed class TokenSampler : IDisposable
         _grammar?.Dispose();
         _penalties?.Dispose();
         _rest?.Dispose();
-    }
-
-    /// <summary>
-    /// Hands out tokens in descending logit order (ties by id) without sorting the whole vocabulary: each call
-    /// selects the next best ones with a bounded heap over those not handed out yet.
-    /// </summary>
-    private sealed class CandidateOrder(float[] scores, int[] subset)
-    {
-        private float _lastLogit = float.PositiveInfinity;
-        private int _lastId = -1;
-
-        public int Count { get; private set; }
-        public int Taken { get; private set; }
-        public bool Done => Taken >= Count;
-
-        /// <summary>Collects the tokens that pass <paramref name="filter"/> (all when null) and hands out the best of them.</summary>
-        public int First(Span<LLamaTokenData> into, Func<int, bool>? filter)
-        {
-            int want = into.Length;
-            var heap = new PriorityQueue<int, (float Logit, int Id)>(want, Worst.Instance);
-            float worstLogit = float.NegativeInfinity;
-            int count = 0;
-            for (int i = 0; i < scores.Length; i++)
-            {
-                if (filter is not null && !filter(i)) continue;
-                subset[count++] = i;
-                float logit = scores[i];
-                if (heap.Count == want)
-                {
-                    if (logit < worstLogit) continue;
-                    heap.TryPeek(out _, out var worst);
-                    if (!Better(logit, i, worst.Logit, worst.Id)) continue;
-                    heap.EnqueueDequeue(i, (logit, i));
-                    heap.TryPeek(out _, out worst);
-                    worstLogit = worst.Logit;
-                }
-                else
-                {
-                    heap.Enqueue(i, (logit, i));
-                    if (heap.Count == want && heap.TryPeek(out _, out var w)) worstLogit = w.Logit;
-                }
-            }
-            Count = count;
-            return Drain(heap, into);
-        }
-
-        /// <summary>Fills <paramref name="into"/> with the next best tokens of the subset; returns how many.</summary>
-        public int Next(Span<LLamaTokenData> into)
-        {
-            int want = Math.Min(into.Length, Count - Taken);
-            if (want == 0) return 0;
-            // A min-heap (worst on top) of the best `want` tokens after the last one handed out.
-            var heap = new PriorityQueue<int, (float Logit, int Id)>(want, Worst.Instance);
-            float worstLogit = float.NegativeInfinity;
-            for (int k = 0; k < Count; k++)
-            {
-                int i = subset[k];
-                float logit = scores[i];
-                if (heap.Count == want && logit < worstLogit) continue;
-                if (!After(logit, i)) continue;
-                if (heap.Count < want) heap.Enqueue(i, (logit, i));
-                else if (heap.TryPeek(out _, out var worst) && Better(logit, i, worst.Logit, worst.Id)) heap.EnqueueDequeue(i, (logit, i));
-                if (heap.Count == want && heap.TryPeek(out _, out var w)) worstLogit = w.Logit;
-            }
-            return Drain(heap, into);
-        }
-
-        private int Drain(PriorityQueue<int, (float Logit, int Id)> heap, Span<LLamaTokenData> into)
-        {
-            int n = heap.Count;
-            if (n == 0) return 0;
-            for (int k = n - 1; k >= 0; k--)
-            {
-                int id = heap.Dequeue();
-                into[k] = new LLamaTokenData((LLamaToken)id, scores[id], 0f);
-            }
-            _lastLogit = into[n - 1].Logit;
-            _lastId = (int)into[n - 1].ID;
-            Taken += n;
-            return n;
-        }
-
-        private bool After(float logit, int id) => Better(_lastLogit, _lastId, logit, id);
-
-        /// <summary>Whether (a, idA) comes before (b, idB): higher logit first, then lower id.</summary>
-        private static bool Better(float a, int idA, float b, int idB) => a > b || a == b && idA < idB;
-
-        private sealed class Worst : IComparer<(float Logit, int Id)>
-        {
-            public static readonly Worst Instance = new();
-
-            // The queue's minimum is the worst candidate, so it is the one replaced.
-            public int Compare((float Logit, int Id) x, (float Logit, int Id) y) =>
-                Better(x.Logit, x.Id, y.Logit, y.Id) ? 1 : Better(y.Logit, y.Id, x.Logit, x.Id) ? -1 : 0;
-        }
     }
 }

@@ -27,26 +27,36 @@ internal sealed class FirstCharacters(bool[] ascii, NonAsciiFirst nonAscii, Firs
     public bool MayStartWith(short first, short second) =>
         MayStartWith(first) && (first != ' ' || second < 0 || afterSpace is null || afterSpace.MayStartWith(second));
 
-    private bool[]? _firstTable, _afterSpaceTable;
+    /// <summary>Token classes (<see cref="ClassOf"/>): no known text, then one per first byte, then one per byte after a leading space.</summary>
+    public const int Classes = 1 + 256 + 257;
 
     /// <summary>
-    /// The same answers as lookup tables, indexed by a token's first byte + 1 and its second byte + 1 (0 = none):
-    /// the sampler checks every token of the vocabulary at each step, so each check is two array reads.
+    /// A token's class from its first and second bytes (-1: none): 0 when it has no known text, 1 + first byte
+    /// when that is not a space, 257 + 1 + second byte (-1: a lone space) after a space. Computed once per token,
+    /// so that the per-step check is one table read.
     /// </summary>
-    public (bool[] First, bool[] SecondAfterSpace) Tables()
+    public static ushort ClassOf(short first, short second) =>
+        (ushort)(first < 0 ? 0 : first != ' ' ? first + 1 : 257 + second + 1);
+
+    private byte[]? _passByClass;
+
+    /// <summary>
+    /// <see cref="MayStartWith(short, short)"/> per token class, 1 or 0: the sampler checks every token of the
+    /// vocabulary at each step, and adding a 0/1 instead of branching on it keeps that loop free of mispredictions.
+    /// </summary>
+    public byte[] PassByClass()
     {
-        if (_firstTable is null)
+        if (_passByClass is null)
         {
-            var first = new bool[257];
-            var second = new bool[257];
-            for (short b = -1; b < 256; b++)
-            {
-                first[b + 1] = MayStartWith(b);
-                second[b + 1] = b < 0 || afterSpace is null || afterSpace.MayStartWith(b);
-            }
-            (_firstTable, _afterSpaceTable) = (first, second);
+            var table = new byte[Classes];
+            table[0] = 1;
+            for (short b = 0; b < 256; b++)
+                if (b != ' ') table[ClassOf(b, -1)] = MayStartWith(b, -1) ? (byte)1 : (byte)0;
+            for (short second = -1; second < 256; second++)
+                table[ClassOf((short)' ', second)] = MayStartWith((short)' ', second) ? (byte)1 : (byte)0;
+            _passByClass = table;
         }
-        return (_firstTable, _afterSpaceTable!);
+        return _passByClass;
     }
 
     public bool[] Ascii => ascii;
