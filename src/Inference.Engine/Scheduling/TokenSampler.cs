@@ -106,9 +106,10 @@ internal sealed class TokenSampler : IDisposable
     }
 
     /// <param name="next">What the grammar allows next, from the managed follower; null = check every candidate.</param>
-    public LLamaToken Sample(SafeLLamaContextHandle context, int logitsIndex, FirstCharacters? next = null)
+    /// <param name="allowed">Per token, whether it may be taken at all (<see cref="TokenTextGuard"/>); null = every token.</param>
+    public LLamaToken Sample(SafeLLamaContextHandle context, int logitsIndex, FirstCharacters? next = null, bool[]? allowed = null)
     {
-        if (_chain is not null) return _chain.Sample(context, logitsIndex);
+        if (_chain is not null) return allowed is null ? _chain.Sample(context, logitsIndex) : SampleAllowed(context, logitsIndex, allowed);
 
         var logits = context.GetLogitsIth(logitsIndex);
         LLamaToken token;
@@ -125,10 +126,25 @@ internal sealed class TokenSampler : IDisposable
             if (_scores.Length != logits.Length) _scores = new float[logits.Length];
             logits.CopyTo(_scores);
             Penalise();
-            var candidates = Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK, next);
+            var candidates = Allowed(_settings.Temperature <= 0f ? 1 : _settings.TopK, next, allowed);
             token = Apply(_rest!, candidates, candidates.Length);
         }
         Accept(token);
+        return token;
+    }
+
+    /// <summary>
+    /// The whole chain over the vocabulary, as llama_sampler_sample runs it, with the tokens not allowed set to -inf
+    /// first (they can then not be chosen, whatever the grammar says of them).
+    /// </summary>
+    private LLamaToken SampleAllowed(SafeLLamaContextHandle context, int logitsIndex, bool[] allowed)
+    {
+        var logits = context.GetLogitsIth(logitsIndex);
+        if (_all.Length != logits.Length) _all = new LLamaTokenData[logits.Length];
+        for (int i = 0; i < logits.Length; i++)
+            _all[i] = new LLamaTokenData((LLamaToken)i, allowed[i] ? logits[i] : float.NegativeInfinity, 0f);
+        var token = Apply(_chain!, _all, _all.Length);
+        _chain!.Accept(token);
         return token;
     }
 
@@ -152,7 +168,7 @@ internal sealed class TokenSampler : IDisposable
     /// The first <paramref name="wanted"/> tokens the grammar allows, in descending logit order (ties by token id,
     /// the order in which greedy and top_k meet them), found by checking candidates in growing chunks.
     /// </summary>
-    private LLamaTokenData[] Allowed(int wanted, FirstCharacters? next)
+    private LLamaTokenData[] Allowed(int wanted, FirstCharacters? next, bool[]? guard)
     {
         int vocab = _scores.Length;
         if (_passing.Length != vocab) _passing = new int[vocab];
@@ -165,9 +181,9 @@ internal sealed class TokenSampler : IDisposable
         if (next is not null && _firstBytes.Length == vocab)
         {
             var (first, second) = next.Tables();
-            got = order.First(buffer, i => first[_firstBytes[i] + 1] && (_firstBytes[i] != ' ' || second[_secondBytes[i] + 1]));
+            got = order.First(buffer, i => (guard is null || guard[i]) && first[_firstBytes[i] + 1] && (_firstBytes[i] != ' ' || second[_secondBytes[i] + 1]));
         }
-        else got = order.First(buffer, null);
+        else got = order.First(buffer, guard is null ? null : i => guard[i]);
 
         var allowed = new List<LLamaTokenData>(wanted);
         while (true)
