@@ -38,7 +38,9 @@ async function capped(schema, seed, maxTokens) {
     let value = null;
     let error = null;
     try { value = schema.parse(JSON.parse(content)); } catch (e) { error = e.message; }
-    return { ok: value !== null, value, error, content, finish: completion.choices[0].finish_reason, tokens: completion.usage.completion_tokens };
+    // The JSON Schema sent, so the test can work out the shortest valid document and its tokens (the bound for a cap below it).
+    const sent = zodResponseFormat(schema, 'person').json_schema.schema;
+    return { ok: value !== null, value, error, content, finish: completion.choices[0].finish_reason, tokens: completion.usage.completion_tokens, schema: sent };
   } catch (e) {
     return { ok: false, error: `${e.constructor.name}: ${e.message}`, status: e.status ?? null };
   }

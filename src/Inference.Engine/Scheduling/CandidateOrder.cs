@@ -30,7 +30,7 @@ internal sealed class CandidateOrder
     /// Starts a step: keeps the tokens whose class (<see cref="FirstCharacters.ClassOf"/>) the table passes, or
     /// every token when <paramref name="passByClass"/> is null.
     /// </summary>
-    public void Collect(ReadOnlySpan<float> scores, ushort[] classes, byte[]? passByClass)
+    public void Collect(ReadOnlySpan<float> scores, ushort[] classes, byte[]? passByClass, bool[]? guard = null)
     {
         int n = scores.Length;
         if (_ids.Length < n)
@@ -41,7 +41,8 @@ internal sealed class CandidateOrder
         var ids = _ids;
         var logits = _logits;
         int count = 0;
-        if (passByClass is null || classes.Length != n)
+        bool byClass = passByClass is not null && classes.Length == n;
+        if (!byClass && guard is null)
         {
             for (int i = 0; i < n; i++) ids[i] = i;
             scores.CopyTo(logits);
@@ -55,7 +56,9 @@ internal sealed class CandidateOrder
             {
                 ids[count] = i;
                 logits[count] = scores[i];
-                count += passByClass[classes[i]];
+                int pass = byClass ? passByClass![classes[i]] : 1;
+                if (guard is not null) pass &= guard[i] ? 1 : 0;
+                count += pass;
             }
         }
         Count = count;

@@ -537,7 +537,9 @@ public sealed class ModelRunner : IDisposable
     private FinishReason? SampleNext(SequenceSlot slot)
     {
         // What the grammar allows next is worked out only for the split sampler, the one that uses it.
-        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex, slot.Sampler.IsSplit ? slot.Closer?.NextCharacters() : null);
+        // With a grammar, only tokens that keep the output valid UTF-8 the follower reads as llama.cpp does (TokenTextGuard).
+        var allowed = slot.Closer is { Lost: false } following ? slot.TextGuard?.Allowed(following.Pending) : null;
+        var token = slot.Sampler.Sample(_context.NativeHandle, slot.LogitsIndex, slot.Sampler.IsSplit ? slot.Closer?.NextCharacters() : null, allowed);
         if (token.IsEndOfGeneration(_context.NativeHandle.Vocab)) return FinishReason.Stop;
 
         // Complete by construction: a token after which the document could no longer be finished in the

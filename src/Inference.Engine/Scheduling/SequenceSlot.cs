@@ -26,6 +26,7 @@ internal sealed class SequenceSlot : IDisposable
             try
             {
                 Closer = new GrammarCloser(grammar, CountTokens);
+                TextGuard = TokenTextGuard.For(context.ModelHandle);
             }
             catch
             {
@@ -54,6 +55,9 @@ internal sealed class SequenceSlot : IDisposable
     /// a grammar, or once the grammar was released or could not be followed.
     /// </summary>
     public GrammarCloser? Closer { get; private set; }
+
+    /// <summary>The tokens a grammar's output may take (valid UTF-8, no hidden control text); null without a grammar.</summary>
+    public TokenTextGuard? TextGuard { get; }
 
     private readonly SafeLLamaContextHandle _context;
 

@@ -110,9 +110,10 @@ internal sealed class TokenSampler : IDisposable
     }
 
     /// <param name="next">What the grammar allows next, from the managed follower; null = check every candidate.</param>
-    public LLamaToken Sample(SafeLLamaContextHandle context, int logitsIndex, FirstCharacters? next = null)
+    /// <param name="allowed">Per token, whether it may be taken at all (<see cref="TokenTextGuard"/>); null = every token.</param>
+    public LLamaToken Sample(SafeLLamaContextHandle context, int logitsIndex, FirstCharacters? next = null, bool[]? allowed = null)
     {
-        if (_chain is not null) return _chain.Sample(context, logitsIndex);
+        if (_chain is not null) return allowed is null ? _chain.Sample(context, logitsIndex) : SampleAllowed(context, logitsIndex, allowed);
 
         var logits = context.GetLogitsIth(logitsIndex);
         LLamaToken token;
@@ -126,10 +127,25 @@ internal sealed class TokenSampler : IDisposable
         }
         else
         {
-            int count = Allowed(logits, _settings.Temperature <= 0f ? 1 : _settings.TopK, next);
+            int count = Allowed(logits, _settings.Temperature <= 0f ? 1 : _settings.TopK, next, allowed);
             token = Apply(_rest!, _allowed, count);
         }
         Accept(token);
+        return token;
+    }
+
+    /// <summary>
+    /// The whole chain over the vocabulary, as llama_sampler_sample runs it, with the tokens not allowed set to -inf
+    /// first (they can then not be chosen, whatever the grammar says of them).
+    /// </summary>
+    private LLamaToken SampleAllowed(SafeLLamaContextHandle context, int logitsIndex, bool[] allowed)
+    {
+        var logits = context.GetLogitsIth(logitsIndex);
+        if (_all.Length != logits.Length) _all = new LLamaTokenData[logits.Length];
+        for (int i = 0; i < logits.Length; i++)
+            _all[i] = new LLamaTokenData((LLamaToken)i, allowed[i] ? logits[i] : float.NegativeInfinity, 0f);
+        var token = Apply(_chain!, _all, _all.Length);
+        _chain!.Accept(token);
         return token;
     }
 
@@ -155,12 +171,12 @@ internal sealed class TokenSampler : IDisposable
     /// logit order (ties by token id, the order in which greedy and top_k meet them), found by checking candidates
     /// in chunks sized from how many of the last step's checked candidates the grammar allowed; returns how many.
     /// </summary>
-    private int Allowed(ReadOnlySpan<float> logits, int wanted, FirstCharacters? next)
+    private int Allowed(ReadOnlySpan<float> logits, int wanted, FirstCharacters? next, bool[]? guard)
     {
         int vocab = logits.Length;
         // One pass: the tokens that may pass at all (the rest are refused by the grammar whatever llama.cpp would
-        // say of their other characters), with the penalised logits.
-        _order.Collect(logits, _classes, next is not null && _classes.Length == vocab ? next.PassByClass() : null);
+        // say of their other characters, and that the text guard lets through), with the penalised logits.
+        _order.Collect(logits, _classes, next is not null && _classes.Length == vocab ? next.PassByClass() : null, guard);
         Penalise(logits);
 
         if (_allowed.Length < wanted) _allowed = new LLamaTokenData[wanted];

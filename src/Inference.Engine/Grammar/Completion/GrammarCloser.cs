@@ -58,6 +58,9 @@ internal sealed class GrammarCloser
 
     private FirstCharacters? _first;
 
+    /// <summary>The bytes of a character partly out (empty on a character boundary): what the next token must finish.</summary>
+    public ReadOnlySpan<byte> Pending => _pending;
+
     /// <summary>The shortest text that finishes the document from here, and its tokens.</summary>
     public (string Text, int Tokens) Current()
     {
