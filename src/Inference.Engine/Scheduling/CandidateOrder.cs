@@ -52,13 +52,33 @@ internal sealed class CandidateOrder
         {
             // Every token is written and the count moves on only for those that pass (count <= i, so the write
             // stays in bounds): no branch on the filter, whose answers follow no pattern a branch predictor could learn.
-            for (int i = 0; i < n; i++)
+            // One loop per filter combination, so the per-token work has no test that is the same for every token.
+            if (guard is null)
             {
-                ids[count] = i;
-                logits[count] = scores[i];
-                int pass = byClass ? passByClass![classes[i]] : 1;
-                if (guard is not null) pass &= guard[i] ? 1 : 0;
-                count += pass;
+                for (int i = 0; i < n; i++)
+                {
+                    ids[count] = i;
+                    logits[count] = scores[i];
+                    count += passByClass![classes[i]];
+                }
+            }
+            else if (byClass)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    ids[count] = i;
+                    logits[count] = scores[i];
+                    count += passByClass![classes[i]] & (guard[i] ? 1 : 0);
+                }
+            }
+            else
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    ids[count] = i;
+                    logits[count] = scores[i];
+                    count += guard[i] ? 1 : 0;
+                }
             }
         }
         Count = count;
