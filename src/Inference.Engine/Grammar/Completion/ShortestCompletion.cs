@@ -42,6 +42,7 @@ internal sealed class ShortestCompletion
         _cost = new long[_flat.Length];
         _next = new int[_flat.Length];
         _char = new Rune[_flat.Length];
+        _topMasks = new TopMask?[_flat.Length];
         int rules = program.Rules.Count;
         _ruleCost = new long[rules];
         _ruleBest = new int[rules];
@@ -143,22 +144,47 @@ internal sealed class ShortestCompletion
 
     private FirstCharacters FirstOfTops(HashSet<int[]> stacks)
     {
-        var ascii = new bool[128];
+        ulong lo = 0, hi = 0;
         bool all = false, some = false;
-        var seen = new HashSet<int>();
         foreach (var stack in stacks)
         {
-            if (stack.Length == 0 || !seen.Add(stack[^1])) continue;
+            if (stack.Length == 0) continue;
             int top = stack[^1];
             if (_flat[top].Type is not (GbnfElementType.Char or GbnfElementType.CharNot or GbnfElementType.CharAny)) return new FirstCharacters(Everything, NonAsciiFirst.All);
-            for (uint c = 0; c < 128; c++) ascii[c] |= Allows(top, c);
-            switch (NonAsciiOf(top))
+            var mask = _topMasks[top] ??= MaskOf(top);
+            lo |= mask.Lo;
+            hi |= mask.Hi;
+            switch (mask.NonAscii)
             {
                 case NonAsciiFirst.All: all = true; break;
                 case NonAsciiFirst.Some: some = true; break;
             }
         }
+        var ascii = new bool[128];
+        for (int c = 0; c < 64; c++)
+        {
+            ascii[c] = (lo >> c & 1) != 0;
+            ascii[c + 64] = (hi >> c & 1) != 0;
+        }
         return new FirstCharacters(ascii, all ? NonAsciiFirst.All : some ? NonAsciiFirst.Some : NonAsciiFirst.None);
+    }
+
+    /// <summary>What the class at one position allows first: ASCII as two bit masks, and how much beyond ASCII.</summary>
+    private sealed record TopMask(ulong Lo, ulong Hi, NonAsciiFirst NonAscii);
+
+    // Per element position, filled on first use: the same class tops recur at every step. Written without a lock:
+    // a race computes the same value twice and stores one reference, which is atomic.
+    private readonly TopMask?[] _topMasks;
+
+    private TopMask MaskOf(int top)
+    {
+        ulong lo = 0, hi = 0;
+        for (int c = 0; c < 64; c++)
+        {
+            if (Allows(top, (uint)c)) lo |= 1UL << c;
+            if (Allows(top, (uint)c + 64)) hi |= 1UL << c;
+        }
+        return new TopMask(lo, hi, NonAsciiOf(top));
     }
 
     private static readonly bool[] Everything = Enumerable.Repeat(true, 128).ToArray();
