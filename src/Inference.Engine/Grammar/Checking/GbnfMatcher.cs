@@ -121,6 +121,9 @@ internal sealed class GbnfMatcher
         }
     }
 
+    /// <summary>Whether the character class at element position <paramref name="pos"/> allows <paramref name="chr"/>.</summary>
+    internal bool Allows(int pos, uint chr) => MatchChar(pos, chr).Matched;
+
     /// <summary>llama_grammar_match_char: the class at <paramref name="pos"/> against one code point, and the position after the class.</summary>
     private (bool Matched, int After) MatchChar(int pos, uint chr)
     {

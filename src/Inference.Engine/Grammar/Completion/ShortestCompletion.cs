@@ -268,28 +268,5 @@ internal sealed class ShortestCompletion
     }
 
     /// <summary>llama_grammar_match_char for the class at <paramref name="pos"/>.</summary>
-    private bool Allows(int pos, uint chr)
-    {
-        bool positive = _flat[pos].Type is GbnfElementType.Char or GbnfElementType.CharAny;
-        bool found = false;
-        do
-        {
-            if (_flat[pos + 1].Type == GbnfElementType.CharRangeUpper)
-            {
-                found = found || (_flat[pos].Value <= chr && chr <= _flat[pos + 1].Value);
-                pos += 2;
-            }
-            else if (_flat[pos].Type == GbnfElementType.CharAny)
-            {
-                found = true;
-                pos += 1;
-            }
-            else
-            {
-                found = found || _flat[pos].Value == chr;
-                pos += 1;
-            }
-        } while (_flat[pos].Type == GbnfElementType.CharAlt);
-        return found == positive;
-    }
+    private bool Allows(int pos, uint chr) => _matcher.Allows(pos, chr);
 }
