@@ -22,9 +22,16 @@ internal static class PatternConverter
     /// <summary>Copies allowed beyond the minimum when an unbounded repetition's item can match the empty string.</summary>
     public const int NullableRepeatCap = 8;
 
+    /// <summary>Patterns longer than this are ignored unparsed: real ones are a few hundred characters, and the tree costs memory per character.</summary>
+    public const int MaxPatternLength = 16_384;
+
+    /// <summary>Groups nested deeper than this are outside the subset: the parser and emitter recurse once per level.</summary>
+    public const int MaxGroupNesting = 64;
+
     /// <summary>Parses the pattern into a tree, or null when it is outside the subset.</summary>
     public static Node? TryParse(string pattern)
     {
+        if (pattern.Length > MaxPatternLength) return null;
         try
         {
             var parser = new Parser(pattern);
@@ -55,24 +62,30 @@ internal static class PatternConverter
         public override long? MaxLength => 1;
     }
 
+    // Lengths are worked out once, when a node is built from its (already built) children: asking the children
+    // again at every use would cost twice per nesting level. Lengths beyond MaxCounted count as unbounded.
     public sealed record Sequence(IReadOnlyList<Node> Items) : Node
     {
-        public override int MinLength => (int)Math.Min(int.MaxValue, Items.Sum(i => (long)i.MinLength));
-        public override long? MaxLength => Items.Any(i => i.MaxLength is null) ? null : Items.Sum(i => i.MaxLength!.Value);
+        public override int MinLength { get; } = (int)Math.Min(int.MaxValue, Items.Sum(i => (long)i.MinLength));
+        public override long? MaxLength { get; } = Items.Any(i => i.MaxLength is null) ? null : Counted(Items.Sum(i => i.MaxLength!.Value));
     }
 
     public sealed record Alternation(IReadOnlyList<Node> Options) : Node
     {
-        public override int MinLength => Options.Min(o => o.MinLength);
-        public override long? MaxLength => Options.Any(o => o.MaxLength is null) ? null : Options.Max(o => o.MaxLength!.Value);
+        public override int MinLength { get; } = Options.Min(o => o.MinLength);
+        public override long? MaxLength { get; } = Options.Any(o => o.MaxLength is null) ? null : Options.Max(o => o.MaxLength!.Value);
     }
 
     /// <summary>Min..Max (null = unbounded) copies.</summary>
     public sealed record Repeat(Node Item, int Min, int? Max) : Node
     {
-        public override int MinLength => (int)Math.Min(int.MaxValue, (long)Item.MinLength * Min);
-        public override long? MaxLength => Max is null ? (Item.MaxLength == 0 ? 0 : null) : Item.MaxLength * Max;
+        public override int MinLength { get; } = (int)Math.Min(int.MaxValue, (long)Item.MinLength * Min);
+        public override long? MaxLength { get; } = Max is null ? (Item.MaxLength == 0 ? 0 : null) : Counted(Item.MaxLength * Max);
     }
+
+    private const long MaxCounted = 1L << 40;
+
+    private static long? Counted(long? length) => length is { } n && n <= MaxCounted ? n : null;
 
     /// <summary>
     /// The tree limited to strings of <paramref name="min"/>..<paramref name="max"/> characters where that is exact:
@@ -110,6 +123,7 @@ internal static class PatternConverter
     private sealed class Parser(string pattern)
     {
         private int _pos;
+        private int _depth;
 
         public Node ParseTop()
         {
@@ -213,7 +227,9 @@ internal static class PatternConverter
                         }
                         else throw new FormatException("lookaround or flags");
                     }
+                    if (++_depth > MaxGroupNesting) throw new FormatException("groups nested too deep");
                     var inner = ParseAlternation();
+                    _depth--;
                     if (!Eat(')')) throw new FormatException("unbalanced parenthesis");
                     return inner;
                 case '[':

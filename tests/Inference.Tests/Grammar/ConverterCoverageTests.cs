@@ -227,4 +227,33 @@ public sealed class ConverterCoverageTests(GrammarModels models) : IClassFixture
         var grammar = Convert($$"""{"type":"string","pattern":"{{pattern}}"}""");
         Assert.Equal("root ::= string\nstring ::= \"\\\"\" char* \"\\\"\"\n", grammar[..grammar.IndexOf("char ::=", StringComparison.Ordinal)]);
     }
+
+    /// <summary>
+    /// Group nesting is bounded (a pattern nested deeper is ignored) and each node's lengths are worked out once:
+    /// 30 nested optional groups convert at once and are enforced (each level used to ask its child twice: 2^30 steps).
+    /// </summary>
+    [Fact]
+    public async Task NestedGroupsAreConvertedOnceAndDeepNestingIsIgnored()
+    {
+        var nested = "^" + new string('(', 30) + "a" + string.Concat(Enumerable.Repeat(")?", 30)) + "$";
+        var converted = await Task.Run(() => Convert($$"""{"type":"string","pattern":"{{nested}}"}""")).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(ManagedMatch(converted, "\"a\""));
+        Assert.True(ManagedMatch(converted, "\"\""));
+        Assert.False(ManagedMatch(converted, "\"aa\""));
+
+        // 100,000 levels would exhaust the stack of a recursive parser and kill the process.
+        var deep = new string('(', 100_000) + "a" + new string(')', 100_000);
+        var grammar = Convert($$"""{"type":"string","pattern":"{{deep}}","maxLength":2}""");
+        Assert.True(ManagedMatch(grammar, "\"zz\""));
+        Assert.False(ManagedMatch(grammar, "\"zzz\""));
+    }
+
+    /// <summary>A pattern longer than <see cref="PatternConverter.MaxPatternLength"/> is ignored before it is parsed.</summary>
+    [Fact]
+    public void AnOverlongPatternIsIgnored()
+    {
+        var pattern = "^" + new string('a', PatternConverter.MaxPatternLength) + "$";
+        var grammar = Convert($$"""{"type":"string","pattern":"{{pattern}}"}""");
+        Assert.Equal("root ::= string\nstring ::= \"\\\"\" char* \"\\\"\"\n", grammar[..grammar.IndexOf("char ::=", StringComparison.Ordinal)]);
+    }
 }
