@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Inference.Engine.Scheduling;
 
@@ -30,5 +32,6 @@ public sealed record LogprobDto(
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class SharedJsonContext : JsonSerializerContext
 {
-    public static SharedJsonContext Wire { get; } = new();
+    /// <summary>Like Go's encoder (and Ollama's context) it leaves quotes and non-ASCII text readable: "model 'x' not found".</summary>
+    public static SharedJsonContext Wire { get; } = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }
