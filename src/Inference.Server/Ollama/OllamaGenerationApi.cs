@@ -174,18 +174,21 @@ public static class OllamaGenerationApi
             with { Logprobs = input.TopLogprobs is null ? null : LogprobDto.From(whole.Logprobs) }, type);
     }
 
-    /// <summary>The pipeline's events as Ollama's NDJSON lines: a line per delta, then the summary line or the error object.</summary>
+    /// <summary>
+    /// The pipeline's events as Ollama's NDJSON lines: a line per delta, then the summary line or the error object.
+    /// The methods hand back the write's own task (no async wrapper of their own: nothing more is allocated per token).
+    /// </summary>
     private sealed class NdjsonWriter<T>(HttpResponse response, Func<string, IReadOnlyList<ToolCall>, T> piece, JsonTypeInfo<T> type)
         : IGenerationWriter where T : GenerationSummary
     {
-        public async ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) =>
-            await Ndjson.WriteAsync(response, piece(text, calls) with { Logprobs = LogprobDto.From(logprobs) }, type, ct);
+        public ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) =>
+            new(Ndjson.WriteAsync(response, piece(text, calls) with { Logprobs = LogprobDto.From(logprobs) }, type, ct));
 
-        public async ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
-            await Ndjson.WriteAsync(response, Summarize(piece("", []), outcome), type, ct);
+        public ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
+            new(Ndjson.WriteAsync(response, Summarize(piece("", []), outcome), type, ct));
 
-        public async ValueTask FailedAsync(string message, CancellationToken ct) =>
-            await Ndjson.WriteAsync(response, new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct);
+        public ValueTask FailedAsync(string message, CancellationToken ct) =>
+            new(Ndjson.WriteAsync(response, new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct));
     }
 
     private static T Summarize<T>(T response, GenerationOutcome outcome) where T : GenerationSummary =>

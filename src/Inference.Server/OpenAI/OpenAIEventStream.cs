@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization.Metadata;
 using Inference.Engine.Scheduling;
 using Inference.Engine.Tools;
@@ -62,6 +63,8 @@ internal sealed class OpenAIEventStream<TChunk>(HttpResponse response, OpenAIChu
 {
     private bool _first = true;
 
+    // Pooled: a delta that awaits a flush reuses its state machine instead of allocating one per token.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
     {
         var lp = LogprobDto.From(logprobs);
@@ -86,9 +89,9 @@ internal sealed class OpenAIEventStream<TChunk>(HttpResponse response, OpenAIChu
         await ServerSentEvents.WriteAsync(response, new OpenAIError(new OpenAIErrorBody(message, "server_error", null, null)),
             OpenAIJsonContext.Wire.OpenAIError, ct);
 
-    private async Task WriteAsync(TChunk chunk, CancellationToken ct)
+    private Task WriteAsync(TChunk chunk, CancellationToken ct)
     {
-        await ServerSentEvents.WriteAsync(response, chunk, type, ct);
         _first = false;
+        return ServerSentEvents.WriteAsync(response, chunk, type, ct);
     }
 }

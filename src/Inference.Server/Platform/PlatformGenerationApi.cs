@@ -70,17 +70,17 @@ public static class PlatformGenerationApi
     {
         private readonly StringBuilder _text = new();
 
-        public async ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
+        public ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
         {
             _text.Append(text);
-            await ServerSentEvents.WriteEventAsync(response, "token", new AiTokenEvent(text), PlatformJsonContext.Wire.AiTokenEvent, ct);
+            return new(ServerSentEvents.WriteEventAsync(response, "token", new AiTokenEvent(text), PlatformJsonContext.Wire.AiTokenEvent, ct));
         }
 
-        public async ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
-            await ServerSentEvents.WriteEventAsync(response, "done", Summary(_text.ToString(), model, outcome), PlatformJsonContext.Wire.AiGenerateResponse, ct);
+        public ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
+            new(ServerSentEvents.WriteEventAsync(response, "done", Summary(_text.ToString(), model, outcome), PlatformJsonContext.Wire.AiGenerateResponse, ct));
 
-        public async ValueTask FailedAsync(string message, CancellationToken ct) =>
-            await ServerSentEvents.WriteEventAsync(response, "error", new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct);
+        public ValueTask FailedAsync(string message, CancellationToken ct) =>
+            new(ServerSentEvents.WriteEventAsync(response, "error", new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct));
     }
 
     private static AiGenerateResponse Summary(string text, string model, GenerationOutcome done) => new()
