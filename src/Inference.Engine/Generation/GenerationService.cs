@@ -49,7 +49,7 @@ public sealed class UnsupportedByModelException(string message) : Exception(mess
 /// </summary>
 public sealed class GenerationService(ModelManager models)
 {
-    public ModelManager Models { get; } = models;
+    private ModelManager Models { get; } = models;
 
     /// <summary>Loads the model without generating (Ollama's empty-prompt request).</summary>
     public async Task<TimeSpan> LoadOnlyAsync(ModelDefinition model, ModelOptions options, TimeSpan keepAlive, CancellationToken ct)
@@ -188,4 +188,16 @@ public sealed class GenerationService(ModelManager models)
             ? bound.TooLong("the input", maxChars, limit, exactly: false)
             : bound.TooLong("the input", prompt, limit);
     }
+
+    // What the routes need of the model manager, so that they go through this service rather than around it.
+
+    /// <summary>Unloads the model now (Ollama's request with keep_alive 0).</summary>
+    public Task UnloadAsync(ModelDefinition model) => Models.UnloadAsync(model.Key);
+
+    /// <summary>
+    /// Holds the model loaded with the settings a generation with these options uses, for work that needs the
+    /// loaded model itself (its tokenizer, its context size) across several generations; release it with a keep-alive.
+    /// </summary>
+    public Task<ModelLease> AcquireAsync(ModelDefinition model, ModelOptions options, CancellationToken ct) =>
+        Models.AcquireAsync(model, Models.SettingsFor(model, options), ct);
 }

@@ -3,6 +3,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Registry;
 using Inference.Engine.Store;
+using Inference.Server.Generation;
 using Inference.Server.Http;
 using Inference.Server.Metrics;
 using Inference.Server.OpenAI;
@@ -63,6 +64,7 @@ public static class InferenceServer
             return manager;
         });
         builder.Services.AddSingleton<GenerationService>();
+        builder.Services.AddSingleton<GenerationPipeline>();
         builder.Services.AddSingleton<EmbeddingService>();
         // Model downloads can take hours: no overall timeout, the client's disconnect cancels.
         builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
