@@ -53,6 +53,12 @@ internal sealed class GgufReader
         return Encoding.UTF8.GetString(bytes, 0, n);
     }
 
+    /// <summary>
+    /// Arrays with more elements than this are skipped (checked, not kept) and stand as a
+    /// <see cref="GgufArraySummary"/>; null keeps every array.
+    /// </summary>
+    public int? SummarizeArraysOver { get; init; }
+
     /// <summary>Reads one metadata value of the given type (see <see cref="GgufFile.Metadata"/> for the mapping).</summary>
     public object? ReadValue(GgufValueType type, string what, int depth = 0)
     {
@@ -78,7 +84,7 @@ internal sealed class GgufReader
         }
     }
 
-    private IReadOnlyList<object?> ReadArray(string what, int depth)
+    private object ReadArray(string what, int depth)
     {
         if (depth >= MaxArrayNesting)
         {
@@ -92,12 +98,67 @@ internal sealed class GgufReader
         {
             throw new InvalidGgufException($"{what} at offset {start} has implausibly many elements ({count})");
         }
+        if (count > (ulong)(SummarizeArraysOver ?? int.MaxValue))
+        {
+            for (ulong i = 0; i < count; i++)
+            {
+                SkipValue(elementType, what, depth + 1);
+            }
+            return new GgufArraySummary(elementType, (long)count);
+        }
         var items = new object?[(int)count];
         for (int i = 0; i < items.Length; i++)
         {
             items[i] = ReadValue(elementType, what, depth + 1);
         }
         return Array.AsReadOnly(items);
+    }
+
+    /// <summary>Moves past one value with the same checks as <see cref="ReadValue"/>, keeping nothing of it.</summary>
+    private void SkipValue(GgufValueType type, string what, int depth)
+    {
+        switch (type)
+        {
+            case GgufValueType.String:
+                long start = Position;
+                ulong length = ReadU64(what);
+                EnsureAvailable(length, 1, $"{what} (string of {length} bytes at offset {start})");
+                if (length > MaxStringBytes)
+                {
+                    throw new InvalidGgufException($"{what} at offset {start} is implausibly long ({length} bytes)");
+                }
+                Skip((long)length, what);
+                break;
+            case GgufValueType.Array:
+                // Nested arrays are rare and small; reading them keeps one copy of their checks.
+                _ = ReadValue(type, what, depth);
+                break;
+            default:
+                Skip(MinimumSize(type, what), what);
+                break;
+        }
+    }
+
+    private void Skip(long n, string what)
+    {
+        if (n > Remaining)
+        {
+            throw Truncated($"reading {what} at offset {Position}");
+        }
+        if (_stream.CanSeek)
+        {
+            // A seek inside the stream's buffer costs no read; a file shorter than we were told is caught by the next read.
+            _stream.Seek(n, SeekOrigin.Current);
+            Position += n;
+            return;
+        }
+        Span<byte> sink = stackalloc byte[256];
+        while (n > 0)
+        {
+            int chunk = (int)Math.Min(n, sink.Length);
+            ReadExactly(sink[..chunk]);
+            n -= chunk;
+        }
     }
 
     /// <summary>Smallest encoding of one value of the type, used to bound array counts by the bytes left.</summary>
