@@ -39,14 +39,7 @@ internal sealed class GgufReader
 
     public string ReadString(string what)
     {
-        long start = Position;
-        ulong length = ReadU64(what);
-        EnsureAvailable(length, 1, $"{what} (string of {length} bytes at offset {start})");
-        if (length > MaxStringBytes)
-        {
-            throw new InvalidGgufException($"{what} at offset {start} is implausibly long ({length} bytes)");
-        }
-        int n = (int)length;
+        int n = ReadStringLength(what);
         byte[] bytes = n <= _scratch.Length ? _scratch : new byte[n];
         ReadExactly(bytes.AsSpan(0, n));
         // Lenient decoding: a stray invalid byte in a token must not make the whole file unreadable.
@@ -58,6 +51,25 @@ internal sealed class GgufReader
     /// <see cref="GgufArraySummary"/>; null keeps every array.
     /// </summary>
     public int? SummarizeArraysOver { get; init; }
+
+    /// <summary>
+    /// A string's length prefix, checked against the bytes left and <see cref="MaxStringBytes"/>. The messages
+    /// are built only on failure: a vocabulary has hundreds of thousands of strings.
+    /// </summary>
+    private int ReadStringLength(string what)
+    {
+        long start = Position;
+        ulong length = ReadU64(what);
+        if (length > (ulong)Math.Max(0, Remaining))
+        {
+            EnsureAvailable(length, 1, $"{what} (string of {length} bytes at offset {start})");
+        }
+        if (length > MaxStringBytes)
+        {
+            throw new InvalidGgufException($"{what} at offset {start} is implausibly long ({length} bytes)");
+        }
+        return (int)length;
+    }
 
     /// <summary>Reads one metadata value of the given type (see <see cref="GgufFile.Metadata"/> for the mapping).</summary>
     public object? ReadValue(GgufValueType type, string what, int depth = 0)
@@ -120,14 +132,7 @@ internal sealed class GgufReader
         switch (type)
         {
             case GgufValueType.String:
-                long start = Position;
-                ulong length = ReadU64(what);
-                EnsureAvailable(length, 1, $"{what} (string of {length} bytes at offset {start})");
-                if (length > MaxStringBytes)
-                {
-                    throw new InvalidGgufException($"{what} at offset {start} is implausibly long ({length} bytes)");
-                }
-                Skip((long)length, what);
+                Skip(ReadStringLength(what), what);
                 break;
             case GgufValueType.Array:
                 // Nested arrays are rare and small; reading them keeps one copy of their checks.
