@@ -46,12 +46,6 @@ public static class PromptBuilder
     }
 
     /// <summary>
-    /// The model's template when it can show tools to the model (it refers to .Tools), else null. As in Ollama,
-    /// only such models support tools; a GGUF chat template is applied by llama.cpp, which is given no tools.
-    /// </summary>
-    public static GoTemplate? ToolTemplate(ModelDefinition model) => model.Prepared.ToolTemplate;
-
-    /// <summary>
     /// The conversation as the model sees it, as Ollama builds it: the model's own messages (from
     /// its manifest) first, then the request's, and the model's default system prompt in front when
     /// neither has a system message.
