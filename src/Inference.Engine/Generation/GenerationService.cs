@@ -142,6 +142,8 @@ public sealed class GenerationService(ModelManager models)
         // A render that passes this is too long for the context (or, past the template limit, refused as a template's fault).
         int maxChars = (int)Math.Min(maxBytes, TemplateLimits.MaxOutputChars);
         var droppable = Enumerable.Range(0, messages.Count).Where(i => messages[i].Role != "system" && i != messages.Count - 1).ToList();
+        // Parsed once for all the renders below; the model's own template was parsed when the model was prepared.
+        var requestTemplate = string.IsNullOrEmpty(input.Template) ? null : GoTemplate.Parse(input.Template);
 
         // The prompt without the `drop` oldest droppable turns: its tokens, or null with the text when it cannot fit.
         (LLamaToken[]? Tokens, string? TooLong) Attempt(int drop)
@@ -151,7 +153,7 @@ public sealed class GenerationService(ModelManager models)
             string prompt;
             try
             {
-                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, input.Template, input.Tools, maxChars);
+                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, requestTemplate, input.Tools, maxChars);
             }
             catch (TemplateLimitException e) when (e.Limit == TemplateLimit.Output && maxChars < TemplateLimits.MaxOutputChars)
             {

@@ -59,7 +59,8 @@ public static class InferenceServer
         builder.Services.AddSingleton(sp =>
         {
             var metrics = sp.GetRequiredService<InferenceMetrics>();
-            var manager = new ModelManager(sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), metrics);
+            var manager = new ModelManager(sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), metrics,
+                sp.GetService<TimeProvider>());
             metrics.Track(manager);
             return manager;
         });

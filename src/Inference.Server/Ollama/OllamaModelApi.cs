@@ -78,19 +78,24 @@ public static class OllamaModelApi
         var model = ModelLookup.Resolve(name, catalog);
 
         var (source, template) = PromptBuilder.Describe(model);
-        var gguf = model.Gguf;
+        // Like Ollama, the large tokenizer arrays are only sent when verbose is asked for: the prepared model
+        // keeps a header without them, so verbose reads them from the blob now.
+        GgufFile gguf;
+        try
+        {
+            gguf = req.Verbose == true ? catalog.ReadFullHeader(model) : model.Gguf;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidGgufException)
+        {
+            return OllamaErrors.Error(StatusCodes.Status500InternalServerError, $"model '{Echo.Bounded(name)}' cannot be read: {ex.Message}");
+        }
         var info = new Dictionary<string, object?>();
         foreach (var (key, value) in gguf.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            // Like Ollama, the large tokenizer arrays are only sent when verbose is asked for.
-            info[key] = value is IReadOnlyList<object?> { Count: > 64 } && req.Verbose != true ? null : value;
-        }
+            info[key] = value is GgufArraySummary ? null : value;
         info["general.parameter_count"] = gguf.ParameterCount;
 
         var parameters = FormatParameters(model.Parameters);
-        var capabilities = new List<string> { "completion" };
-        if (PromptBuilder.ToolTemplate(model) is not null) capabilities.Add("tools");
-        if (gguf.HasFillInTheMiddleTokens) capabilities.Add("insert");
+        var capabilities = model.Prepared.Capabilities;
 
         return TypedResults.Json(new ShowResponse
         {
