@@ -17,8 +17,9 @@ namespace Inference.Benchmarks;
 /// (texts/s), for: no embeddings (the streams alone), "before" (the code up to ff9032c, kept here
 /// verbatim: each request a Task.Run that takes a lock on the embedding context and decodes its own
 /// inputs at the full thread count), and the EmbeddingRunner ("after": one loop, a bounded queue,
-/// inputs of queued requests packed into shared decodes, fewer threads while streams generate) at
-/// its default thread budget and at the full thread count. Rounds are interleaved; medians are printed.
+/// inputs of queued requests packed into shared decodes, decodes taking turns with the generation
+/// loop's and paced to about one generation step while streams generate), and the same runner
+/// decoding alongside the generation loop instead (no turns). Rounds are interleaved; medians are printed.
 /// </summary>
 internal static class EmbeddingUnderLoad
 {
@@ -44,13 +45,15 @@ internal static class EmbeddingUnderLoad
             Embeddings = true, PoolingType = LLamaPoolingType.Mean, Threads = threads, BatchThreads = threads, GpuLayerCount = 0,
         });
         var legacy = new LegacyEmbedder(EmbeddingContext());
-        EmbeddingRunner Runner(int whileGenerating) => new(EmbeddingContext(), new EmbeddingRunnerSettings
+        EmbeddingRunner Runner(bool yieldToGeneration) => new(EmbeddingContext(), new EmbeddingRunnerSettings
         {
-            ContextLength = context, SequencesPerBatch = SequencesPerBatch, Threads = threads, ThreadsWhileGenerating = whileGenerating,
+            ContextLength = context, SequencesPerBatch = SequencesPerBatch, YieldToGeneration = yieldToGeneration,
         }, () => stats.ActiveSequences > 0, NullLogger.Instance);
-        int budget = Math.Max(1, threads / 2); // what EmbeddingService gives the runner
-        using var after = Runner(budget);
-        using var afterFull = Runner(threads);
+        using var after = Runner(yieldToGeneration: true);
+        using var alongside = Runner(yieldToGeneration: false);
+        // As EmbeddingService does: the generation loop's decodes take turns with the yielding runner's.
+        var decode = generation.DecodeStep;
+        generation.DecodeStep = (batch, requests) => after.GenerationDecode(() => decode(batch, requests));
 
         string[] sentences = ["The cat sat on the mat.", "A dog ran in the park.", "Tom likes red balls.", "The sun is hot today.",
             "Lily found a shiny stone.", "The bird sang a song.", "Ben ate a big apple.", "The boat went down the river."];
@@ -60,8 +63,8 @@ internal static class EmbeddingUnderLoad
         {
             ("no embeddings", null),
             ("before: Task.Run + lock", asOne => asOne ? legacy.EmbedAsync(inputs) : Task.WhenAll(inputs.Select(t => legacy.EmbedAsync([t])))),
-            ($"after: runner, {budget} thread(s) while generating", asOne => asOne ? after.EmbedAsync(inputs, null, default) : Task.WhenAll(inputs.Select(t => after.EmbedAsync([t], null, default)))),
-            ($"after: runner, {threads} thread(s) always", asOne => asOne ? afterFull.EmbedAsync(inputs, null, default) : Task.WhenAll(inputs.Select(t => afterFull.EmbedAsync([t], null, default)))),
+            ("after: runner, taking turns", asOne => asOne ? after.EmbedAsync(inputs, null, default) : Task.WhenAll(inputs.Select(t => after.EmbedAsync([t], null, default)))),
+            ("runner alongside (no turns)", asOne => asOne ? alongside.EmbedAsync(inputs, null, default) : Task.WhenAll(inputs.Select(t => alongside.EmbedAsync([t], null, default)))),
         };
         var prompt = weights.Tokenize("Once upon a time, there was a little girl named", true, false, System.Text.Encoding.UTF8);
 

@@ -75,9 +75,9 @@ public sealed class EmbeddingService(ModelManager models, ILogger<EmbeddingRunne
     }
 
     /// <summary>
-    /// The model's embedding loop. While the generation loop has sequences running, a decode takes
-    /// half the threads (at least one): the two loops share the cores, and a full-width embedding
-    /// decode next to them stretched every generation step (benchmarks/README.md, embeddings under load).
+    /// The model's embedding loop, on its own context. Its decodes take turns with the generation
+    /// loop's: the generation runner's decode is routed through it from now on (ModelRunner's
+    /// DecodeStep, the one place a step decodes), so neither slows the other by sharing the cores.
     /// </summary>
     private EmbeddingRunner CreateRunner(LoadedModel loaded)
     {
@@ -95,18 +95,20 @@ public sealed class EmbeddingService(ModelManager models, ILogger<EmbeddingRunne
             Threads = threads,
             BatchThreads = threads,
         });
-        var stats = loaded.Runner.Stats;
-        return new EmbeddingRunner(context, new EmbeddingRunnerSettings
+        var generation = loaded.Runner;
+        var stats = generation.Stats;
+        var runner = new EmbeddingRunner(context, new EmbeddingRunnerSettings
         {
             ContextLength = loaded.Settings.ContextLength,
             SequencesPerBatch = MaxSequencesPerBatch,
-            MaxQueue = loaded.Runner.Settings.MaxQueue,
-            Threads = threads,
-            ThreadsWhileGenerating = Math.Max(1, threads / 2),
+            MaxQueue = generation.Settings.MaxQueue,
         }, () => stats.ActiveSequences > 0, (ILogger?)logger ?? NullLogger.Instance)
         {
             DecodeBatch = (context, batch) => DecodeBatch(context, batch),
         };
+        var decode = generation.DecodeStep;
+        generation.DecodeStep = (batch, requests) => runner.GenerationDecode(() => decode(batch, requests));
+        return runner;
     }
 
     /// <summary>The first <paramref name="length"/> UTF-16 units of a text, not ending inside a surrogate pair.</summary>

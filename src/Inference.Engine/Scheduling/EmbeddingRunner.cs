@@ -15,10 +15,12 @@ public sealed record EmbeddingRunnerSettings
     public int SequencesPerBatch { get; init; } = 16;
     /// <summary>Embedding requests waiting for the loop (OLLAMA_MAX_QUEUE, as for generations).</summary>
     public int MaxQueue { get; init; } = 512;
-    /// <summary>Threads a decode uses while the model's generation runner is idle.</summary>
-    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
-    /// <summary>Threads a decode uses while sequences generate (see <see cref="EmbeddingThreads"/>).</summary>
-    public int ThreadsWhileGenerating { get; init; } = 1;
+    /// <summary>
+    /// Whether embedding decodes take turns with the generation loop's (<see cref="DecodeTurns"/>), sized by
+    /// <see cref="EmbeddingPacer"/> while sequences generate. False runs them alongside, as before the
+    /// runner existed (kept for the benchmark's comparison).
+    /// </summary>
+    public bool YieldToGeneration { get; init; } = true;
 }
 
 /// <summary>
@@ -26,9 +28,10 @@ public sealed record EmbeddingRunnerSettings
 /// <see cref="ModelRunner"/> for embeddings: requests wait in a bounded queue (awaiting a task, no
 /// thread held per request), one dedicated thread packs the inputs of as many queued requests as
 /// fit into one decode, each input its own sequence, and reads the pooled vector per sequence.
-/// A request whose client left is dropped before any of its inputs is decoded. While the
-/// generation loop has sequences running, decodes use fewer threads, so a burst of embeddings
-/// slows running streams less.
+/// A request whose client left is dropped before any of its inputs is decoded. Its decodes take
+/// turns with the generation loop's (<see cref="DecodeTurns"/>): while sequences generate, one
+/// embedding decode, sized to last about one generation step (<see cref="EmbeddingPacer"/>), runs
+/// between two steps, so running streams slow down by a bounded amount.
 /// </summary>
 public sealed class EmbeddingRunner : IDisposable
 {
@@ -45,6 +48,8 @@ public sealed class EmbeddingRunner : IDisposable
     private int _queued;
     private long _decodes;
     private long _cancelled;
+    private readonly DecodeTurns _turns = new();
+    private readonly EmbeddingPacer _pacer = new();
 
     /// <summary>
     /// Decodes one batch on the embedding context (a test seam, a plain function field: tests make it
@@ -72,6 +77,19 @@ public sealed class EmbeddingRunner : IDisposable
     public int QueuedRequests => Volatile.Read(ref _queued);
     /// <summary>Decodes run since the model was loaded (tests: a cancelled request adds none).</summary>
     public long Decodes => Interlocked.Read(ref _decodes);
+    /// <summary>
+    /// Runs one of the generation loop's decodes in its turn (see <see cref="DecodeTurns"/>) and learns its
+    /// duration; the model's generation decode goes through here once this runner exists.
+    /// </summary>
+    public T GenerationDecode<T>(Func<T> decode)
+    {
+        if (!_settings.YieldToGeneration) return decode();
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = _turns.Generation(decode);
+        _pacer.ObserveGenerationStep(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return result;
+    }
+
     /// <summary>Requests whose client left before their vectors were ready.</summary>
     public long CancelledRequests => Interlocked.Read(ref _cancelled);
 
@@ -142,6 +160,7 @@ public sealed class EmbeddingRunner : IDisposable
         batch.Clear();
         parts.Clear();
         int used = 0, sequences = 0;
+        int budget = _settings.YieldToGeneration ? _pacer.TokenBudget(_generating(), _settings.ContextLength) : _settings.ContextLength;
         while (sequences < _settings.SequencesPerBatch)
         {
             if (_current is null || _next == _current.Inputs.Count || _current.Result.IsCompleted)
@@ -157,7 +176,8 @@ public sealed class EmbeddingRunner : IDisposable
                 if (_current.Result.IsCompleted) continue;
             }
             var tokens = _current.Inputs[_next];
-            if (used + tokens.Length > _settings.ContextLength) return;
+            // One input always goes in (an input is never split: it is pooled whole).
+            if (sequences > 0 && used + tokens.Length > budget) return;
             batch.AddRange(tokens, 0, (LLamaSeqId)sequences, true);
             if (parts.Count > 0 && parts[^1].Job == _current) parts[^1] = parts[^1] with { Count = parts[^1].Count + 1 };
             else parts.Add((_current, _next, 1));
@@ -200,20 +220,15 @@ public sealed class EmbeddingRunner : IDisposable
         }
     }
 
-    /// <summary>Decodes with the thread count for this moment; null when it worked, else the error for the requests in it.</summary>
+    /// <summary>Decodes in the embedding loop's turn; null when it worked, else the error for the requests in it.</summary>
     private Exception? TryDecode(LLamaBatch batch)
     {
-        int threads = EmbeddingThreads.For(_settings.Threads, _settings.ThreadsWhileGenerating, _generating());
-        if (_context.BatchThreads != threads)
-        {
-            _context.GenerationThreads = threads;
-            _context.BatchThreads = threads;
-        }
         _context.NativeHandle.MemoryClear();
         Interlocked.Increment(ref _decodes);
         try
         {
-            var result = DecodeBatch(_context.NativeHandle, batch);
+            var decode = DecodeBatch;
+            var result = _settings.YieldToGeneration ? _turns.Embedding(() => Timed(decode, batch)) : decode(_context.NativeHandle, batch);
             return result == DecodeResult.Ok ? null : new EmbeddingFailedException($"embedding decode failed: {result}");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -221,6 +236,14 @@ public sealed class EmbeddingRunner : IDisposable
             _logger.LogWarning(ex, "An embedding decode threw; the requests in its batch fail");
             return ex;
         }
+    }
+
+    private DecodeResult Timed(Func<SafeLLamaContextHandle, LLamaBatch, DecodeResult> decode, LLamaBatch batch)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = decode(_context.NativeHandle, batch);
+        if (result == DecodeResult.Ok) _pacer.ObserveEmbedding(batch.TokenCount, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return result;
     }
 
     public void Dispose()
@@ -269,15 +292,4 @@ public sealed class EmbeddingRunner : IDisposable
             if (_result.TrySetException(error)) _cancel.Dispose();
         }
     }
-}
-
-/// <summary>
-/// How many threads an embedding decode uses: all of them while the model's generation loop is idle;
-/// while it runs sequences, the smaller budget, since both loops then compete for the same cores and
-/// every thread the embedding decode takes stretches each generation step.
-/// </summary>
-public static class EmbeddingThreads
-{
-    public static int For(int threads, int whileGenerating, bool generating) =>
-        Math.Max(1, generating ? Math.Min(threads, whileGenerating) : threads);
 }
