@@ -46,10 +46,10 @@ public sealed class LoadedModel : IDisposable
 
     public DateTimeOffset ExpiresAtUtc => Forever ? DateTimeOffset.MaxValue : ExpiresAt;
 
-    private LLamaContext? _embeddings;
+    private EmbeddingRunner? _embeddings;
 
-    /// <summary>The embedding context, created on first use and released with the model.</summary>
-    public LLamaContext EmbeddingContext(Func<LLamaContext> create)
+    /// <summary>The embedding loop (with its context), created on first use and released with the model.</summary>
+    public EmbeddingRunner Embeddings(Func<EmbeddingRunner> create)
     {
         lock (this) return _embeddings ??= create();
     }
