@@ -131,12 +131,13 @@ public sealed class ModelRunner : IDisposable
         var output = Channel.CreateUnbounded<GenerationEvent>(
             new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         // The writer is completed when the loop dies: a request written before that is failed by the loop, none after.
-        if (!_pending.Writer.TryWrite(new PendingRequest(request, output))) throw _faulted ? new SchedulerFailedException() : new QueueFullException();
+        if (!_pending.Writer.TryWrite(new PendingRequest(request, output, Stopwatch.GetTimestamp()))) throw _faulted ? new SchedulerFailedException() : new QueueFullException();
         Stats.QueuedRequests = Interlocked.Increment(ref _queued);
         return new GenerationStream(output.Reader);
     }
 
-    private sealed record PendingRequest(GenerationRequest Request, Channel<GenerationEvent> Output);
+    /// <param name="SubmittedAt">When the request was queued (a Stopwatch timestamp): prompts are paced only against streams generating before it.</param>
+    private sealed record PendingRequest(GenerationRequest Request, Channel<GenerationEvent> Output, long SubmittedAt);
 
     private void Loop()
     {
@@ -273,6 +274,9 @@ public sealed class ModelRunner : IDisposable
         }
         int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
         _active.Insert(at < 0 ? _active.Count : at, slot);
+        if (_logger.IsEnabled(LogLevel.Trace))
+            _logger.LogTrace("started sequence {Seq} {Ms:F1} ms after it was queued: {Prompt} prompt tokens, {Cached} reused",
+                slot.SeqId.Value, Stopwatch.GetElapsedTime(item.SubmittedAt).TotalMilliseconds, slot.Request.PromptTokens.Length, slot.CachedTokens);
     }
 
     /// <summary>
@@ -314,7 +318,7 @@ public sealed class ModelRunner : IDisposable
         SequenceSlot slot;
         try
         {
-            slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output);
+            slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output) { SubmittedAt = item.SubmittedAt };
         }
         catch
         {
@@ -398,23 +402,36 @@ public sealed class ModelRunner : IDisposable
         int budget = _settings.StepTokenBudget;
         int promptTokens = 0, decodeTokens = 0;
 
-        // Running streams get one token each, so a long prompt never stalls them; prompts get
-        // chunks of what the pacer allows. Tokens go in sequence-id order (see AllocateSlotId).
+        // Running streams get one token each, so a long prompt never stalls them. A prompt yields to
+        // the streams that were already generating when it arrived: it gets chunks of what the pacer
+        // allows. Requests that arrived together (before any of them had output, e.g. a burst of
+        // clients) are not paced against each other: their prompts fill the step, as in llama.cpp's
+        // server, so the last of them gets its first token a few steps sooner instead of dozens.
+        // Tokens go in sequence-id order (see AllocateSlotId).
         int decoding = 0;
-        foreach (var slot in _active) if (!slot.Prefilling) decoding++;
-        int promptBudget = Math.Min(budget - decoding, _pacer.PromptBudget(decoding, budget - decoding));
+        long generatingSince = long.MaxValue;
+        foreach (var slot in _active)
+        {
+            if (slot.Prefilling) continue;
+            decoding++;
+            generatingSince = Math.Min(generatingSince, slot.GeneratingSince);
+        }
+        int promptBudget = budget - decoding;
+        int pacedBudget = Math.Min(promptBudget, _pacer.PromptBudget(decoding, promptBudget));
         foreach (var slot in _active)
         {
             slot.LogitsIndex = -1;
             slot.TokensInStep = 0;
             slot.PromptInStep = slot.Prefilling;
-            int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, promptBudget) : 1;
+            bool paced = slot.Prefilling && generatingSince < slot.SubmittedAt;
+            int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, paced ? Math.Min(promptBudget, pacedBudget) : promptBudget) : 1;
             if (n <= 0) continue;
             AddToBatch(batch, slot, n);
             _stepping.Add(slot);
             if (slot.PromptInStep)
             {
                 promptBudget -= n;
+                if (paced) pacedBudget -= n;
                 promptTokens += n;
             }
             else decodeTokens++;
@@ -428,6 +445,9 @@ public sealed class ModelRunner : IDisposable
         {
             _pacer.Observe(decodeTokens, promptTokens, elapsed);
             Stats.RecordStep(_stepping.Count, promptTokens, batch.TokenCount, elapsed);
+            if (_logger.IsEnabled(LogLevel.Trace))
+                _logger.LogTrace("step: {Sequences} sequences, {Decode} decode + {Prompt} prompt tokens, {Ms:F1} ms",
+                    _stepping.Count, decodeTokens, promptTokens, elapsed.TotalMilliseconds);
             AfterDecode(_stepping, batch.TokenCount, elapsed);
             return;
         }
@@ -556,6 +576,7 @@ public sealed class ModelRunner : IDisposable
             if (decision.Action == CloseAction.CloseInstead) return Close(slot, decision);
         }
 
+        if (slot.EvalCount == 0) slot.GeneratingSince = Stopwatch.GetTimestamp();
         slot.EvalCount++;
         Stats.RecordGenerated();
         slot.LastToken = token;
