@@ -8,6 +8,8 @@ namespace Inference.Tests.Scheduling;
 public sealed class PrefixCacheTests(SharedServer server)
 {
     private const string Cached = "inference_prompt_tokens_cached_total{model=\"stories:latest\"}";
+    private const string InPlace = "inference_prefixes_reused_in_place_total{model=\"stories:latest\"}";
+    private const string Copied = "inference_kv_streams_copied_total{model=\"stories:latest\"}";
 
     /// <summary>The same request on a freshly loaded model (no cache at all).</summary>
     private async Task<JsonNode> ColdAsync(string path, object body)
@@ -30,9 +32,13 @@ public sealed class PrefixCacheTests(SharedServer server)
         int firstPrompt = (int)first["prompt_eval_count"]!;
 
         var turn2 = new[] { turn1[0], new { role = "assistant", content = reply }, new { role = "user", content = "Then she" } };
-        double cachedBefore = await PrometheusText.ScrapeAsync(server.Client, Cached);
+        var before = await server.Client.GetStringAsync("/metrics");
         var (_, warm) = await server.PostAsync("/api/chat", new { model = "stories", messages = turn2, options, stream = false });
-        double reused = await PrometheusText.ScrapeAsync(server.Client, Cached) - cachedBefore;
+        var after = await server.Client.GetStringAsync("/metrics");
+        double reused = PrometheusText.Value(after, Cached) - PrometheusText.Value(before, Cached);
+        // The follow-up continues the first turn's KV cells in their own stream: none are copied.
+        Assert.Equal((1.0, 0.0), (PrometheusText.Value(after, InPlace) - PrometheusText.Value(before, InPlace),
+            PrometheusText.Value(after, Copied) - PrometheusText.Value(before, Copied)));
 
         var cold = await ColdAsync("/api/chat", new { model = "stories", messages = turn2, options, stream = false });
         int total = (int)cold["prompt_eval_count"]!;
