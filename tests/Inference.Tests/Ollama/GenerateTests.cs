@@ -100,6 +100,9 @@ public sealed class GenerateTests(SharedServer server)
     public async Task System_prompt_and_raw_mode_shape_the_prompt()
     {
         var plain = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Once upon a time", stream = false, options = Greedy(8) });
+        // Unloaded in between: a follow-up with the same prompt would continue the first one's cells
+        // in place, and prompt_eval_count counts only the tokens evaluated.
+        Assert.Equal(200, (await server.PostAsync("/api/generate", new { model = "stories", keep_alive = 0 })).Status);
         var raw = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Once upon a time", raw = true, stream = false, options = Greedy(8) });
         var withSystem = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Once upon a time", system = "Tom had a dog.", stream = false, options = Greedy(8) });
 
