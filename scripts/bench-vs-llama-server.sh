@@ -11,7 +11,8 @@
 # batch-ceiling benchmark (bare llama_decode of 1 and 8 sequences, LLamaSharp's llama.cpp) and
 # llama-batched-bench next to $LLAMA_SERVER when it is there (llama-server's llama.cpp).
 # BENCH_PAIRS, BENCH_THREADS, BENCH_PARALLEL change the settings; BENCH_SKIP_OPTIONS=1 skips the
-# flash-attention / KV-cache-type rows; BENCH_MODELS="1b stories" picks the models.
+# flash-attention / KV-cache-type rows; BENCH_MODELS="1b stories" picks the models; LLAMA_SERVER_REF
+# names llama-server's source in the report when --version cannot (a build outside git says "0 (unknown)").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -121,6 +122,7 @@ fi
 
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 avx512=$(grep -q avx512f /proc/cpuinfo && echo "AVX-512" || echo "no AVX-512")
-header="Side by side with llama-server ($("$LLAMA_SERVER" --version 2>&1 | grep -m1 version || echo unknown version)) on $cpu, $(nproc) cores, $avx512, $(free -g | awk '/^Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); scripts/bench-vs-llama-server.sh finished in $(( $(date +%s) - started )) s."
+their_version="${LLAMA_SERVER_REF:-$("$LLAMA_SERVER" --version 2>&1 | grep -m1 version || echo "unknown version")}"
+header="Side by side with llama-server ($their_version) on $cpu, $(nproc) cores, $avx512, $(free -g | awk '/^Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); scripts/bench-vs-llama-server.sh finished in $(( $(date +%s) - started )) s."
 dotnet "$(bin Inference.LoadTool)" versus-report --out "$out/report.md" --header "$header" "${ceilings[@]}" "${options_args[@]}" "${reports[@]}"
 echo "results: $out"

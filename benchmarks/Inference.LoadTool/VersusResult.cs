@@ -42,6 +42,8 @@ public sealed record VersusCheck
     public int SameTokenCounts { get; init; }
     public int SamePromptTokens { get; init; }
     public string? FirstDifference { get; init; }
+    /// <summary>Pairs run again because llama-server rejected its own output (see VersusRunner.PairsAsync).</summary>
+    public int RerunPairs { get; init; }
 }
 
 /// <summary>Keys of the metrics the report derives rows from.</summary>

@@ -23,7 +23,7 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
         try
         {
             foreach (var side in new[] { _ours, _theirs })
-                Require(await side.Client(4).RunAsync(-1, "warm up", ct), side, "warm-up");
+                Require(await side.Client(16).RunAsync(-1, "warm up the server", ct), side, "warm-up");
             Single("RSS after load", "MiB", higherIsBetter: false, ProcessMemory.RssMib(o.OursPid), ProcessMemory.RssMib(o.TheirsPid));
 
             await DecodeAsync(ct);
@@ -45,26 +45,23 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
     {
         var decode = Metric($"single-stream decode ({o.DecodeTokens} tokens)", "tok/s", true, MetricKeys.Decode);
         var ttft = Metric($"cold TTFT ({o.PromptWords}-word prompt)", "ms", false);
-        await PairsAsync("single stream", async (side, pair) =>
+        await PairsAsync("single stream", async (side, seed) =>
         {
-            var r = Require(await side.Client(o.DecodeTokens).RunAsync(pair, Words(1_000 + pair, o.PromptWords), ct), side, "decode");
-            Add(decode, side, (r.EvalCount - 1) / ((r.FinishMs!.Value - r.TtftMs!.Value) / 1000));
-            Add(ttft, side, r.TtftMs.Value);
-            return [r];
+            var r = Require(await side.Client(o.DecodeTokens).RunAsync(0, Words(1_000 + seed, o.PromptWords), ct), side, "decode");
+            return new([r], [(decode, (r.EvalCount - 1) / ((r.FinishMs!.Value - r.TtftMs!.Value) / 1000)), (ttft, r.TtftMs.Value)]);
         });
     }
 
     private async Task PrefillAsync(CancellationToken ct)
     {
         var prefill = Metric($"prefill ({o.PrefillTokens}-token prompt)", "tok/s", true);
-        var prompts = new List<string>();
-        for (var pair = 0; pair < o.Pairs; pair++)
-            prompts.Add(await _prompts.CutAsync(Words(2_000 + pair, o.PrefillTokens), o.PrefillTokens, ct));
-        await PairsAsync("prefill", async (side, pair) =>
+        var prompts = new Dictionary<int, string>();
+        await PairsAsync("prefill", async (side, seed) =>
         {
-            var r = Require(await side.Client(1).RunAsync(pair, prompts[pair], ct), side, "prefill");
-            Add(prefill, side, r.PromptEvalCount / (r.TtftMs!.Value / 1000));
-            return [r];
+            if (!prompts.TryGetValue(seed, out var prompt))
+                prompts[seed] = prompt = await _prompts.CutAsync(Words(2_000 + seed, o.PrefillTokens), o.PrefillTokens, ct);
+            var r = Require(await side.Client(1).RunAsync(0, prompt, ct), side, "prefill");
+            return new([r], [(prefill, r.PromptEvalCount / (r.TtftMs!.Value / 1000))]);
         });
     }
 
@@ -73,16 +70,14 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
     {
         var ttft = Metric($"cached-prefix TTFT ({o.PrefixTokens} cached + {o.SuffixTokens} new tokens)", "ms", false);
         var prefix = await _prompts.CutAsync(Words(3_000, o.PrefixTokens), o.PrefixTokens, ct);
-        var suffixes = new List<string>();
-        for (var pair = 0; pair <= o.Pairs; pair++)
-            suffixes.Add(" " + Words(3_100 + pair, o.SuffixTokens)); // about one token a word; usage reports the exact count
+        // About one token a word; usage.prompt_tokens has the exact count.
+        string Suffix(int seed) => " " + Words(3_100 + seed, o.SuffixTokens);
         foreach (var side in new[] { _ours, _theirs })
-            Require(await side.Client(1).RunAsync(-1, prefix + suffixes[o.Pairs], ct), side, "prefix priming");
-        await PairsAsync("cached prefix", async (side, pair) =>
+            Require(await side.Client(1).RunAsync(-1, prefix + Suffix(-1), ct), side, "prefix priming");
+        await PairsAsync("cached prefix", async (side, seed) =>
         {
-            var r = Require(await side.Client(1).RunAsync(pair, prefix + suffixes[pair], ct), side, "cached prefix");
-            Add(ttft, side, r.TtftMs!.Value);
-            return [r];
+            var r = Require(await side.Client(1).RunAsync(0, prefix + Suffix(seed), ct), side, "cached prefix");
+            return new([r], [(ttft, r.TtftMs!.Value)]);
         });
     }
 
@@ -91,19 +86,16 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
         var aggregate = Metric($"{name} x {o.StreamTokens} tokens: aggregate", "tok/s", true, rssAfter ? MetricKeys.ArrivalsAggregate : "");
         var p50 = Metric($"{name}: TTFT p50", "ms", false);
         var max = Metric($"{name}: TTFT max", "ms", false);
-        await PairsAsync(name, async (side, pair) =>
+        await PairsAsync(name, async (side, seed) =>
         {
             var client = side.Client(o.StreamTokens);
             var sw = Stopwatch.StartNew();
             var results = await Task.WhenAll(Enumerable.Range(0, count)
-                .Select(i => client.RunAsync(i, Words(seedBase + pair * count + i, o.PromptWords), ct)));
+                .Select(i => client.RunAsync(i, Words(seedBase + seed * count + i, o.PromptWords), ct)));
             var wall = sw.Elapsed.TotalSeconds;
             foreach (var r in results) Require(r, side, name);
-            Add(aggregate, side, results.Sum(r => r.EvalCount) / wall);
             var ttfts = results.Select(r => r.TtftMs!.Value).ToList();
-            Add(p50, side, Stats.Percentile(ttfts, 50));
-            Add(max, side, ttfts.Max());
-            return results;
+            return new(results, [(aggregate, results.Sum(r => r.EvalCount) / wall), (p50, Stats.Percentile(ttfts, 50)), (max, ttfts.Max())]);
         });
         if (rssAfter)
             Single($"RSS after the {count}-stream run", "MiB", higherIsBetter: false, ProcessMemory.RssMib(o.OursPid), ProcessMemory.RssMib(o.TheirsPid));
@@ -112,42 +104,70 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
     private async Task SequentialAsync(CancellationToken ct)
     {
         var aggregate = Metric($"{o.Sequential} requests one at a time x {o.StreamTokens} tokens", "tok/s", true);
-        await PairsAsync("one at a time", async (side, pair) =>
+        await PairsAsync("one at a time", async (side, seed) =>
         {
             var client = side.Client(o.StreamTokens);
             var sw = Stopwatch.StartNew();
             var results = new List<RequestResult>();
             for (var i = 0; i < o.Sequential; i++)
-                results.Add(Require(await client.RunAsync(i, Words(4_000 + pair * o.Sequential + i, o.PromptWords), ct), side, "one at a time"));
-            Add(aggregate, side, results.Sum(r => r.EvalCount) / sw.Elapsed.TotalSeconds);
-            return results;
+                results.Add(Require(await client.RunAsync(i, Words(4_000 + seed * o.Sequential + i, o.PromptWords), ct), side, "one at a time"));
+            return new(results, [(aggregate, results.Sum(r => r.EvalCount) / sw.Elapsed.TotalSeconds)]);
         });
     }
 
-    /// <summary>Runs <paramref name="run"/> once per server per pair, alternating who goes first, and compares the outputs.</summary>
-    private async Task PairsAsync(string scenario, Func<Side, int, Task<IReadOnlyList<RequestResult>>> run)
+    /// <summary>What one server's run of a scenario produced: its requests (compared with the other server's) and its values.</summary>
+    private sealed record Run(IReadOnlyList<RequestResult> Results, IReadOnlyList<(VersusMetric Metric, double Value)> Values);
+
+    /// <summary>
+    /// Runs <paramref name="run"/> once per server per pair, alternating who goes first, compares the outputs,
+    /// and keeps the values of pairs that both servers completed. The run gets a prompt seed: a pair that
+    /// llama-server fails because its own output is not valid UTF-8 (a random-weights model samples lone
+    /// byte tokens; llama.cpp issue #27543, its chat parser rejects such text even on /v1/completions) is
+    /// run again, on both servers, with the next seed, and counted.
+    /// </summary>
+    private async Task PairsAsync(string scenario, Func<Side, int, Task<Run>> run)
     {
-        var check = new VersusCheck { Scenario = scenario };
-        int compared = 0, sameText = 0, sameTokens = 0, samePrompt = 0;
+        int compared = 0, sameText = 0, sameTokens = 0, samePrompt = 0, rerun = 0;
         string? firstDifference = null;
-        for (var pair = 0; pair < o.Pairs; pair++)
+        var seed = 0;
+        for (var pair = 0; pair < o.Pairs; pair++, seed++)
         {
             var order = pair % 2 == 0 ? new[] { _ours, _theirs } : [_theirs, _ours];
-            var outputs = new Dictionary<Side, IReadOnlyList<RequestResult>>();
-            foreach (var side in order) outputs[side] = await run(side, pair);
+            var outputs = new Dictionary<Side, Run>();
+            try
+            {
+                foreach (var side in order) outputs[side] = await run(side, seed);
+            }
+            catch (RunFailedException e) when (e.Side == _theirs && e.Message.Contains(InvalidUtf8Error, StringComparison.Ordinal) && rerun < MaxReruns)
+            {
+                rerun++;
+                pair--;
+                log($"  {o.Label} / {scenario}: llama-server rejected its own output ({InvalidUtf8Error}); pair re-run with other prompts");
+                continue;
+            }
+            foreach (var (metric, value) in outputs[_ours].Values) metric.Ours.Add(value);
+            foreach (var (metric, value) in outputs[_theirs].Values) metric.Theirs.Add(value);
             log($"  {o.Label} / {scenario}: pair {pair + 1}/{o.Pairs} done");
-            foreach (var (a, b) in outputs[_ours].Zip(outputs[_theirs]))
+            foreach (var (a, b) in outputs[_ours].Results.Zip(outputs[_theirs].Results))
             {
                 compared++;
                 if (a.Text == b.Text) sameText++;
                 if (a.EvalCount == b.EvalCount) sameTokens++;
                 if (a.PromptEvalCount == b.PromptEvalCount) samePrompt++;
                 if (firstDifference is null && (a.Text != b.Text || a.EvalCount != b.EvalCount || a.PromptEvalCount != b.PromptEvalCount))
-                    firstDifference = $"pair {pair + 1} request {a.Index}: ours {a.PromptEvalCount}+{a.EvalCount} tokens \"{Clip(a.Text)}\" vs llama-server {b.PromptEvalCount}+{b.EvalCount} tokens \"{Clip(b.Text)}\"";
+                    firstDifference = $"pair {pair + 1} request {a.Index}: ours {a.PromptEvalCount}+{a.EvalCount} tokens, llama-server {b.PromptEvalCount}+{b.EvalCount} tokens; {TextDifference.Describe(a.Text ?? "", b.Text ?? "")}";
             }
         }
-        _result.Checks.Add(check with { Compared = compared, SameText = sameText, SameTokenCounts = sameTokens, SamePromptTokens = samePrompt, FirstDifference = firstDifference });
+        _result.Checks.Add(new VersusCheck
+        {
+            Scenario = scenario, Compared = compared, SameText = sameText, SameTokenCounts = sameTokens,
+            SamePromptTokens = samePrompt, FirstDifference = firstDifference, RerunPairs = rerun,
+        });
     }
+
+    /// <summary>llama-server's message when its chat parser meets output that is not valid UTF-8.</summary>
+    public const string InvalidUtf8Error = "does not match the expected Content-only format";
+    private const int MaxReruns = 8;
 
     private VersusMetric Metric(string name, string unit, bool higherIsBetter, string key = "")
     {
@@ -164,17 +184,16 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
         m.Theirs.Add(theirs.Value);
     }
 
-    private void Add(VersusMetric m, Side side, double value) => (side == _ours ? m.Ours : m.Theirs).Add(value);
-
     private string Words(int index, int words) => new PromptMix(index, words, 0, 0).Build(index);
 
     private static RequestResult Require(RequestResult r, Side side, string what) =>
         r.Ok && r.TtftMs is not null && r.FinishMs is not null ? r
-            : throw new RunFailedException($"{side.Name} {what} request {r.Index}: {r.Error ?? "no token arrived"}");
+            : throw new RunFailedException(side, $"{side.Name} {what} request {r.Index}: {r.Error ?? "no token arrived"}");
 
-    private static string Clip(string? s) => s is null ? "" : s.Length <= 80 ? s : s[..80] + "…";
-
-    private sealed class RunFailedException(string message) : Exception(message);
+    private sealed class RunFailedException(Side side, string message) : Exception(message)
+    {
+        public Side Side => side;
+    }
 
     /// <summary>One server: its HTTP client and a request client per output length.</summary>
     private sealed class Side(string name, string url, int? pid, VersusOptions o)
