@@ -23,7 +23,7 @@ public static class ProcessMemory
     public static long? ParseVmRssKib(string line)
     {
         if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) return null;
-        var parts = line[6..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var parts = line[6..].Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         return parts.Length >= 1 && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kib) ? kib : null;
     }
 }
