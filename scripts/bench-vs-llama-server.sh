@@ -10,7 +10,7 @@
 # does) and stories260K ($INFERENCE_TEST_MODELS, default ../shared/models). Ceilings: the
 # batch-ceiling benchmark (bare llama_decode of 1 and 8 sequences, LLamaSharp's llama.cpp) and
 # llama-batched-bench next to $LLAMA_SERVER when it is there (llama-server's llama.cpp).
-# BENCH_PAIRS, BENCH_THREADS, BENCH_PARALLEL change the settings; BENCH_SKIP_OPTIONS=1 skips the
+# BENCH_PAIRS (1B model; BENCH_STORIES_PAIRS for stories260K), BENCH_THREADS, BENCH_PARALLEL change the settings; BENCH_SKIP_OPTIONS=1 skips the
 # flash-attention / KV-cache-type rows; BENCH_MODELS="1b stories" picks the models; LLAMA_SERVER_REF
 # names llama-server's source in the report when --version cannot (a build outside git says "0 (unknown)").
 set -euo pipefail
@@ -70,8 +70,9 @@ settings="$threads threads, context $ctx per sequence, $parallel parallel sequen
 reports=() ceilings=()
 for which in $which_models; do
   case "$which" in
-    1b) model="$model_1b"; label="llama3.2-1b-shaped Q4_K_M"; decode=64; prefill=512; streams_tokens=32 ;;
-    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=128; prefill=512; streams_tokens=128 ;;
+    1b) model="$model_1b"; label="llama3.2-1b-shaped Q4_K_M"; decode=64; streams_tokens=32; model_pairs="$pairs" ;;
+    # Runs on stories260K take milliseconds, so more pairs and tokens cost little and steady the medians.
+    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=256; streams_tokens=128; model_pairs="${BENCH_STORIES_PAIRS:-5}" ;;
     *) echo "unknown model '$which' in BENCH_MODELS" >&2; exit 2 ;;
   esac
   [ -f "$model" ] || { echo "missing $model" >&2; exit 2; }
@@ -79,7 +80,7 @@ for which in $which_models; do
   dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/ceiling-$which.json" >/dev/null
   ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
   if [ -x "$batched_bench" ]; then
-    "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 16 -npl 1,8 -t "$threads" --output-format jsonl \
+    "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl 1,8 -t "$threads" --output-format jsonl \
       2>/dev/null | grep '^{' >"$out/batched-bench-$which.jsonl"
     ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
   fi
@@ -89,7 +90,7 @@ for which in $which_models; do
   start_ours "$model" "$out/server-$which.log"
   dotnet "$(bin Inference.LoadTool)" versus --ours "http://127.0.0.1:$ours_port" --theirs "http://127.0.0.1:$theirs_port" \
     --ours-pid "$ours_pid" --theirs-pid "$theirs_pid" --tokenize-url "http://127.0.0.1:$theirs_port" \
-    --label "$label" --pairs "$pairs" --decode-tokens "$decode" --prefill-tokens "$prefill" --stream-tokens "$streams_tokens" \
+    --label "$label" --pairs "$model_pairs" --decode-tokens "$decode" --prefill-tokens 512 --stream-tokens "$streams_tokens" \
     --settings "$settings" --json "$out/versus-$which.json" >/dev/null || echo "(errors: see $out/versus-$which.json)"
   reports+=("$out/versus-$which.json")
   stop_servers
@@ -97,26 +98,48 @@ done
 
 options_args=()
 if [ "${BENCH_SKIP_OPTIONS:-0}" != 1 ] && [[ " $which_models " == *" 1b "* ]]; then
-  echo "== flash attention and KV cache types (our server, $model_1b)"
+  echo "== flash attention and KV cache types (1 parallel sequence)"
   options_md="$out/options.md"
   {
-    echo "### Flash attention and KV cache type (our server, llama3.2-1b-shaped Q4_K_M, NumParallel 1)"
+    echo "### Flash attention and KV cache type (llama3.2-1b-shaped Q4_K_M, 1 parallel sequence, 2 requests x 64 tokens after a warm-up)"
     echo
-    echo "| flash attention | KV cache | decode tok/s (1 stream, 64 tokens) | KV cache (MiB, 5 sequences x $ctx) |"
-    echo "|---|---|---|---|"
+    echo "Ours: --Inference:FlashAttention / --Inference:KvCacheType (OLLAMA_FLASH_ATTENTION / OLLAMA_KV_CACHE_TYPE); llama-server: -fa / -ctk -ctv with -np 1 -c $ctx."
+    echo "KV MiB is what each server's log reports it allocated: ours holds $ctx cells for each of 1 running + 4 cached sequences (Inference:PrefixCacheSequences), llama-server $ctx for its one slot."
+    echo
+    echo "| flash attention | KV cache | ours tok/s | llama-server tok/s | ratio | ours KV MiB | llama-server KV MiB | ours RSS MiB | llama-server RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|"
   } >"$options_md"
+  rss_mib() { awk '/^VmRSS:/{printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+  tok_s() { sed -n 's/.*"generated_tokens_per_second": \([0-9.]*\).*/\1/p' "$1"; }
+  option_load() { # url label
+    dotnet "$(bin Inference.LoadTool)" --url "$1" --model bench --api openai-completions \
+      --requests 2 --warmup 1 --prompt-tokens 32 --output-tokens 64 --label "$2" --json "$out/$2.json" >/dev/null
+  }
+  saved_parallel="$parallel"; parallel=1
+  run_ours_option() {
+    start_ours "$model_1b" "$out/server-options-$fa-$kv.log" "--Inference:FlashAttention=$fa" "--Inference:KvCacheType=$kv"
+    option_load "http://127.0.0.1:$ours_port" "options-ours-$fa-$kv"
+    ours_rss=$(rss_mib "$ours_pid")
+    stop_servers
+  }
+  run_theirs_option() { # -lv 4: llama.cpp's KV cache line is logged at that verbosity (a few lines per request)
+    start_theirs "$model_1b" "$out/llama-server-options-$fa-$kv.log" -fa "$fa" -ctk "$kv" -ctv "$kv" -lv 4
+    option_load "http://127.0.0.1:$theirs_port" "options-theirs-$fa-$kv"
+    theirs_rss=$(rss_mib "$theirs_pid")
+    stop_servers
+  }
+  row=0
   for option in off:f16 on:f16 on:q8_0 on:q4_0; do
     fa="${option%%:*}" kv="${option##*:}"
-    saved_parallel="$parallel"; parallel=1
-    start_ours "$model_1b" "$out/server-options-$fa-$kv.log" "--Inference:FlashAttention=$fa" "--Inference:KvCacheType=$kv"
-    parallel="$saved_parallel"
-    dotnet "$(bin Inference.LoadTool)" --url "http://127.0.0.1:$ours_port" --model bench --api openai-completions \
-      --requests 2 --warmup 1 --prompt-tokens 32 --output-tokens 64 --label "options-$fa-$kv" --json "$out/options-$fa-$kv.json" >/dev/null
-    tok_s=$(sed -n 's/.*"generated_tokens_per_second": \([0-9.]*\).*/\1/p' "$out/options-$fa-$kv.json")
-    kv_mib=$(sed -n 's/.*KV cache \([0-9.]*\) MiB.*/\1/p' "$out/server-options-$fa-$kv.log" | head -1)
-    printf '| %s | %s | %.1f | %s |\n' "$fa" "$kv" "$tok_s" "${kv_mib:-?}" >>"$options_md"
-    stop_servers
+    # Alternate which server goes first from row to row, as the side-by-side runs do.
+    if [ $((row++ % 2)) = 0 ]; then run_ours_option; run_theirs_option; else run_theirs_option; run_ours_option; fi
+    ours_tok=$(tok_s "$out/options-ours-$fa-$kv.json") theirs_tok=$(tok_s "$out/options-theirs-$fa-$kv.json")
+    ours_kv=$(sed -n 's/.*(KV cache [a-z0-9_]* \([0-9.]*\) MiB.*/\1/p' "$out/server-options-$fa-$kv.log" | head -1)
+    theirs_kv=$(sed -n 's/.*llama_kv_cache: size = *\([0-9.]*\) MiB.*/\1/p' "$out/llama-server-options-$fa-$kv.log" | head -1)
+    printf '| %s | %s | %.1f | %.1f | %.2f | %s | %s | %s | %s |\n' "$fa" "$kv" "$ours_tok" "$theirs_tok" \
+      "$(echo "$ours_tok $theirs_tok" | awk '{print $1 / $2}')" "${ours_kv:-?}" "${theirs_kv:-?}" "$ours_rss" "$theirs_rss" >>"$options_md"
   done
+  parallel="$saved_parallel"
   options_args=(--options "$options_md")
 fi
 
