@@ -76,7 +76,7 @@ for which in $which_models; do
     *) echo "unknown model '$which' in BENCH_MODELS" >&2; exit 2 ;;
   esac
   [ -f "$model" ] || { echo "missing $model" >&2; exit 2; }
-  echo "== $label: bare llama_decode ceilings"
+  echo "== $label: bare llama_decode ceilings ($(( $(date +%s) - started )) s in)"
   dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/ceiling-$which.json" >/dev/null
   ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
   if [ -x "$batched_bench" ]; then
@@ -85,7 +85,7 @@ for which in $which_models; do
     ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
   fi
 
-  echo "== $label: side by side"
+  echo "== $label: side by side ($(( $(date +%s) - started )) s in)"
   start_theirs "$model" "$out/llama-server-$which.log"
   start_ours "$model" "$out/server-$which.log"
   dotnet "$(bin Inference.LoadTool)" versus --ours "http://127.0.0.1:$ours_port" --theirs "http://127.0.0.1:$theirs_port" \
@@ -98,7 +98,7 @@ done
 
 options_args=()
 if [ "${BENCH_SKIP_OPTIONS:-0}" != 1 ] && [[ " $which_models " == *" 1b "* ]]; then
-  echo "== flash attention and KV cache types (1 parallel sequence)"
+  echo "== flash attention and KV cache types, 1 parallel sequence ($(( $(date +%s) - started )) s in)"
   options_md="$out/options.md"
   {
     echo "### Flash attention and KV cache type (llama3.2-1b-shaped Q4_K_M, 1 parallel sequence, 2 requests x 64 tokens after a warm-up)"
