@@ -80,14 +80,21 @@ public static class VersusReport
         }
     }
 
+    /// <summary>
+    /// One table for all models (a bold row opens each model's rows), then per model the output checks
+    /// and any errors.
+    /// </summary>
     public static string Table(IReadOnlyList<VersusResult> results,
         IReadOnlyDictionary<string, Ceiling>? ourCeilings = null, IReadOnlyDictionary<string, Ceiling>? theirCeilings = null)
     {
         var sb = new StringBuilder();
+        foreach (var settings in results.Select(r => r.Settings).Distinct())
+            sb.Append("Settings: ").Append(settings).Append('\n');
+        sb.Append("\nValue = median of the alternating pairs; ratio = ours / llama-server of the medians (tok/s: higher is better; ms and MiB: lower is better); spread = lowest-highest ratio of a single pair.\n\n");
+        sb.Append("| metric | ours | llama-server | ratio | spread |\n|---|---|---|---|---|\n");
         foreach (var r in results)
         {
-            sb.Append(Inv($"### {r.Label}\n\n{r.Settings}; {r.Pairs} alternating pairs; value = median of the pairs; ratio = ours / llama-server of the medians (tok/s: higher is better; ms and MiB: lower is better); spread = lowest-highest ratio of a single pair.\n\n"));
-            sb.Append("| metric | ours | llama-server | ratio | spread |\n|---|---|---|---|---|\n");
+            sb.Append(Inv($"| **{r.Label}** ({r.Pairs} pairs) | | | | |\n"));
             foreach (var m in r.Metrics)
             {
                 if (m.Ours.Count == 0 || m.Theirs.Count == 0) continue;
@@ -104,13 +111,15 @@ public static class VersusReport
                 Share(sb, r, MetricKeys.Decode, ours?.Single, theirs?.Single, "single-stream decode as a share of its library's 1-sequence ceiling");
                 Share(sb, r, MetricKeys.ArrivalsAggregate, ours?.Eight, theirs?.Eight, "8 arrivals aggregate (wall time, prefill included) as a share of its library's 8-sequence ceiling");
             }
-            sb.Append('\n');
+        }
+        foreach (var r in results)
+        {
+            sb.Append(Inv($"\nSame output on both servers, {r.Label}:\n"));
             foreach (var check in r.Checks)
                 sb.Append(Inv($"- {check.Scenario}: same text {check.SameText}/{check.Compared}, same completion tokens {check.SameTokenCounts}/{check.Compared}, same prompt tokens {check.SamePromptTokens}/{check.Compared}"))
                   .Append(check.RerunPairs > 0 ? Inv($"; {check.RerunPairs} pair(s) re-run with other prompts because llama-server rejected its own output as not valid UTF-8 (llama.cpp issue #27543)") : "")
                   .Append(check.FirstDifference is null ? "\n" : $"; first difference: {check.FirstDifference}\n");
             foreach (var e in r.Errors) sb.Append("- ERROR: ").Append(e).Append('\n');
-            sb.Append('\n');
         }
         return sb.ToString();
     }

@@ -86,6 +86,7 @@ public sealed class VersusTests
             new Dictionary<string, VersusReport.Ceiling> { ["m"] = VersusReport.Ceiling.FromBatchedBench(batched) });
 
         var lines = table.Split('\n');
+        Assert.Contains("| **m** (3 pairs) | | | | |", lines);
         Assert.Contains("| single-stream decode (64 tokens) (tok/s) | 11.0 | 10.0 | 1.10 | 1.00-1.20 |", lines);
         Assert.Contains("| cold TTFT (ms) | 250 | 250 | 1.00 | 0.80-1.25 |", lines);
         // 1,000 / 50 ms = 20 tok/s with one sequence, 8 x 1,000 / 160 ms = 50 with eight.
