@@ -143,7 +143,7 @@ if [ "${BENCH_SKIP_OPTIONS:-0}" != 1 ] && [[ " $which_models " == *" 1b "* ]]; t
   options_args=(--options "$options_md")
 fi
 
-cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1) (CPU family $(lscpu | sed -n 's/^CPU family: *//p' | head -1))"
 avx512=$(grep -q avx512f /proc/cpuinfo && echo "AVX-512" || echo "no AVX-512")
 their_version="${LLAMA_SERVER_REF:-$("$LLAMA_SERVER" --version 2>&1 | grep -m1 version || echo "unknown version")}"
 header="Side by side with llama-server ($their_version) on $cpu, $(nproc) cores, $avx512, $(free -g | awk '/^Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); scripts/bench-vs-llama-server.sh finished in $(( $(date +%s) - started )) s."
