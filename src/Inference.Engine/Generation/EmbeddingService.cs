@@ -4,6 +4,8 @@ using Inference.Engine.Scheduling;
 using LLama;
 using LLama.Common;
 using LLama.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Inference.Engine.Generation;
 
@@ -11,12 +13,13 @@ namespace Inference.Engine.Generation;
 public sealed record EmbeddingResult(IReadOnlyList<float[]> Vectors, int PromptTokens, TimeSpan LoadDuration, TimeSpan Duration);
 
 /// <summary>
-/// Embeddings from an embedding context (mean pooling) kept next to the model's generation
-/// context. Inputs are batched: as many as fit go into one decode, each as its own sequence, and
-/// their pooled vectors are read per sequence. (LLamaSharp's LLamaEmbedder creates a new context
-/// for every text and decodes one text per call, so it cannot batch; this does the same steps.)
+/// Embeddings through the model's <see cref="EmbeddingRunner"/>: an embedding context (mean pooling)
+/// kept next to the model's generation context, with its own loop, bounded queue and thread budget.
+/// This tokenizes and bounds the inputs on the request's side; the runner batches inputs of queued
+/// requests into shared decodes, each input its own sequence. (LLamaSharp's LLamaEmbedder creates
+/// a new context for every text and decodes one text per call, so it cannot batch.)
 /// </summary>
-public sealed class EmbeddingService(ModelManager models)
+public sealed class EmbeddingService(ModelManager models, ILogger<EmbeddingRunner>? logger = null)
 {
     private const int MaxSequencesPerBatch = 16;
 
@@ -28,8 +31,7 @@ public sealed class EmbeddingService(ModelManager models)
 
     /// <summary>
     /// Decodes one batch on the embedding context (a test seam, a plain function field: tests make it
-    /// fail or throw). A failure fails the request that asked, with an error; the context is cleared
-    /// before every batch, so the next request starts clean.
+    /// fail, throw or wait). Read at every decode, so a test may swap it while a model is loaded.
     /// </summary>
     internal Func<SafeLLamaContextHandle, LLamaBatch, DecodeResult> DecodeBatch = (context, batch) => context.Decode(batch);
 
@@ -43,19 +45,7 @@ public sealed class EmbeddingService(ModelManager models)
             var loaded = lease.Model;
             // Its compute buffer grows with num_ctx squared: room is made (or a 507 given) before llama.cpp allocates it.
             await models.ReserveEmbeddingContextAsync(lease, ct);
-            var embedder = loaded.EmbeddingContext(() => loaded.Weights.CreateContext(new ModelParams(model.ModelPath)
-            {
-                // A batch holds at most ContextLength tokens in all, so one shared pool of that size is enough.
-                ContextSize = (uint)loaded.Settings.ContextLength,
-                KVUnified = true,
-                BatchSize = (uint)loaded.Settings.ContextLength,
-                UBatchSize = (uint)loaded.Settings.ContextLength,
-                SeqMax = MaxSequencesPerBatch,
-                Embeddings = true,
-                PoolingType = LLamaPoolingType.Mean,
-                Threads = loaded.Settings.Threads,
-                BatchThreads = loaded.Settings.Threads,
-            }));
+            var runner = loaded.Embeddings(() => CreateRunner(loaded));
 
             int limit = loaded.Settings.ContextLength;
             var bound = loaded.Runner.TextBound;
@@ -75,8 +65,7 @@ public sealed class EmbeddingService(ModelManager models)
                 return tokens[..limit];
             }).ToList();
 
-            var decode = DecodeBatch;
-            var vectors = await Task.Run(() => Embed(embedder, tokenized, limit, dimensions, decode, ct), ct);
+            var vectors = await runner.EmbedAsync(tokenized, dimensions, ct);
             return new EmbeddingResult(vectors, tokenized.Sum(t => t.Length), lease.LoadDuration, Stopwatch.GetElapsedTime(started));
         }
         finally
@@ -85,42 +74,48 @@ public sealed class EmbeddingService(ModelManager models)
         }
     }
 
+    /// <summary>
+    /// The model's embedding loop, on its own context. Its decodes take turns with the generation
+    /// loop's: the generation runner's decode is routed through it from now on (ModelRunner's
+    /// DecodeStep, the one place a step decodes), so neither slows the other by sharing the cores.
+    /// </summary>
+    private EmbeddingRunner CreateRunner(LoadedModel loaded)
+    {
+        int threads = loaded.Settings.Threads;
+        var context = loaded.Weights.CreateContext(new ModelParams(loaded.Definition.ModelPath)
+        {
+            // A batch holds at most ContextLength tokens in all, so one shared pool of that size is enough.
+            ContextSize = (uint)loaded.Settings.ContextLength,
+            KVUnified = true,
+            BatchSize = (uint)loaded.Settings.ContextLength,
+            UBatchSize = (uint)loaded.Settings.ContextLength,
+            SeqMax = MaxSequencesPerBatch,
+            Embeddings = true,
+            PoolingType = LLamaPoolingType.Mean,
+            Threads = threads,
+            BatchThreads = threads,
+        });
+        var generation = loaded.Runner;
+        var stats = generation.Stats;
+        var runner = new EmbeddingRunner(context, new EmbeddingRunnerSettings
+        {
+            ContextLength = loaded.Settings.ContextLength,
+            SequencesPerBatch = MaxSequencesPerBatch,
+            MaxQueue = generation.Settings.MaxQueue,
+        }, () => stats.ActiveSequences > 0, (ILogger?)logger ?? NullLogger.Instance)
+        {
+            DecodeBatch = (context, batch) => DecodeBatch(context, batch),
+        };
+        var decode = generation.DecodeStep;
+        generation.DecodeStep = (batch, requests) => runner.GenerationDecode(() => decode(batch, requests));
+        return runner;
+    }
+
     /// <summary>The first <paramref name="length"/> UTF-16 units of a text, not ending inside a surrogate pair.</summary>
     private static string Cut(string text, int length)
     {
         if (text.Length <= length) return text;
         return char.IsHighSurrogate(text[length - 1]) ? text[..(length - 1)] : text[..length];
-    }
-
-    private static List<float[]> Embed(LLamaContext embedder, List<LLamaToken[]> inputs, int batchTokens, int? dimensions,
-        Func<SafeLLamaContextHandle, LLamaBatch, DecodeResult> decode, CancellationToken ct)
-    {
-        var context = embedder.NativeHandle;
-        var vectors = new List<float[]>(inputs.Count);
-        var batch = new LLamaBatch();
-        // One embedder context per model: decodes on it take turns.
-        lock (embedder)
-        {
-            int next = 0;
-            while (next < inputs.Count)
-            {
-                ct.ThrowIfCancellationRequested();
-                batch.Clear();
-                context.MemoryClear();
-                int first = next, used = 0;
-                while (next < inputs.Count && next - first < MaxSequencesPerBatch && (used + inputs[next].Length <= batchTokens || next == first))
-                {
-                    batch.AddRange(inputs[next], 0, (LLamaSeqId)(next - first), true);
-                    used += inputs[next].Length;
-                    next++;
-                }
-                var result = decode(context, batch);
-                if (result != DecodeResult.Ok) throw new EmbeddingFailedException($"embedding decode failed: {result}");
-                for (int i = first; i < next; i++)
-                    vectors.Add(Normalize(context.GetEmbeddingsSeq((LLamaSeqId)(i - first)).ToArray(), dimensions));
-            }
-        }
-        return vectors;
     }
 
     /// <summary>L2-normalized, after keeping the first <paramref name="dimensions"/> values when asked.</summary>

@@ -49,7 +49,7 @@ public sealed class UnsupportedByModelException(string message) : Exception(mess
 /// </summary>
 public sealed class GenerationService(ModelManager models)
 {
-    public ModelManager Models { get; } = models;
+    private ModelManager Models { get; } = models;
 
     /// <summary>Loads the model without generating (Ollama's empty-prompt request).</summary>
     public async Task<TimeSpan> LoadOnlyAsync(ModelDefinition model, ModelOptions options, TimeSpan keepAlive, CancellationToken ct)
@@ -142,6 +142,8 @@ public sealed class GenerationService(ModelManager models)
         // A render that passes this is too long for the context (or, past the template limit, refused as a template's fault).
         int maxChars = (int)Math.Min(maxBytes, TemplateLimits.MaxOutputChars);
         var droppable = Enumerable.Range(0, messages.Count).Where(i => messages[i].Role != "system" && i != messages.Count - 1).ToList();
+        // Parsed once for all the renders below; the model's own template was parsed when the model was prepared.
+        var requestTemplate = string.IsNullOrEmpty(input.Template) ? null : GoTemplate.Parse(input.Template);
 
         // The prompt without the `drop` oldest droppable turns: its tokens, or null with the text when it cannot fit.
         (LLamaToken[]? Tokens, string? TooLong) Attempt(int drop)
@@ -151,7 +153,7 @@ public sealed class GenerationService(ModelManager models)
             string prompt;
             try
             {
-                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, input.Template, input.Tools, maxChars);
+                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, requestTemplate, input.Tools, maxChars);
             }
             catch (TemplateLimitException e) when (e.Limit == TemplateLimit.Output && maxChars < TemplateLimits.MaxOutputChars)
             {
@@ -188,4 +190,16 @@ public sealed class GenerationService(ModelManager models)
             ? bound.TooLong("the input", maxChars, limit, exactly: false)
             : bound.TooLong("the input", prompt, limit);
     }
+
+    // What the routes need of the model manager, so that they go through this service rather than around it.
+
+    /// <summary>Unloads the model now (Ollama's request with keep_alive 0).</summary>
+    public Task UnloadAsync(ModelDefinition model) => Models.UnloadAsync(model.Key);
+
+    /// <summary>
+    /// Holds the model loaded with the settings a generation with these options uses, for work that needs the
+    /// loaded model itself (its tokenizer, its context size) across several generations; release it with a keep-alive.
+    /// </summary>
+    public Task<ModelLease> AcquireAsync(ModelDefinition model, ModelOptions options, CancellationToken ct) =>
+        Models.AcquireAsync(model, Models.SettingsFor(model, options), ct);
 }

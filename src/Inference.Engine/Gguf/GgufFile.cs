@@ -42,7 +42,8 @@ public sealed class GgufFile
     /// <summary>
     /// Metadata key/value pairs. Values are <see cref="string"/>, <see cref="long"/> for every integer
     /// type (<see cref="ulong"/> only for a u64 above <see cref="long.MaxValue"/>), <see cref="double"/>
-    /// for floats, <see cref="bool"/>, and <see cref="IReadOnlyList{T}"/> of these for arrays.
+    /// for floats, <see cref="bool"/>, and <see cref="IReadOnlyList{T}"/> of these for arrays (in a summary,
+    /// <see cref="GgufArraySummary"/> for an array longer than <see cref="SummaryArrayLimit"/>).
     /// </summary>
     public IReadOnlyDictionary<string, object?> Metadata { get; }
 
@@ -91,22 +92,44 @@ public sealed class GgufFile
 
     private long? GetArchInt(string suffix) => Architecture.Length == 0 ? null : GetInt($"{Architecture}.{suffix}");
 
+    /// <summary>
+    /// Arrays longer than this are left out of a summary (<see cref="ReadSummary(Stream, long)"/>); as in Ollama's
+    /// /api/show, shorter ones are small enough to show without verbose.
+    /// </summary>
+    public const int SummaryArrayLimit = 64;
+
     /// <summary>Reads the header of the GGUF file at <paramref name="path"/> and checks that the file is long enough for its tensor data.</summary>
     public static GgufFile Read(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+        using var stream = OpenRead(path);
         return Read(stream, stream.Length);
     }
+
+    /// <summary>Opens a GGUF file for reading its header (buffered, sequential).</summary>
+    public static FileStream OpenRead(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
 
     /// <summary>
     /// Reads a GGUF header from <paramref name="stream"/>, which must be positioned at the start of the
     /// file; <paramref name="length"/> is the size of the whole file in bytes.
     /// </summary>
-    public static GgufFile Read(Stream stream, long length)
+    public static GgufFile Read(Stream stream, long length) => Read(stream, length, summarizeArraysOver: null);
+
+    /// <summary>
+    /// Like <see cref="Read(Stream, long)"/>, with the same checks of the whole header, but arrays of more than
+    /// <see cref="SummaryArrayLimit"/> elements are kept only as a <see cref="GgufArraySummary"/>: what a cached
+    /// header holds for every request, without the tokenizer's arrays.
+    /// </summary>
+    public static GgufFile ReadSummary(Stream stream, long length) => Read(stream, length, SummaryArrayLimit);
+
+    private static GgufFile Read(Stream stream, long length, int? summarizeArraysOver)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        var reader = new GgufReader(stream is FileStream or MemoryStream ? stream : new BufferedStream(stream, 1 << 16), length);
+        var reader = new GgufReader(stream is FileStream or MemoryStream ? stream : new BufferedStream(stream, 1 << 16), length)
+        {
+            SummarizeArraysOver = summarizeArraysOver,
+        };
 
         if (reader.Remaining < 4 || reader.ReadU32("magic") != Magic)
         {

@@ -39,18 +39,36 @@ internal sealed class GgufReader
 
     public string ReadString(string what)
     {
-        long start = Position;
-        ulong length = ReadU64(what);
-        EnsureAvailable(length, 1, $"{what} (string of {length} bytes at offset {start})");
-        if (length > MaxStringBytes)
-        {
-            throw new InvalidGgufException($"{what} at offset {start} is implausibly long ({length} bytes)");
-        }
-        int n = (int)length;
+        int n = ReadStringLength(what);
         byte[] bytes = n <= _scratch.Length ? _scratch : new byte[n];
         ReadExactly(bytes.AsSpan(0, n));
         // Lenient decoding: a stray invalid byte in a token must not make the whole file unreadable.
         return Encoding.UTF8.GetString(bytes, 0, n);
+    }
+
+    /// <summary>
+    /// Arrays with more elements than this are skipped (checked, not kept) and stand as a
+    /// <see cref="GgufArraySummary"/>; null keeps every array.
+    /// </summary>
+    public int? SummarizeArraysOver { get; init; }
+
+    /// <summary>
+    /// A string's length prefix, checked against the bytes left and <see cref="MaxStringBytes"/>. The messages
+    /// are built only on failure: a vocabulary has hundreds of thousands of strings.
+    /// </summary>
+    private int ReadStringLength(string what)
+    {
+        long start = Position;
+        ulong length = ReadU64(what);
+        if (length > (ulong)Math.Max(0, Remaining))
+        {
+            EnsureAvailable(length, 1, $"{what} (string of {length} bytes at offset {start})");
+        }
+        if (length > MaxStringBytes)
+        {
+            throw new InvalidGgufException($"{what} at offset {start} is implausibly long ({length} bytes)");
+        }
+        return (int)length;
     }
 
     /// <summary>Reads one metadata value of the given type (see <see cref="GgufFile.Metadata"/> for the mapping).</summary>
@@ -78,7 +96,7 @@ internal sealed class GgufReader
         }
     }
 
-    private IReadOnlyList<object?> ReadArray(string what, int depth)
+    private object ReadArray(string what, int depth)
     {
         if (depth >= MaxArrayNesting)
         {
@@ -92,12 +110,60 @@ internal sealed class GgufReader
         {
             throw new InvalidGgufException($"{what} at offset {start} has implausibly many elements ({count})");
         }
+        if (count > (ulong)(SummarizeArraysOver ?? int.MaxValue))
+        {
+            for (ulong i = 0; i < count; i++)
+            {
+                SkipValue(elementType, what, depth + 1);
+            }
+            return new GgufArraySummary(elementType, (long)count);
+        }
         var items = new object?[(int)count];
         for (int i = 0; i < items.Length; i++)
         {
             items[i] = ReadValue(elementType, what, depth + 1);
         }
         return Array.AsReadOnly(items);
+    }
+
+    /// <summary>Moves past one value with the same checks as <see cref="ReadValue"/>, keeping nothing of it.</summary>
+    private void SkipValue(GgufValueType type, string what, int depth)
+    {
+        switch (type)
+        {
+            case GgufValueType.String:
+                Skip(ReadStringLength(what), what);
+                break;
+            case GgufValueType.Array:
+                // Nested arrays are rare and small; reading them keeps one copy of their checks.
+                _ = ReadValue(type, what, depth);
+                break;
+            default:
+                Skip(MinimumSize(type, what), what);
+                break;
+        }
+    }
+
+    private void Skip(long n, string what)
+    {
+        if (n > Remaining)
+        {
+            throw Truncated($"reading {what} at offset {Position}");
+        }
+        if (_stream.CanSeek)
+        {
+            // A seek inside the stream's buffer costs no read; a file shorter than we were told is caught by the next read.
+            _stream.Seek(n, SeekOrigin.Current);
+            Position += n;
+            return;
+        }
+        Span<byte> sink = stackalloc byte[256];
+        while (n > 0)
+        {
+            int chunk = (int)Math.Min(n, sink.Length);
+            ReadExactly(sink[..chunk]);
+            n -= chunk;
+        }
     }
 
     /// <summary>Smallest encoding of one value of the type, used to bound array counts by the bytes left.</summary>

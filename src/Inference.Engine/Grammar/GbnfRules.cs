@@ -6,7 +6,12 @@ namespace Inference.Engine.Grammar;
 /// Collects named GBNF rules. Identical bodies are shared under one name so that a schema repeating the
 /// same sub-schema does not bloat the grammar llama.cpp has to compile.
 /// </summary>
-internal sealed class GbnfRules
+/// <remarks>
+/// Public on purpose: the engine's grammar building block for grammars written outside it (the server's SQL
+/// grammar builds its rules here, so every literal goes through <see cref="Literal"/> and every name through
+/// the same sanitizing as the JSON-schema converter's).
+/// </remarks>
+public sealed class GbnfRules
 {
     private readonly List<(string Name, string Body)> _rules = new();
     private readonly Dictionary<string, string> _byBody = new(StringComparer.Ordinal);

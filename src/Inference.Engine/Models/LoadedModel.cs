@@ -10,8 +10,10 @@ public sealed record LoadSettings(int ContextLength, int GpuLayers, int Threads)
 public sealed class LoadedModel : IDisposable
 {
     internal LoadedModel(ModelDefinition definition, LoadSettings settings, LLamaWeights weights, ModelRunner runner,
-        long sizeBytes, long sizeVram, TimeSpan loadDuration)
+        long sizeBytes, long sizeVram, TimeSpan loadDuration, TimeProvider time)
     {
+        Time = time;
+        LastUsed = time.GetUtcNow();
         Definition = definition;
         Settings = settings;
         Weights = weights;
@@ -35,17 +37,19 @@ public sealed class LoadedModel : IDisposable
     internal DateTimeOffset ExpiresAt;
     internal bool Forever;
     internal bool Draining;
-    internal DateTimeOffset LastUsed = DateTimeOffset.UtcNow;
+    internal DateTimeOffset LastUsed;
+    /// <summary>The manager's clock, which <see cref="ExpiresAt"/> and <see cref="LastUsed"/> are read against.</summary>
+    internal TimeProvider Time { get; }
     internal TaskCompletionSource Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Room for the embedding context was made and counted in <see cref="SizeBytes"/> (set under the manager's loading lock).</summary>
     internal volatile bool EmbeddingReserved;
 
     public DateTimeOffset ExpiresAtUtc => Forever ? DateTimeOffset.MaxValue : ExpiresAt;
 
-    private LLamaContext? _embeddings;
+    private EmbeddingRunner? _embeddings;
 
-    /// <summary>The embedding context, created on first use and released with the model.</summary>
-    public LLamaContext EmbeddingContext(Func<LLamaContext> create)
+    /// <summary>The embedding loop (with its context), created on first use and released with the model.</summary>
+    public EmbeddingRunner Embeddings(Func<EmbeddingRunner> create)
     {
         lock (this) return _embeddings ??= create();
     }

@@ -1,14 +1,25 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Inference.Engine.Gguf;
 using Inference.Engine.Store;
 
 namespace Inference.Engine.Models;
 
-/// <summary>Resolves names to installed models, reading manifests and GGUF headers (cached by blob digest).</summary>
+/// <summary>
+/// Resolves names to installed models. What a model's manifest says is prepared once (<see cref="PreparedModel"/>,
+/// kept by manifest digest) and a request for a name that was resolved before opens no file: it checks that
+/// the store wrote no manifest since (<see cref="ModelStore.ManifestVersion"/>) and that the manifest file's size
+/// and time stamp are unchanged (one stat, for writers outside this process such as Ollama sharing the store).
+/// A changed manifest is read again; prepared models no name uses any more are dropped.
+/// </summary>
 public sealed class ModelCatalog(ModelStore store)
 {
-    private readonly ConcurrentDictionary<string, GgufFile> _headers = new();
+    /// <summary>A resolved name: its definition and what its manifest file looked like when it was read.</summary>
+    private sealed record Entry(ModelDefinition Definition, string File, long StoreVersion, DateTime WriteTime, long Length);
+
+    private readonly Lock _gate = new();
+    // Both guarded by _gate for writes; lookups read _byName without it (ConcurrentDictionary).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Entry> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, PreparedModel> _byManifest = new(StringComparer.Ordinal);
 
     public ModelStore Store { get; } = store;
 
@@ -19,21 +30,118 @@ public sealed class ModelCatalog(ModelStore store)
     /// </summary>
     public ModelDefinition? Find(ModelName name)
     {
-        var stored = Store.Get(name);
-        if (stored is null) return null;
+        string key = name.ToString();
+        if (_byName.TryGetValue(key, out var entry) && entry.StoreVersion == Store.ManifestVersion && Unchanged(entry))
+            return entry.Definition.Name.ToString() == key ? entry.Definition : entry.Definition with { Name = name };
+
+        // Read before the manifest: a write after this is seen by the next lookup.
+        long version = Store.ManifestVersion;
+        var file = Store.ManifestFile(name);
+        if (file is null)
+        {
+            Forget(key);
+            return null;
+        }
+        var info = new FileInfo(file);
+        StoredModel stored;
+        try
+        {
+            stored = Store.Read(name, file);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            Forget(key); // deleted between finding and reading it
+            return null;
+        }
+        catch
+        {
+            Forget(key);
+            throw;
+        }
+        var prepared = PreparedFor(stored);
+        // Named as asked (names are equal in any letter case), as every lookup answers.
+        var definition = new ModelDefinition(name, stored, prepared);
+        lock (_gate)
+        {
+            _byName[key] = new Entry(definition, file, version, info.Exists ? info.LastWriteTimeUtc : default, info.Exists ? info.Length : -1);
+            DropUnused();
+        }
+        return definition;
+    }
+
+    /// <summary>
+    /// The model's whole GGUF header, tokenizer arrays included, read from its blob now (for /api/show with
+    /// verbose); what requests use is the summary in <see cref="PreparedModel.Gguf"/>.
+    /// </summary>
+    public GgufFile ReadFullHeader(ModelDefinition model)
+    {
+        using var stream = Store.OpenForReading(model.ModelPath);
+        return GgufFile.Read(stream, stream.Length);
+    }
+
+    private static bool Unchanged(Entry entry)
+    {
+        var info = new FileInfo(entry.File);
+        return info.Exists && info.LastWriteTimeUtc == entry.WriteTime && info.Length == entry.Length;
+    }
+
+    private void Forget(string key)
+    {
+        lock (_gate)
+        {
+            if (_byName.TryRemove(key, out _)) DropUnused();
+        }
+    }
+
+    /// <summary>Prepared models for this manifest digest are shared (a copy of a model prepares nothing); otherwise they are built.</summary>
+    private PreparedModel PreparedFor(StoredModel stored)
+    {
+        lock (_gate)
+        {
+            if (_byManifest.TryGetValue(stored.Digest, out var known)) return known;
+        }
+        var prepared = Prepare(stored);
+        lock (_gate)
+        {
+            // Another request may have prepared it meanwhile: keep one.
+            if (_byManifest.TryGetValue(stored.Digest, out var raced)) return raced;
+            _byManifest[stored.Digest] = prepared;
+            return prepared;
+        }
+    }
+
+    /// <summary>Keeps only the prepared models some resolved name uses. Caller holds the gate.</summary>
+    private void DropUnused()
+    {
+        var used = _byName.Values.Select(e => e.Definition.Prepared.ManifestDigest).ToHashSet(StringComparer.Ordinal);
+        foreach (var digest in _byManifest.Keys.Where(d => !used.Contains(d)).ToList()) _byManifest.Remove(digest);
+    }
+
+    private PreparedModel Prepare(StoredModel stored)
+    {
         var manifest = stored.Manifest;
         var path = Store.ModelPath(manifest);
-        var gguf = _headers.GetOrAdd(manifest.Find(MediaTypes.Model)!.Digest, _ => GgufFile.Read(path));
-        return new ModelDefinition(
-            name,
-            stored,
+        return new PreparedModel(
+            stored.Digest,
             path,
-            gguf,
+            HeaderSummary(path),
             Text(manifest, MediaTypes.Template),
             Text(manifest, MediaTypes.System),
             ReadParameters(manifest),
             Text(manifest, MediaTypes.License),
             ReadMessages(manifest));
+    }
+
+    /// <summary>The GGUF summary of a model blob: shared with a prepared model of the same blob (another template over the same weights), else read.</summary>
+    private GgufFile HeaderSummary(string path)
+    {
+        lock (_gate)
+        {
+            foreach (var prepared in _byManifest.Values)
+                if (prepared.ModelPath == path) return prepared.Gguf;
+        }
+        using var stream = Store.OpenForReading(path);
+        return GgufFile.ReadSummary(stream, stream.Length);
     }
 
     private string? Text(ModelManifest manifest, string mediaType) =>

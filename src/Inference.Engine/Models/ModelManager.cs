@@ -23,9 +23,12 @@ public sealed class ModelManager : IAsyncDisposable
     private readonly ISchedulerObserver? _observer;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _expiryLoop;
+    // Keep-alive and expiry read this clock, never the wall clock, so tests run them in fake time.
+    private readonly TimeProvider _time;
 
-    public ModelManager(EngineOptions options, ILoggerFactory loggerFactory, ISchedulerObserver? observer = null)
+    public ModelManager(EngineOptions options, ILoggerFactory loggerFactory, ISchedulerObserver? observer = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _observer = observer;
         _options = options;
         _loggerFactory = loggerFactory;
@@ -112,7 +115,7 @@ public sealed class ModelManager : IAsyncDisposable
                     if (!current.Draining && current.Runner.IsRunning && current.Settings == settings && SameFile(current, model))
                     {
                         if (current.References++ == 0) current.Idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                        current.LastUsed = DateTimeOffset.UtcNow;
+                        current.LastUsed = _time.GetUtcNow();
                         return new ModelLease(this, current, TimeSpan.Zero);
                     }
                     current.Draining = true;
@@ -167,7 +170,7 @@ public sealed class ModelManager : IAsyncDisposable
 
     /// <summary>The keep_alive that leaves a model's expiry unchanged (negative when it is kept forever).</summary>
     public static TimeSpan RemainingKeepAlive(LoadedModel model) =>
-        model.Forever ? TimeSpan.FromSeconds(-1) : TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (model.ExpiresAt - DateTimeOffset.UtcNow).Ticks));
+        model.Forever ? TimeSpan.FromSeconds(-1) : TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (model.ExpiresAt - model.Time.GetUtcNow()).Ticks));
 
     /// <summary>The GGUF's tensor bytes plus one KV stream (of the KV cache type in use) per sequence id (the running ones and the cached prefixes).</summary>
     public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
@@ -364,7 +367,7 @@ public sealed class ModelManager : IAsyncDisposable
             backend?.GpuOffload == true && settings.GpuLayers != 0 ? "cuda" : "cpu",
             settings.ContextLength, _options.NumParallel, settings.Threads, settings.GpuLayers, size / 1048576.0,
             kv.CacheTypeName, KvBytes(model, settings) / 1048576.0, kv.FlashAttentionName);
-        return new LoadedModel(model, settings, weights, runner, size, vram, elapsed);
+        return new LoadedModel(model, settings, weights, runner, size, vram, elapsed, _time);
     }
 
     internal async Task ReleaseAsync(LoadedModel model, TimeSpan keepAlive)
@@ -373,7 +376,7 @@ public sealed class ModelManager : IAsyncDisposable
         lock (_gate)
         {
             model.References--;
-            var now = DateTimeOffset.UtcNow;
+            var now = _time.GetUtcNow();
             model.LastUsed = now;
             // A keep-alive that ends after the last date a clock can hold is forever (and must not overflow here,
             // which would leave the model held and every later unload waiting for it).
@@ -418,9 +421,12 @@ public sealed class ModelManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Passes the expiry loop has finished: tests in fake time wait for one after moving the clock.</summary>
+    internal long ExpiryPasses;
+
     private async Task ExpireLoopAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
@@ -428,11 +434,12 @@ public sealed class ModelManager : IAsyncDisposable
                 List<LoadedModel> expired;
                 lock (_gate)
                 {
-                    var now = DateTimeOffset.UtcNow;
+                    var now = _time.GetUtcNow();
                     // A model whose scheduler loop died is unloaded as soon as nothing holds it.
                     expired = _loaded.Values.Where(m => m.References == 0 && (!m.Runner.IsRunning || !m.Forever && m.ExpiresAt <= now)).ToList();
                 }
                 foreach (var model in expired) await UnloadAsync(model);
+                Interlocked.Increment(ref ExpiryPasses);
             }
         }
         catch (OperationCanceledException)

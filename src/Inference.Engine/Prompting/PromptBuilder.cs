@@ -26,42 +26,23 @@ public static class PromptBuilder
     // Stands in for the response being generated; the rendered text is cut where it appears.
     private const string ResponseMarker = "\u0001RESPONSE\u0001";
 
+    /// <summary>The model's prompt format: where it comes from and its text (worked out once, in <see cref="PreparedModel"/>).</summary>
     public static (TemplateSource Source, string Text) Describe(ModelDefinition model) =>
-        model.Template is { Length: > 0 } t ? (TemplateSource.Manifest, t)
-        : model.Gguf.ChatTemplate is { Length: > 0 } g ? (TemplateSource.GgufChatTemplate, g)
-        : (TemplateSource.Fallback, FallbackTemplate);
+        (model.Prepared.TemplateSource, model.Prepared.TemplateText);
 
     /// <summary>
-    /// Renders messages (and the tools the model may call) as the prompt for the assistant's next turn.
+    /// Renders messages (and the tools the model may call) as the prompt for the assistant's next turn, with
+    /// the request's template when given (parsed once by the caller), else the model's (parsed once per manifest).
     /// A prompt longer than <paramref name="maxChars"/> throws <see cref="TemplateLimitException"/>
     /// (<see cref="TemplateLimit.Output"/>) as soon as it passes it, without building the rest.
     /// </summary>
     public static string Render(ModelDefinition model, SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages,
-        string? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null, int maxChars = TemplateLimits.MaxOutputChars)
+        GoTemplate? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null, int maxChars = TemplateLimits.MaxOutputChars)
     {
-        if (!string.IsNullOrEmpty(requestTemplate)) return RenderGo(GoTemplate.Parse(requestTemplate), messages, tools, maxChars);
-        var (source, text) = Describe(model);
-        if (source == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages, maxChars) is { } native) return native;
-        return RenderGo(GoTemplate.Parse(source == TemplateSource.GgufChatTemplate ? FallbackTemplate : text), messages, tools, maxChars);
-    }
-
-    /// <summary>
-    /// The model's template when it can show tools to the model (it refers to .Tools), else null. As in Ollama,
-    /// only such models support tools; a GGUF chat template is applied by llama.cpp, which is given no tools.
-    /// </summary>
-    public static GoTemplate? ToolTemplate(ModelDefinition model)
-    {
-        var (source, text) = Describe(model);
-        if (source != TemplateSource.Manifest) return null;
-        try
-        {
-            var template = GoTemplate.Parse(text);
-            return template.UsesTools ? template : null;
-        }
-        catch (TemplateParseException)
-        {
-            return null;
-        }
+        if (requestTemplate is not null) return RenderGo(requestTemplate, messages, tools, maxChars);
+        var prepared = model.Prepared;
+        if (prepared.TemplateSource == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages, maxChars) is { } native) return native;
+        return RenderGo(prepared.PromptTemplate, messages, tools, maxChars);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using Inference.Engine.Store;
 
 namespace Inference.Engine.Registry;
@@ -33,17 +34,7 @@ public sealed class ModelPuller(ModelStore store, RegistryClient registry)
         {
             foreach (var blob in manifest.AllBlobs) pending.Hold(blob.Digest);
             EnsureSpace(manifest);
-            foreach (var blob in manifest.AllBlobs)
-            {
-                var status = "pulling " + Digests.GetHex(blob.Digest)[..12];
-                if (store.BlobExists(blob.Digest))
-                {
-                    Check(store.BlobPath(blob.Digest), blob);
-                    progress(new PullProgress(status, blob.Digest, blob.Size, blob.Size));
-                    continue;
-                }
-                await DownloadAsync(name, insecure, blob, status, progress, pending, ct);
-            }
+            foreach (var blob in manifest.AllBlobs) await FetchAsync(name, insecure, blob, progress, pending, ct);
             progress(new PullProgress("verifying sha256 digest"));
             progress(new PullProgress("writing manifest"));
             await store.WriteManifestAsync(name, manifest, ct);
@@ -75,8 +66,60 @@ public sealed class ModelPuller(ModelStore store, RegistryClient registry)
             throw new RegistryException(problem, HttpStatusCode.BadGateway);
     }
 
+    /// <summary>
+    /// Makes sure the blob is in the store: present already, fetched now, or fetched by another pull
+    /// running at the same time (this one then waits for it and reports its progress; if that pull's
+    /// client leaves, this one takes over and resumes where it stopped).
+    /// </summary>
+    private async Task FetchAsync(ModelName name, bool insecure, ManifestLayer blob, Action<PullProgress> progress, PendingBlobs pending, CancellationToken ct)
+    {
+        var status = "pulling " + Digests.GetHex(blob.Digest)[..12];
+        while (true)
+        {
+            if (store.BlobExists(blob.Digest))
+            {
+                Check(store.BlobPath(blob.Digest), blob);
+                progress(new PullProgress(status, blob.Digest, blob.Size, blob.Size));
+                return;
+            }
+            var (download, started) = store.JoinOrStartDownload(blob.Digest,
+                shared => DownloadAsync(name, insecure, blob, status, progress, pending, shared, ct));
+            if (started)
+            {
+                await download.Completion;
+                return;
+            }
+            try
+            {
+                await FollowAsync(download, blob, status, progress, ct);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // The pull that fetched it was cancelled, not this one: fetch it here.
+            }
+        }
+    }
+
+    /// <summary>Reports another pull's progress on a blob until its download ends; throws what ended it.</summary>
+    private static async Task FollowAsync(BlobDownload download, ManifestLayer blob, string status, Action<PullProgress> progress, CancellationToken ct)
+    {
+        progress(new PullProgress(status, blob.Digest, blob.Size, download.Completed));
+        while (!download.Completion.IsCompleted)
+        {
+            await Task.WhenAny(download.Completion, Task.Delay(100, ct));
+            ct.ThrowIfCancellationRequested();
+            progress(new PullProgress(status, blob.Digest, blob.Size, download.Completed));
+        }
+        await download.Completion;
+    }
+
+    /// <summary>
+    /// Downloads a blob into its partial file, hashing every byte as it is written (after re-reading
+    /// the prefix an earlier, interrupted pull left), checks the digest and the layer's content, and
+    /// renames the file into place: the blob is written once and never copied.
+    /// </summary>
     private async Task DownloadAsync(ModelName name, bool insecure, ManifestLayer blob, string status, Action<PullProgress> progress,
-        PendingBlobs pending, CancellationToken ct)
+        PendingBlobs pending, BlobDownload shared, CancellationToken ct)
     {
         Directory.CreateDirectory(store.BlobsDirectory);
         var partial = store.PartialDownloadPath(blob.Digest);
@@ -86,6 +129,7 @@ public sealed class ModelPuller(ModelStore store, RegistryClient registry)
             File.Delete(partial); // longer than the blob can be: not a prefix of it
             offset = 0;
         }
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var (response, resumed) = await registry.OpenBlobAsync(name, insecure, blob.Digest, offset, ct);
         using (response)
         {
@@ -97,10 +141,12 @@ public sealed class ModelPuller(ModelStore store, RegistryClient registry)
             }
             try
             {
+                if (offset > 0) await HashPrefixAsync(partial, offset, hash, ct);
                 await using var file = store.OpenForWriting(partial, resumed ? FileMode.Append : FileMode.Create);
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
                 var buffer = new byte[1 << 16];
                 long done = offset, reported = offset;
+                shared.Completed = done;
                 var clock = Stopwatch.StartNew();
                 progress(new PullProgress(status, blob.Digest, blob.Size, done));
                 while (true)
@@ -119,7 +165,9 @@ public sealed class ModelPuller(ModelStore store, RegistryClient registry)
                     if (read == 0) break;
                     if (done + read > blob.Size) throw Oversized(blob);
                     await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                    hash.AppendData(buffer, 0, read);
                     done += read;
+                    shared.Completed = done;
                     if (done - reported >= ProgressEveryBytes || clock.ElapsedMilliseconds >= 100)
                     {
                         progress(new PullProgress(status, blob.Digest, blob.Size, done));
@@ -145,16 +193,31 @@ public sealed class ModelPuller(ModelStore store, RegistryClient registry)
 
         try
         {
+            var actual = Digests.FromHex(Convert.ToHexStringLower(hash.GetHashAndReset()));
+            // A mismatch may come from the registry or from a prefix an earlier pull left damaged: either way
+            // the file is dropped, so the next pull starts from nothing.
+            if (actual != Digests.FromHex(Digests.GetHex(blob.Digest)))
+                throw new RegistryException($"digest mismatch for {blob.Digest}: the downloaded content hashes to {actual}", HttpStatusCode.BadGateway);
             Check(partial, blob);
-            await store.AdoptFileAsync(partial, blob.MediaType, blob.Digest, pending, ct);
-        }
-        catch (BlobDigestMismatchException ex)
-        {
-            throw new RegistryException($"digest mismatch for {blob.Digest}: the registry sent {ex.Actual}", HttpStatusCode.BadGateway);
+            store.AdoptHashedDownload(partial, blob.MediaType, blob.Digest, pending);
         }
         finally
         {
             File.Delete(partial); // no-op once adopted; a download that failed its checks is never resumed
+        }
+    }
+
+    /// <summary>Feeds the first <paramref name="length"/> bytes already in the partial file to the hash.</summary>
+    private static async Task HashPrefixAsync(string partial, long length, IncrementalHash hash, CancellationToken ct)
+    {
+        await using var file = new FileStream(partial, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var buffer = new byte[1 << 16];
+        for (long left = length; left > 0;)
+        {
+            int read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), ct);
+            if (read == 0) throw new IOException($"the partial download {partial} shrank while it was read");
+            hash.AppendData(buffer, 0, read);
+            left -= read;
         }
     }
 

@@ -22,7 +22,10 @@ public sealed record RunnerSettings
     /// <summary>Tokens decoded per step at most; long prompts are prefilled in chunks of what is left.</summary>
     public int StepTokenBudget { get; init; } = 512;
     public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
-    /// <summary>Finished sequences whose KV cells are kept for prefix reuse; 0 turns the prefix cache off.</summary>
+    /// <summary>
+    /// KV streams beyond Parallel, so that at least this many finished sequences keep their cells for prefix
+    /// reuse while all Parallel sequences run (fewer running leave more); 0 turns the prefix cache off.
+    /// </summary>
     public int CachedSequences { get; init; } = 4;
     /// <summary>While streams generate, prompt chunks keep a step within this multiple of a decode-only step; &lt;= 1 disables pacing.</summary>
     public double PrefillLatencyFactor { get; init; } = 1.5;
@@ -52,12 +55,10 @@ public sealed class ModelRunner : IDisposable
     /// Parallel sequences, so later requests never overtake them.
     /// </summary>
     private readonly List<PendingRequest> _deferred = [];
-    /// <summary>Running sequences, kept sorted by sequence id (see <see cref="AllocateSlotId"/>).</summary>
+    /// <summary>Running sequences, kept sorted by sequence id (see <see cref="SequenceIds.Choose"/>).</summary>
     private readonly List<SequenceSlot> _active = [];
-    /// <summary>Ids [0, Parallel) for running sequences; the lowest free one is taken first.</summary>
-    private readonly SortedSet<int> _freeSlotIds = [];
-    /// <summary>Ids [Parallel, Parallel + CachedSequences) that hold cached prefixes.</summary>
-    private readonly Stack<LLamaSeqId> _freeCacheIds = new();
+    /// <summary>What each of the Parallel + CachedSequences ids (KV streams) holds.</summary>
+    private readonly SequenceIds _ids;
     private readonly PrefixCache _cache;
     private readonly PrefillPacer _pacer;
     private readonly CancellationTokenSource _shutdown = new();
@@ -105,8 +106,7 @@ public sealed class ModelRunner : IDisposable
         DecodeStep = (batch, _) => _context.NativeHandle.Decode(batch);
         _cache = new PrefixCache(settings.CachedSequences);
         _pacer = new PrefillPacer(settings.PrefillLatencyFactor);
-        for (int i = 0; i < settings.Parallel; i++) _freeSlotIds.Add(i);
-        for (int i = settings.Parallel + settings.CachedSequences - 1; i >= settings.Parallel; i--) _freeCacheIds.Push((LLamaSeqId)i);
+        _ids = new SequenceIds(settings.Parallel + settings.CachedSequences);
         _pending = Channel.CreateBounded<PendingRequest>(
             new BoundedChannelOptions(settings.MaxQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _thread = new Thread(Loop) { IsBackground = true, Name = "model-runner" };
@@ -138,12 +138,13 @@ public sealed class ModelRunner : IDisposable
         var output = Channel.CreateUnbounded<GenerationEvent>(
             new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         // The writer is completed when the loop dies: a request written before that is failed by the loop, none after.
-        if (!_pending.Writer.TryWrite(new PendingRequest(request, output))) throw _faulted ? new SchedulerFailedException() : new QueueFullException();
+        if (!_pending.Writer.TryWrite(new PendingRequest(request, output, Stopwatch.GetTimestamp()))) throw _faulted ? new SchedulerFailedException() : new QueueFullException();
         Stats.QueuedRequests = Interlocked.Increment(ref _queued);
         return new GenerationStream(output.Reader);
     }
 
-    private sealed record PendingRequest(GenerationRequest Request, Channel<GenerationEvent> Output);
+    /// <param name="SubmittedAt">When the request was queued (a Stopwatch timestamp): prompts are paced only against streams generating before it.</param>
+    private sealed record PendingRequest(GenerationRequest Request, Channel<GenerationEvent> Output, long SubmittedAt);
 
     private void Loop()
     {
@@ -280,6 +281,9 @@ public sealed class ModelRunner : IDisposable
         }
         int at = _active.FindIndex(s => s.SeqId.Value > slot.SeqId.Value);
         _active.Insert(at < 0 ? _active.Count : at, slot);
+        if (_logger.IsEnabled(LogLevel.Trace))
+            _logger.LogTrace("started sequence {Seq} {Ms:F1} ms after it was queued: {Prompt} prompt tokens, {Cached} reused",
+                slot.SeqId.Value, Stopwatch.GetElapsedTime(item.SubmittedAt).TotalMilliseconds, slot.Request.PromptTokens.Length, slot.CachedTokens);
     }
 
     /// <summary>
@@ -290,7 +294,7 @@ public sealed class ModelRunner : IDisposable
     private (int Now, int Later) ReusableNowAndLater(LLamaToken[] prompt)
     {
         int cap = prompt.Length - 1;
-        int now = Math.Min(FindReusablePrefix(prompt).Length, cap);
+        int now = ReusablePrefix(prompt).Length;
         int later = now;
         foreach (var slot in _active)
             if (slot.Prefilling)
@@ -299,33 +303,45 @@ public sealed class ModelRunner : IDisposable
     }
 
     /// <summary>
-    /// Gives a request a sequence, reusing the longest cached or running prefix of its prompt:
-    /// the source's KV cells are forked into the new sequence and trimmed to the common prefix,
-    /// so only the rest of the prompt is evaluated.
+    /// Gives a request a sequence, reusing the longest cached or running prefix of its prompt, so
+    /// only the rest of the prompt is evaluated. A finished sequence's cells are taken over where
+    /// they are (a chat follow-up continues its own stream): nothing is copied. A running
+    /// sequence's cells (requests sharing a prompt at the same time) are copied into a new one.
     /// </summary>
     private SequenceSlot StartSequence(PendingRequest item)
     {
         var prompt = item.Request.PromptTokens;
-        var (sourceSeq, reuse) = FindReusablePrefix(prompt);
-        // The last prompt token is always evaluated: its logits give the first generated token.
-        reuse = Math.Min(reuse, prompt.Length - 1);
-        var seq = AllocateSlotId();
-        if (reuse > 0)
+        var (entry, running, reuse) = ReusablePrefix(prompt);
+        LLamaSeqId seq;
+        if (entry is not null)
         {
-            // Sequences live in separate KV streams, and llama.cpp copies between streams whole;
-            // the copy is then cut back to the shared prefix.
-            _context.NativeHandle.MemorySequenceCopy(sourceSeq, seq, -1, -1);
+            _cache.Remove(entry);
+            seq = entry.SeqId;
             _context.NativeHandle.MemorySequenceRemove(seq, reuse, -1);
+            Stats.RecordReusedInPlace();
         }
+        else
+        {
+            seq = TakeFreeId();
+            if (running is not null)
+            {
+                // Sequences live in separate KV streams, and llama.cpp copies between streams whole;
+                // the copy is then cut back to the shared prefix.
+                _context.NativeHandle.MemorySequenceCopy(running.SeqId, seq, -1, -1);
+                _context.NativeHandle.MemorySequenceRemove(seq, reuse, -1);
+                Stats.RecordStreamCopied();
+            }
+        }
+        _ids[seq.Value] = SequenceIds.State.Running;
 
         SequenceSlot slot;
         try
         {
-            slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output);
+            slot = new SequenceSlot(item.Request, seq, _context.NativeHandle, _settings.ContextLength, item.Output) { SubmittedAt = item.SubmittedAt };
         }
         catch
         {
-            FreeSlot(seq);
+            FreeId(seq);
             throw;
         }
         slot.KvTokens.AddRange(prompt.AsSpan(0, reuse));
@@ -336,10 +352,17 @@ public sealed class ModelRunner : IDisposable
         return slot;
     }
 
-    private (LLamaSeqId Seq, int Length) FindReusablePrefix(LLamaToken[] prompt)
+    /// <summary>
+    /// The longest prefix of the prompt held by a cached entry or a running sequence (an idle entry
+    /// on a tie: it needs no copy), capped at the prompt length − 1 (the last token is always
+    /// evaluated: its logits give the first generated token). Reusing fewer tokens than
+    /// <see cref="PromptSharing.WorthReusing"/> asks for is not worth a stream copy or a cached
+    /// entry's tail (a BOS token in common): then nothing is reused.
+    /// </summary>
+    private (PrefixCache.Entry? Entry, SequenceSlot? Running, int Length) ReusablePrefix(LLamaToken[] prompt)
     {
         var (entry, length) = _cache.FindLongestPrefix(prompt);
-        var seq = entry?.SeqId ?? default;
+        SequenceSlot? running = null;
         // A sequence still running (e.g. the first of many clients sharing a system prompt) is a source too.
         foreach (var slot in _active)
         {
@@ -347,44 +370,34 @@ public sealed class ModelRunner : IDisposable
             if (n > length)
             {
                 length = n;
-                seq = slot.SeqId;
+                running = slot;
+                entry = null;
             }
         }
-        return (seq, length);
+        length = Math.Min(length, prompt.Length - 1);
+        return PromptSharing.WorthReusing(length, prompt.Length) ? (entry, running, length) : (null, null, 0);
     }
 
-    /// <summary>
-    /// With one KV stream per sequence, llama.cpp puts only runs of consecutive sequence ids into
-    /// one micro-batch (one pass over the weights). Taking the lowest free id, and adding tokens in
-    /// id order, keeps the running sequences one run, so a step stays one pass.
-    /// </summary>
-    private LLamaSeqId AllocateSlotId()
+    /// <summary>An id for a sequence that starts empty: a free one, or a cached entry's (evicted), as <see cref="SequenceIds.Choose"/> picks.</summary>
+    private LLamaSeqId TakeFreeId()
     {
-        int id = _freeSlotIds.Min;
-        _freeSlotIds.Remove(id);
+        int id = _ids.Choose(i => _cache.At((LLamaSeqId)i)?.LastUsed ?? long.MinValue);
+        if (id < 0) throw new InvalidOperationException("every sequence id is running");
+        if (_cache.At((LLamaSeqId)id) is { } evicted)
+        {
+            _cache.Remove(evicted);
+            _context.NativeHandle.MemorySequenceRemove(evicted.SeqId, -1, -1);
+            _ids[id] = SequenceIds.State.Free;
+            Stats.CachedSequences = _cache.Count;
+        }
         return (LLamaSeqId)id;
     }
 
-    private void FreeSlot(LLamaSeqId seq)
+    /// <summary>Drops an id's cells (a running sequence that ended, a cached entry given up).</summary>
+    private void FreeId(LLamaSeqId seq)
     {
         _context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
-        _freeSlotIds.Add(seq.Value);
-    }
-
-    private LLamaSeqId AllocateCacheId()
-    {
-        while (_freeCacheIds.Count == 0)
-        {
-            var lru = _cache.EvictLeastRecentlyUsed() ?? throw new InvalidOperationException("prefix cache has no sequence ids");
-            FreeCacheEntry(lru.SeqId);
-        }
-        return _freeCacheIds.Pop();
-    }
-
-    private void FreeCacheEntry(LLamaSeqId seq)
-    {
-        _context.NativeHandle.MemorySequenceRemove(seq, -1, -1);
-        _freeCacheIds.Push(seq);
+        _ids[seq.Value] = SequenceIds.State.Free;
     }
 
     private void DropCancelled()
@@ -405,23 +418,36 @@ public sealed class ModelRunner : IDisposable
         int budget = _settings.StepTokenBudget;
         int promptTokens = 0, decodeTokens = 0;
 
-        // Running streams get one token each, so a long prompt never stalls them; prompts get
-        // chunks of what the pacer allows. Tokens go in sequence-id order (see AllocateSlotId).
+        // Running streams get one token each, so a long prompt never stalls them. A prompt yields to
+        // the streams that were already generating when it arrived: it gets chunks of what the pacer
+        // allows. Requests that arrived together (before any of them had output, e.g. a burst of
+        // clients) are not paced against each other: their prompts fill the step, as in llama.cpp's
+        // server, so the last of them gets its first token a few steps sooner instead of dozens.
+        // Tokens go in sequence-id order (see SequenceIds.Choose).
         int decoding = 0;
-        foreach (var slot in _active) if (!slot.Prefilling) decoding++;
-        int promptBudget = Math.Min(budget - decoding, _pacer.PromptBudget(decoding, budget - decoding));
+        long generatingSince = long.MaxValue;
+        foreach (var slot in _active)
+        {
+            if (slot.Prefilling) continue;
+            decoding++;
+            generatingSince = Math.Min(generatingSince, slot.GeneratingSince);
+        }
+        int promptBudget = budget - decoding;
+        int pacedBudget = Math.Min(promptBudget, _pacer.PromptBudget(decoding, promptBudget));
         foreach (var slot in _active)
         {
             slot.LogitsIndex = -1;
             slot.TokensInStep = 0;
             slot.PromptInStep = slot.Prefilling;
-            int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, promptBudget) : 1;
+            bool paced = slot.Prefilling && generatingSince < slot.SubmittedAt;
+            int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, paced ? Math.Min(promptBudget, pacedBudget) : promptBudget) : 1;
             if (n <= 0) continue;
             AddToBatch(batch, slot, n);
             _stepping.Add(slot);
             if (slot.PromptInStep)
             {
                 promptBudget -= n;
+                if (paced) pacedBudget -= n;
                 promptTokens += n;
             }
             else decodeTokens++;
@@ -435,6 +461,9 @@ public sealed class ModelRunner : IDisposable
         {
             _pacer.Observe(decodeTokens, promptTokens, elapsed);
             Stats.RecordStep(_stepping.Count, promptTokens, batch.TokenCount, elapsed);
+            if (_logger.IsEnabled(LogLevel.Trace))
+                _logger.LogTrace("step: {Sequences} sequences, {Decode} decode + {Prompt} prompt tokens, {Ms:F1} ms",
+                    _stepping.Count, decodeTokens, promptTokens, elapsed.TotalMilliseconds);
             AfterDecode(_stepping, batch.TokenCount, elapsed);
             return;
         }
@@ -506,7 +535,7 @@ public sealed class ModelRunner : IDisposable
         var result = DecodeStep(batch, requests);
         while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
         {
-            FreeCacheEntry(lru.SeqId);
+            FreeId(lru.SeqId);
             result = DecodeStep(batch, requests);
         }
         return result;
@@ -563,6 +592,7 @@ public sealed class ModelRunner : IDisposable
             if (decision.Action == CloseAction.CloseInstead) return Close(slot, decision);
         }
 
+        if (slot.EvalCount == 0) slot.GeneratingSince = Stopwatch.GetTimestamp();
         slot.EvalCount++;
         Stats.RecordGenerated();
         slot.LastToken = token;
@@ -608,26 +638,24 @@ public sealed class ModelRunner : IDisposable
     }
 
     /// <summary>
-    /// Removes a finished slot. A sequence that completed keeps its KV cells as a cached prefix;
-    /// a cancelled or failed one frees them at once, unless a waiting request shares them (a
-    /// cancelled leader of forks hands over what it evaluated instead of wasting it).
+    /// Removes a finished slot. A sequence that completed keeps its KV cells, where they are, as a
+    /// cached prefix; a cancelled or failed one frees them at once, unless a waiting request shares
+    /// them (a cancelled leader of forks hands over what it evaluated instead of wasting it).
     /// </summary>
     private void Release(int index, FinishReason? reason, string? error = null)
     {
         var slot = _active[index];
         _active.RemoveAt(index);
         bool useful = reason is FinishReason.Stop or FinishReason.Length ||
-                      reason is FinishReason.Cancelled && _deferred.Exists(d => PromptSharing.WorthHandingOver(
+                      reason is FinishReason.Cancelled && _deferred.Exists(d => PromptSharing.WorthReusing(
                           PrefixCache.CommonPrefix(CollectionsMarshal.AsSpan(slot.KvTokens), d.Request.PromptTokens), d.Request.PromptTokens.Length));
         bool keep = useful && _cache.MaxEntries > 0 && slot.KvTokens.Count > 0;
         if (keep)
         {
-            // Move the finished sequence's cells to a cache id, leaving the slot id free and low.
-            var cacheId = AllocateCacheId();
-            _context.NativeHandle.MemorySequenceCopy(slot.SeqId, cacheId, -1, -1);
-            foreach (var redundant in _cache.Add(cacheId, [.. slot.KvTokens])) FreeCacheEntry(redundant.SeqId);
+            _ids[slot.SeqId.Value] = SequenceIds.State.Cached;
+            foreach (var redundant in _cache.Add(slot.SeqId, [.. slot.KvTokens])) FreeId(redundant.SeqId);
         }
-        FreeSlot(slot.SeqId);
+        else FreeId(slot.SeqId);
         if (reason is { } r) slot.Complete(r); else slot.Fail(error ?? "generation failed");
         slot.Dispose();
         Stats.ActiveSequences = _active.Count;

@@ -5,7 +5,8 @@ namespace Inference.Engine.Scheduling;
 /// <summary>
 /// KV cells kept after a sequence finishes, so a later prompt that starts the same way (a chat
 /// follow-up, a shared system prompt or schema block) reuses them instead of evaluating them again.
-/// Only bookkeeping lives here; the runner copies and removes the cells themselves.
+/// Each entry's cells stay in the finished sequence's own id (KV stream). Only bookkeeping lives here;
+/// the runner takes over, copies and removes the cells themselves.
 /// </summary>
 internal sealed class PrefixCache(int maxEntries)
 {
@@ -53,6 +54,12 @@ internal sealed class PrefixCache(int maxEntries)
         _entries.Add(new Entry(seqId, tokens) { LastUsed = ++_clock });
         return redundant;
     }
+
+    /// <summary>The entry whose cells are in this sequence id, or null.</summary>
+    public Entry? At(LLamaSeqId seqId) => _entries.Find(e => e.SeqId == seqId);
+
+    /// <summary>Forgets an entry (its sequence id is taken over or freed by the caller).</summary>
+    public void Remove(Entry entry) => _entries.Remove(entry);
 
     /// <summary>Removes and returns the least recently used entry, or null when empty.</summary>
     public Entry? EvictLeastRecentlyUsed()

@@ -33,8 +33,9 @@ internal static class PromptSharing
     public static bool ShouldKeepWaiting(int reusableNow, int reusableLater) => reusableLater > reusableNow;
 
     /// <summary>
-    /// Whether a cancelled sequence's cells, sharing <paramref name="shared"/> tokens with a waiting
-    /// request's prompt, are worth a prefix-cache entry (which may evict another) for it to start from.
+    /// Whether <paramref name="shared"/> tokens of a prompt held by other KV cells are worth reusing: a copy of a
+    /// whole KV stream, or a cached entry given up past them, costs more than evaluating a few tokens (a BOS token
+    /// in common). The same bar keeps a cancelled sequence's cells for a waiting request to start from.
     /// </summary>
-    public static bool WorthHandingOver(int shared, int promptLength) => shared > 0 && shared >= Math.Min(MinGain, promptLength - 1);
+    public static bool WorthReusing(int shared, int promptLength) => shared > 0 && shared >= Math.Min(MinGain, promptLength - 1);
 }

@@ -14,7 +14,8 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
 {
     public string Model { get; } = model;
 
-    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred, _closed;
+    private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred, _closed,
+        _reusedInPlace, _streamsCopied;
     private int _maxSequencesInStep;
 
     public long DecodeSteps => Interlocked.Read(ref _decodeSteps);
@@ -24,6 +25,10 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public long PromptTokensEvaluated => Interlocked.Read(ref _promptTokens);
     /// <summary>Prompt tokens taken from the prefix cache instead of being evaluated.</summary>
     public long PromptTokensCached => Interlocked.Read(ref _cachedTokens);
+    /// <summary>Sequences that continued a finished sequence's KV cells where they were (no copy).</summary>
+    public long PrefixesReusedInPlace => Interlocked.Read(ref _reusedInPlace);
+    /// <summary>KV streams copied whole into a new sequence, to share a running sequence's prefix.</summary>
+    public long KvStreamsCopied => Interlocked.Read(ref _streamsCopied);
     public long TokensGenerated => Interlocked.Read(ref _generatedTokens);
     public long CancelledSequences => Interlocked.Read(ref _cancelled);
     /// <summary>Sequences whose tool-call grammar was dropped because the output became free text.</summary>
@@ -46,6 +51,8 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     }
 
     internal void RecordCached(int tokens) => Interlocked.Add(ref _cachedTokens, tokens);
+    internal void RecordReusedInPlace() => Interlocked.Increment(ref _reusedInPlace);
+    internal void RecordStreamCopied() => Interlocked.Increment(ref _streamsCopied);
     internal void RecordGenerated() => Interlocked.Increment(ref _generatedTokens);
     internal void RecordCancelled() => Interlocked.Increment(ref _cancelled);
     internal void RecordGrammarReleased() => Interlocked.Increment(ref _grammarsReleased);

@@ -93,6 +93,12 @@ internal sealed class SequenceSlot : IDisposable
     public List<TokenLogprob> PendingLogprobs { get; } = [];
 
     public int EvalCount { get; set; }
+
+    /// <summary>When the request was queued (a Stopwatch timestamp).</summary>
+    public long SubmittedAt { get; init; }
+
+    /// <summary>When its first token was sampled (a Stopwatch timestamp); long.MaxValue before.</summary>
+    public long GeneratingSince { get; set; } = long.MaxValue;
     public TimeSpan PromptEvalTime { get; set; }
     public TimeSpan EvalTime { get; set; }
 

@@ -133,6 +133,33 @@ public sealed partial class ModelStore
         return new ManifestLayer(mediaType, digest, size);
     }
 
+    /// <summary>
+    /// Makes a download a blob without reading it again: the caller hashed every byte while writing
+    /// <paramref name="path"/> (a resumed prefix re-read first) and found <paramref name="digest"/>.
+    /// Renamed into place, so a multi-GB model is written once and read once.
+    /// </summary>
+    public ManifestLayer AdoptHashedDownload(string path, string mediaType, string digest, PendingBlobs pending)
+    {
+        string hex = Digests.GetHex(digest);
+        long size = new FileInfo(path).Length;
+        pending.Hold(digest);
+        string target = BlobPath(digest);
+        try
+        {
+            if (!File.Exists(target))
+            {
+                File.Move(path, target, overwrite: false);
+                pending.Added(hex);
+            }
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            // The same content arrived another way meanwhile.
+        }
+        File.Delete(path); // no-op after the move
+        return new ManifestLayer(mediaType, Digests.FromHex(hex), size);
+    }
+
     /// <summary>A new temporary file name in <c>blobs/</c> (<c>sha256-partial-&lt;guid&gt;</c>) that start-up pruning recognizes as a leftover.</summary>
     public string TemporaryBlobPath() => Path.Combine(BlobsDirectory, $"{TemporaryBlobPrefix}{Guid.NewGuid():N}");
 

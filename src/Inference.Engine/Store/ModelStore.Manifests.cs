@@ -97,6 +97,7 @@ public sealed partial class ModelStore
                 // start-up pruning removes them once nothing references them.
             }
             File.Delete(path);
+            ManifestsChanged();
             PruneEmptyDirectories(Path.GetDirectoryName(path)!);
             if (manifest is not null)
             {
@@ -148,9 +149,9 @@ public sealed partial class ModelStore
     }
 
     /// <summary>The manifest file's bytes, refusing one larger than <see cref="LayerRules.MaxManifestBytes"/> before reading it.</summary>
-    private static byte[] ReadManifestFile(string path, ModelName name)
+    private byte[] ReadManifestFile(string path, ModelName name)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var file = OpenForReading(path);
         if (file.Length > LayerRules.MaxManifestBytes)
         {
             throw new InvalidManifestException($"the manifest of {name.DisplayShortest()} is {file.Length} bytes; at most {LayerRules.MaxManifestBytes} are allowed");

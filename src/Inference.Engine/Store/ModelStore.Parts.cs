@@ -62,10 +62,10 @@ public sealed partial class ModelStore
     private byte[]? ReadMetadataBlob(ManifestLayer layer)
     {
         string path = BlobPath(layer.Digest);
-        FileStream file;
+        Stream file;
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            file = OpenForReading(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

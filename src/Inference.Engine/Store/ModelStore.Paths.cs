@@ -62,6 +62,7 @@ public sealed partial class ModelStore
                 file.Flush();
             }
             File.Move(temp, path, overwrite: true);
+            ManifestsChanged();
         }
         catch (Exception e)
         {

@@ -37,9 +37,9 @@ public sealed class ToolSetup
     /// </summary>
     public static ToolSetup For(ModelDefinition model, IReadOnlyList<ToolDefinition> tools, ToolChoice choice)
     {
-        if (PromptBuilder.ToolTemplate(model) is not { } template)
+        // Learned from the template once per manifest (PreparedModel), not per request.
+        if (model.Prepared.ToolCallFormat is not { } format)
             throw new UnsupportedByModelException($"{model.Name} does not support tools");
-        var format = ToolCallFormat.Infer(template);
         // A named function restricts what may be called; the template still shows every tool, as OpenAI does.
         var callable = choice.Function is { } name ? tools.Where(t => t.Name == name).ToList() : tools;
         var grammar = ToolCallGrammar.Build(format, callable, allowText: !choice.Forced, choice.MaxCalls);

@@ -3,6 +3,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Registry;
 using Inference.Engine.Store;
+using Inference.Server.Generation;
 using Inference.Server.Http;
 using Inference.Server.Metrics;
 using Inference.Server.OpenAI;
@@ -58,11 +59,13 @@ public static class InferenceServer
         builder.Services.AddSingleton(sp =>
         {
             var metrics = sp.GetRequiredService<InferenceMetrics>();
-            var manager = new ModelManager(sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), metrics);
+            var manager = new ModelManager(sp.GetRequiredService<IOptions<EngineOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), metrics,
+                sp.GetService<TimeProvider>());
             metrics.Track(manager);
             return manager;
         });
         builder.Services.AddSingleton<GenerationService>();
+        builder.Services.AddSingleton<GenerationPipeline>();
         builder.Services.AddSingleton<EmbeddingService>();
         // Model downloads can take hours: no overall timeout, the client's disconnect cancels.
         builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);

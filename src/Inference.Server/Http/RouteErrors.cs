@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Inference.Server.Ollama;
+using Inference.Server.Contracts;
 using Inference.Server.OpenAI;
 
 namespace Inference.Server.Http;
@@ -24,7 +24,7 @@ public static class RouteErrors
         else
         {
             await JsonSerializer.SerializeAsync(http.Response.Body, new ErrorResponse(message),
-                OllamaJsonContext.Wire.ErrorResponse, http.RequestAborted);
+                SharedJsonContext.Wire.ErrorResponse, http.RequestAborted);
         }
     }
 }

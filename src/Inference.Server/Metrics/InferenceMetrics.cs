@@ -12,7 +12,8 @@ namespace Inference.Server.Metrics;
 public sealed class InferenceMetrics : ISchedulerObserver
 {
     private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
-    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased;
+    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased,
+        _reusedInPlace, _streamsCopied;
     private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory;
 
     public InferenceMetrics()
@@ -36,6 +37,10 @@ public sealed class InferenceMetrics : ISchedulerObserver
             "Requests that waited for a running prompt they share and forked its KV cells instead of evaluating it.", model);
         _grammarsReleased = f.CreateCounter("inference_tool_grammars_released_total",
             "Sequences whose tool-call grammar was dropped because the output became free text.", model);
+        _reusedInPlace = f.CreateCounter("inference_prefixes_reused_in_place_total",
+            "Sequences that continued a finished sequence's KV cells where they were, without copying them.", model);
+        _streamsCopied = f.CreateCounter("inference_kv_streams_copied_total",
+            "KV streams copied whole into a new sequence to share a running sequence's prompt prefix.", model);
         _rateLimited = f.CreateCounter("inference_rate_limit_rejections_total", "Requests refused by the rate limiter.", "route");
         _active = f.CreateGauge("inference_active_sequences", "Sequences being decoded.", model);
         _queued = f.CreateGauge("inference_queued_requests", "Requests waiting for a free sequence.", model);
@@ -61,6 +66,8 @@ public sealed class InferenceMetrics : ISchedulerObserver
                 _cancelled.WithLabels(s.Model).IncTo(s.CancelledSequences);
                 _shared.WithLabels(s.Model).IncTo(s.DeferredRequests);
                 _grammarsReleased.WithLabels(s.Model).IncTo(s.GrammarsReleased);
+                _reusedInPlace.WithLabels(s.Model).IncTo(s.PrefixesReusedInPlace);
+                _streamsCopied.WithLabels(s.Model).IncTo(s.KvStreamsCopied);
                 _maxBatch.WithLabels(s.Model).Set(s.MaxSequencesInStep);
                 _active.WithLabels(s.Model).Set(0);
                 _queued.WithLabels(s.Model).Set(0);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Inference.Engine.Models;
+using Inference.Server.Contracts;
 
 namespace Inference.Server.Ollama;
 
@@ -46,22 +47,6 @@ public sealed record ChatRequest
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
-}
-
-public sealed record TopLogprobDto(
-    [property: JsonPropertyName("token")] string Token,
-    [property: JsonPropertyName("logprob")] float Logprob,
-    [property: JsonPropertyName("bytes")] int[] Bytes);
-
-public sealed record LogprobDto(
-    [property: JsonPropertyName("token")] string Token,
-    [property: JsonPropertyName("logprob")] float Logprob,
-    [property: JsonPropertyName("bytes")] int[] Bytes,
-    [property: JsonPropertyName("top_logprobs")] IReadOnlyList<TopLogprobDto> TopLogprobs)
-{
-    public static IReadOnlyList<LogprobDto>? From(IReadOnlyList<Inference.Engine.Scheduling.TokenLogprob>? logprobs) =>
-        logprobs?.Select(l => new LogprobDto(l.Token, l.Logprob, [.. l.Bytes.Select(b => (int)b)],
-            l.TopLogprobs.Select(t => new TopLogprobDto(t.Token, t.Logprob, [.. t.Bytes.Select(b => (int)b)])).ToList())).ToList();
 }
 
 /// <summary>Timing and token counts of the final object (durations in nanoseconds).</summary>
@@ -114,8 +99,6 @@ public sealed record ChatResponse : GenerationSummary
 {
     [JsonPropertyName("message")] public required ChatResponseMessage Message { get; init; }
 }
-
-public sealed record ErrorResponse([property: JsonPropertyName("error")] string Error);
 
 public sealed record VersionResponse([property: JsonPropertyName("version")] string Version);
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
+using Inference.Server.Contracts;
 using Inference.Server.Http;
 using Microsoft.Extensions.Options;
 
@@ -45,7 +46,7 @@ public static class OllamaEmbedApi
 {
     public static IEndpointRouteBuilder MapOllamaEmbedApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Ollama");
+        var api = app.MapGroup("/api").WithTags("Ollama").WithEngineErrors(OllamaErrors.Shape);
         api.MapPost("/embed", EmbedAsync).DocumentsJsonBody<EmbedRequest>().Produces<EmbedResponse>()
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest).WithSummary("Generate embeddings");
         api.MapPost("/embeddings", LegacyAsync).DocumentsJsonBody<LegacyEmbeddingsRequest>().Produces<LegacyEmbeddingsResponse>()
@@ -58,7 +59,7 @@ public static class OllamaEmbedApi
         long started = Stopwatch.GetTimestamp();
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.EmbedRequest, http.RequestAborted);
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
-        if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var model = ModelLookup.Resolve(req.Model, catalog);
         List<string> inputs;
         switch (req.Input)
         {
@@ -79,40 +80,26 @@ public static class OllamaEmbedApi
         if (inputs.Count == 0 || inputs.Any(i => i.Length == 0)) return OllamaErrors.BadRequest("input must not be empty");
         if (inputs.Count > EmbeddingService.MaxInputs) return OllamaErrors.BadRequest($"input must hold at most {EmbeddingService.MaxInputs} strings");
 
-        try
+        var result = await embeddings.EmbedAsync(model, inputs, req.Truncate ?? true, req.Dimensions, options, keepAlive, http.RequestAborted);
+        return TypedResults.Json(new EmbedResponse
         {
-            var result = await embeddings.EmbedAsync(model, inputs, req.Truncate ?? true, req.Dimensions, options, keepAlive, http.RequestAborted);
-            return TypedResults.Json(new EmbedResponse
-            {
-                Model = req.Model!,
-                Embeddings = result.Vectors,
-                TotalDuration = Stopwatch.GetElapsedTime(started).Ticks * 100,
-                LoadDuration = result.LoadDuration.Ticks * 100,
-                PromptEvalCount = result.PromptTokens,
-            }, OllamaJsonContext.Wire.EmbedResponse);
-        }
-        catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)
-        {
-            return OllamaErrors.Error(e.Status, e.Message);
-        }
+            Model = req.Model!,
+            Embeddings = result.Vectors,
+            TotalDuration = Stopwatch.GetElapsedTime(started).Ticks * 100,
+            LoadDuration = result.LoadDuration.Ticks * 100,
+            PromptEvalCount = result.PromptTokens,
+        }, OllamaJsonContext.Wire.EmbedResponse);
     }
 
     private static async Task<IResult> LegacyAsync(HttpContext http, ModelCatalog catalog, EmbeddingService embeddings, IOptions<EngineOptions> engine)
     {
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.LegacyEmbeddingsRequest, http.RequestAborted);
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
-        if (!ModelLookup.TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var model = ModelLookup.Resolve(req.Model, catalog);
         if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
         // Ollama answers an empty prompt with an empty embedding.
         if (string.IsNullOrEmpty(req.Prompt)) return TypedResults.Json(new LegacyEmbeddingsResponse([]), OllamaJsonContext.Wire.LegacyEmbeddingsResponse);
-        try
-        {
-            var result = await embeddings.EmbedAsync(model, [req.Prompt], truncate: true, null, options, keepAlive, http.RequestAborted);
-            return TypedResults.Json(new LegacyEmbeddingsResponse(result.Vectors[0]), OllamaJsonContext.Wire.LegacyEmbeddingsResponse);
-        }
-        catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)
-        {
-            return OllamaErrors.Error(e.Status, e.Message);
-        }
+        var result = await embeddings.EmbedAsync(model, [req.Prompt], truncate: true, null, options, keepAlive, http.RequestAborted);
+        return TypedResults.Json(new LegacyEmbeddingsResponse(result.Vectors[0]), OllamaJsonContext.Wire.LegacyEmbeddingsResponse);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Inference.Engine.Models;
+using Inference.Server.Contracts;
 
 namespace Inference.Server.Ollama;
 
@@ -61,7 +62,7 @@ public static class OllamaExamples
         [typeof(CopyRequest)] = () => Node(new CopyRequest { Source = "llama3.2:1b", Destination = "llama3.2:backup" }, OllamaJsonContext.Wire.CopyRequest),
         [typeof(DeleteRequest)] = () => Node(new DeleteRequest { Model = "llama3.2:backup" }, OllamaJsonContext.Wire.DeleteRequest),
         [typeof(StatusResponse)] = () => Node(new StatusResponse("success"), OllamaJsonContext.Wire.StatusResponse),
-        [typeof(ErrorResponse)] = () => Node(new ErrorResponse("model 'llama3.2:1b' not found"), OllamaJsonContext.Wire.ErrorResponse),
+        [typeof(ErrorResponse)] = () => Node(new ErrorResponse("model 'llama3.2:1b' not found"), SharedJsonContext.Wire.ErrorResponse),
         [typeof(VersionResponse)] = () => Node(new VersionResponse(OllamaModelApi.CompatibleVersion), OllamaJsonContext.Wire.VersionResponse),
     };
 

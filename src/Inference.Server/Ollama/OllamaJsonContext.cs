@@ -10,7 +10,6 @@ namespace Inference.Server.Ollama;
 [JsonSerializable(typeof(GenerateResponse))]
 [JsonSerializable(typeof(ChatRequest))]
 [JsonSerializable(typeof(ChatResponse))]
-[JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(VersionResponse))]
 [JsonSerializable(typeof(TagsResponse))]
 [JsonSerializable(typeof(PsResponse))]

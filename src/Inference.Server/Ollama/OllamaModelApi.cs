@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Inference.Engine.Gguf;
 using Inference.Engine.Models;
 using Inference.Engine.Prompting;
@@ -23,7 +22,7 @@ public static class OllamaModelApi
         app.MapGet("/", () => Results.Text("Ollama is running")).WithTags("Ollama").Produces<string>(200, "text/plain");
         app.MapMethods("/", ["HEAD"], () => Results.Text("Ollama is running")).WithTags("Ollama").Produces<string>(200, "text/plain");
 
-        var api = app.MapGroup("/api").WithTags("Ollama");
+        var api = app.MapGroup("/api").WithTags("Ollama").WithEngineErrors(OllamaErrors.Shape);
         api.MapGet("/version", () => TypedResults.Json(new VersionResponse(CompatibleVersion), OllamaJsonContext.Wire.VersionResponse));
         api.MapGet("/tags", Tags).Produces<TagsResponse>().WithSummary("List installed models");
         api.MapPost("/show", ShowAsync).DocumentsJsonBody<ShowRequest>().Produces<ShowResponse>().WithSummary("Show a model");
@@ -76,22 +75,27 @@ public static class OllamaModelApi
         var (req, error) = await JsonBody.ReadAsync(http.Request, OllamaJsonContext.Wire.ShowRequest, http.RequestAborted);
         if (req is null) return OllamaErrors.BadRequest(error!);
         var name = req.Model ?? req.Name;
-        if (!ModelLookup.TryResolve(name, catalog, out var model, out var failure)) return failure;
+        var model = ModelLookup.Resolve(name, catalog);
 
         var (source, template) = PromptBuilder.Describe(model);
-        var gguf = model.Gguf;
+        // Like Ollama, the large tokenizer arrays are only sent when verbose is asked for: the prepared model
+        // keeps a header without them, so verbose reads them from the blob now.
+        GgufFile gguf;
+        try
+        {
+            gguf = req.Verbose == true ? catalog.ReadFullHeader(model) : model.Gguf;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidGgufException)
+        {
+            return OllamaErrors.Error(StatusCodes.Status500InternalServerError, $"model '{Echo.Bounded(name)}' cannot be read: {ex.Message}");
+        }
         var info = new Dictionary<string, object?>();
         foreach (var (key, value) in gguf.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            // Like Ollama, the large tokenizer arrays are only sent when verbose is asked for.
-            info[key] = value is IReadOnlyList<object?> { Count: > 64 } && req.Verbose != true ? null : value;
-        }
+            info[key] = value is GgufArraySummary ? null : value;
         info["general.parameter_count"] = gguf.ParameterCount;
 
         var parameters = FormatParameters(model.Parameters);
-        var capabilities = new List<string> { "completion" };
-        if (PromptBuilder.ToolTemplate(model) is not null) capabilities.Add("tools");
-        if (gguf.HasFillInTheMiddleTokens) capabilities.Add("insert");
+        var capabilities = model.Prepared.Capabilities;
 
         return TypedResults.Json(new ShowResponse
         {
@@ -243,59 +247,12 @@ public static class OllamaModelApi
             };
         }
 
-        if (req.Stream == false)
-        {
-            try
-            {
-                await importer.CreateAsync(spec, _ => { }, ct);
-                return TypedResults.Json(new StatusResponse("success"), OllamaJsonContext.Wire.StatusResponse);
-            }
-            catch (Exception ex) when (CreateFailure(ex) is { } failure)
-            {
-                return OllamaErrors.Error(failure.Status, failure.Message);
-            }
-        }
-
-        // Stream progress as it happens. The importer validates before its first progress line,
-        // so a bad request still gets a proper status code instead of a 200 stream.
-        var progress = Channel.CreateUnbounded<string>();
-        var work = Task.Run(async () =>
-        {
-            try { await importer.CreateAsync(spec, s => progress.Writer.TryWrite(s), ct); progress.Writer.TryComplete(); }
-            catch (Exception ex) { progress.Writer.TryComplete(ex); }
-        }, ct);
-        try
-        {
-            if (!await progress.Reader.WaitToReadAsync(ct)) return Results.Ok();
-        }
-        catch (Exception ex) when (CreateFailure(ex) is { } failure)
-        {
-            return OllamaErrors.Error(failure.Status, failure.Message);
-        }
-        Ndjson.Start(http.Response);
-        try
-        {
-            await foreach (var status in progress.Reader.ReadAllAsync(ct))
-                await Ndjson.WriteAsync(http.Response, new StatusResponse(status), OllamaJsonContext.Wire.StatusResponse, ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            // The 200 header is out: the stream ends with Ollama's error object instead of being cut.
-            // The importer has already removed what it wrote.
-            await Ndjson.WriteAsync(http.Response, new ErrorResponse(CreateFailure(ex)?.Message ?? "internal server error"), OllamaJsonContext.Wire.ErrorResponse, ct);
-        }
-        await work;
-        return Results.Empty;
+        // The importer validates before its first progress line, so a bad request still gets a proper status code instead of a 200 stream.
+        return await ProgressStream.RunAsync<string>(http, req.Stream != false, eventsBeforeStream: 1,
+            (report, token) => importer.CreateAsync(spec, report, token),
+            (status, token) => Ndjson.WriteAsync(http.Response, new StatusResponse(status), OllamaJsonContext.Wire.StatusResponse, token),
+            () => TypedResults.Json(new StatusResponse("success"), OllamaJsonContext.Wire.StatusResponse));
     }
-
-    /// <summary>The status and message for a create that failed in a way the client should be told; null for an unexpected failure.</summary>
-    private static (int Status, string Message)? CreateFailure(Exception ex) => ex switch
-    {
-        CreateException c => (c.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, c.Message),
-        InsufficientStorageException s => (StatusCodes.Status507InsufficientStorage, s.Message),
-        InvalidManifestException m => (StatusCodes.Status400BadRequest, m.Message),
-        _ => null,
-    };
 
     private static IResult InvalidDigest(string digest) => OllamaErrors.BadRequest($"invalid digest '{Echo.Bounded(digest)}'");
 
@@ -318,18 +275,7 @@ public static class OllamaModelApi
         if (string.IsNullOrWhiteSpace(req.Destination)) return OllamaErrors.BadRequest("destination is required");
         if (!ModelName.TryParse(req.Source, out var source, out var e1)) return OllamaErrors.BadRequest("source: " + e1);
         if (!ModelName.TryParse(req.Destination, out var destination, out var e2)) return OllamaErrors.BadRequest("destination: " + e2);
-        try
-        {
-            return catalog.Store.Copy(source, destination) ? Results.Ok() : OllamaErrors.ModelNotFound(req.Source);
-        }
-        catch (InvalidManifestException ex)
-        {
-            return OllamaErrors.BadRequest($"model '{Echo.Bounded(req.Source)}' cannot be copied: {ex.Message}");
-        }
-        catch (InsufficientStorageException ex)
-        {
-            return OllamaErrors.Error(StatusCodes.Status507InsufficientStorage, ex.Message);
-        }
+        return ModelLookup.Read(req.Source, "copied", () => catalog.Store.Copy(source, destination)) ? Results.Ok() : OllamaErrors.ModelNotFound(req.Source);
     }
 
     private static IResult BlobExists(string digest, ModelCatalog catalog) =>
@@ -347,19 +293,9 @@ public static class OllamaModelApi
         // This route alone may take a body of any size; every other route keeps the server's bound.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         if (catalog.Store.BlobExists(digest)) return Results.Created();
-        try
-        {
-            if (http.Request.ContentLength is { } length) catalog.Store.EnsureSpaceFor(length, "the blob");
-            await catalog.Store.ImportBlobAsync(http.Request.Body, MediaTypes.Model, digest, http.RequestAborted);
-            return Results.Created();
-        }
-        catch (BlobDigestMismatchException ex)
-        {
-            return OllamaErrors.BadRequest(ex.Message);
-        }
-        catch (InsufficientStorageException ex)
-        {
-            return OllamaErrors.Error(StatusCodes.Status507InsufficientStorage, ex.Message);
-        }
+        // A digest mismatch (400) and a full disk (507) are answered by the group's error filter.
+        if (http.Request.ContentLength is { } length) catalog.Store.EnsureSpaceFor(length, "the blob");
+        await catalog.Store.ImportBlobAsync(http.Request.Body, MediaTypes.Model, digest, http.RequestAborted);
+        return Results.Created();
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -9,6 +10,8 @@ using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
 using Inference.Engine.Store;
 using Inference.Engine.Tools;
+using Inference.Server.Contracts;
+using Inference.Server.Generation;
 using Inference.Server.Http;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +27,7 @@ public static class OpenAIApi
 
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").WithTags("OpenAI");
+        var v1 = app.MapGroup("/v1").WithTags("OpenAI").WithEngineErrors(OpenAIErrors.Shape);
         v1.MapPost("/chat/completions", ChatAsync).DocumentsJsonBody<ChatCompletionRequest>()
             .Produces<ChatCompletion>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .Produces<OpenAIError>(StatusCodes.Status400BadRequest).Produces<OpenAIError>(StatusCodes.Status404NotFound)
@@ -43,38 +46,7 @@ public static class OpenAIApi
     }
 
     private static IResult Error(int status, string message, string? param = null, string? code = null) =>
-        TypedResults.Json(new OpenAIError(new OpenAIErrorBody(message, status switch
-        {
-            StatusCodes.Status404NotFound or StatusCodes.Status400BadRequest => "invalid_request_error",
-            StatusCodes.Status503ServiceUnavailable or StatusCodes.Status507InsufficientStorage => "server_error",
-            _ => "api_error",
-        }, param, code)), OpenAIJsonContext.Wire.OpenAIError, statusCode: status);
-
-    private static bool TryResolve(string? model, ModelCatalog catalog, out ModelDefinition definition, out IResult error)
-    {
-        definition = null!;
-        error = Results.Empty;
-        if (string.IsNullOrWhiteSpace(model))
-        {
-            error = Error(400, "you must provide a model parameter", "model");
-            return false;
-        }
-        try
-        {
-            if (ModelName.TryParse(model, out var name, out _) && catalog.Find(name) is { } found)
-            {
-                definition = found;
-                return true;
-            }
-        }
-        catch (InvalidManifestException ex)
-        {
-            error = Error(400, $"model \"{Echo.Bounded(model)}\" cannot be used: {ex.Message}", "model");
-            return false;
-        }
-        error = Error(404, $"model \"{Echo.Bounded(model)}\" not found, try pulling it first", "model", "model_not_found");
-        return false;
-    }
+        OpenAIErrors.Error(status, message, param, code);
 
     /// <summary>OpenAI's sampling fields as our options; null error when all are usable.</summary>
     private static (ModelOptions Options, IResult? Error) ReadOptions(OpenAISamplingRequest req, int? maxTokens)
@@ -141,8 +113,9 @@ public static class OpenAIApi
         }
     }
 
-    private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationService generation, IOptions<EngineOptions> engine)
+    private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationPipeline pipeline, IOptions<EngineOptions> engine)
     {
+        long started = Stopwatch.GetTimestamp();
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.ChatCompletionRequest, http.RequestAborted);
         if (req is null) return Error(400, bodyError!);
         if (req.Messages is not { Length: > 0 }) return Error(400, "messages must be a non-empty array", "messages");
@@ -168,19 +141,11 @@ public static class OpenAIApi
                 ToolCalls = calls, ToolCallId = m.ToolCallId, ToolName = role == "tool" ? OpenAITools.ToolNameFor(m, messages) : null,
             });
         }
-        if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var model = ModelLookup.Resolve(req.Model, catalog);
         var (options, optionsError) = ReadOptions(req, req.MaxCompletionTokens ?? req.MaxTokens);
         if (optionsError is not null) return optionsError;
-        ToolSetup? toolSetup = null;
-        try
-        {
-            // tool_choice "none" leaves the tools out altogether.
-            if (choice is not null && tools.Count > 0) toolSetup = ToolSetup.For(model, tools, choice);
-        }
-        catch (UnsupportedByModelException e)
-        {
-            return Error(400, e.Message, "tools");
-        }
+        // tool_choice "none" leaves the tools out altogether.
+        var toolSetup = choice is not null && tools.Count > 0 ? ToolSetup.For(model, tools, choice) : null;
 
         if (req.TopLogprobs is < 0 or > GenerationRequest.MaxTopLogprobs)
             return Error(400, $"top_logprobs must be between 0 and {GenerationRequest.MaxTopLogprobs}", "top_logprobs");
@@ -197,27 +162,24 @@ public static class OpenAIApi
         };
         string id = "chatcmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        ChatCompletionChunk Chunk(ChunkDelta delta, string? finish = null, IReadOnlyList<Ollama.LogprobDto>? lp = null) =>
-            new() { Id = id, Created = created, Model = name, Choices = [new ChunkChoice(0, delta, finish, Logprobs(lp))] };
-        return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
-            toolSetup?.CreateParser(),
-            (first, lp) => Chunk(new ChunkDelta { Role = "assistant", Content = first }, lp: lp),
-            (piece, lp) => Chunk(new ChunkDelta { Content = piece }, lp: lp),
-            (calls, first, lp) => Chunk(new ChunkDelta { Role = first ? "assistant" : null, ToolCalls = OpenAITools.ToWire(calls, streamed: true) }, lp: lp),
-            finish => Chunk(new ChunkDelta(), finish),
-            usage => new ChatCompletionChunk { Id = id, Created = created, Model = name, Choices = [], Usage = usage },
-            OpenAIJsonContext.Wire.ChatCompletionChunk,
-            (text, calls, finish, usage, lp) => TypedResults.Json(new ChatCompletion
-            {
-                Id = id, Created = created, Model = name, Usage = usage,
-                Choices = [new ChatChoice(0,
-                    new AssistantMessage("assistant", calls.Count > 0 && text.Length == 0 ? null : text) { ToolCalls = OpenAITools.ToWire(calls, streamed: false) },
-                    finish, top is null ? null : new ChoiceLogprobs(lp ?? []))],
-            }, OpenAIJsonContext.Wire.ChatCompletion));
+        var origin = GenerationOrigin.Of(http, started);
+        await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, origin, toolSetup?.CreateParser(), http.RequestAborted);
+        if (req.Stream == true)
+            return await StreamAsync(http, run, new ChatChunks(id, created, name), OpenAIJsonContext.Wire.ChatCompletionChunk, req.StreamOptions?.IncludeUsage == true);
+        var whole = await run.CollectAsync(http.RequestAborted);
+        return TypedResults.Json(new ChatCompletion
+        {
+            Id = id, Created = created, Model = name, Usage = UsageOf(whole.Outcome),
+            Choices = [new ChatChoice(0,
+                new AssistantMessage("assistant", whole.Calls.Count > 0 && whole.Text.Length == 0 ? null : whole.Text)
+                    { ToolCalls = OpenAITools.ToWire(whole.Calls, streamed: false) },
+                whole.Outcome.FinishReason, top is null ? null : new ChoiceLogprobs(LogprobDto.From(whole.Logprobs)!))],
+        }, OpenAIJsonContext.Wire.ChatCompletion);
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext http, ModelCatalog catalog, GenerationService generation, IOptions<EngineOptions> engine)
+    private static async Task<IResult> CompleteAsync(HttpContext http, ModelCatalog catalog, GenerationPipeline pipeline, IOptions<EngineOptions> engine)
     {
+        long started = Stopwatch.GetTimestamp();
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, OpenAIJsonContext.Wire.CompletionRequest, http.RequestAborted);
         if (req is null) return Error(400, bodyError!);
         string? prompt = req.Prompt switch
@@ -229,124 +191,28 @@ public static class OpenAIApi
         if (prompt is null) return Error(400, "prompt must be a string (or an array of one string)", "prompt");
         if (req.Logprobs is { ValueKind: not (JsonValueKind.Null or JsonValueKind.False) })
             return Error(400, "logprobs are not supported on /v1/completions (use /v1/chat/completions)", "logprobs");
-        if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
+        var model = ModelLookup.Resolve(req.Model, catalog);
         var (options, optionsError) = ReadOptions(req, req.MaxTokens);
         if (optionsError is not null) return optionsError;
 
         var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options };
         string id = "cmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        Completion Chunk(string text, string? finish, Usage? usage = null) =>
-            new() { Id = id, Created = created, Model = name, Choices = usage is null || text.Length > 0 || finish is not null ? [new CompletionChoice(text, 0, null, finish)] : [], Usage = usage };
-        return await RunAsync(http, generation, input, engine.Value.KeepAlive, req.Stream == true, req.StreamOptions?.IncludeUsage == true,
-            tools: null, (first, _) => Chunk(first, null), (piece, _) => Chunk(piece, null), callsChunk: null,
-            finish => Chunk("", finish), usage => Chunk("", null, usage),
-            OpenAIJsonContext.Wire.Completion,
-            (text, _, finish, usage, _) => TypedResults.Json(Chunk(text, finish) with { Usage = usage }, OpenAIJsonContext.Wire.Completion));
+        await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, GenerationOrigin.Of(http, started), tools: null, http.RequestAborted);
+        var chunks = new CompletionChunks(id, created, name);
+        if (req.Stream == true)
+            return await StreamAsync(http, run, chunks, OpenAIJsonContext.Wire.Completion, req.StreamOptions?.IncludeUsage == true);
+        var whole = await run.CollectAsync(http.RequestAborted);
+        return TypedResults.Json(chunks.Whole(whole.Text, whole.Outcome.FinishReason, UsageOf(whole.Outcome)), OpenAIJsonContext.Wire.Completion);
     }
 
-    /// <summary>
-    /// Runs one generation and answers with one JSON object, or with server-sent events. With tools, text goes
-    /// through the tool call parser: held-back text is sent once it turns out to be content, each batch of calls
-    /// as a tool_calls delta, the log-probabilities of held tokens with the next chunk sent, and a response with
-    /// calls that stopped normally finishes with "tool_calls".
-    /// </summary>
-    private static async Task<IResult> RunAsync<TChunk>(HttpContext http, GenerationService generation, GenerationInput input,
-        TimeSpan keepAlive, bool stream, bool includeUsage, ToolCallParser? tools,
-        Func<string, IReadOnlyList<Ollama.LogprobDto>?, TChunk> firstChunk, Func<string, IReadOnlyList<Ollama.LogprobDto>?, TChunk> pieceChunk,
-        Func<IReadOnlyList<ToolCall>, bool, IReadOnlyList<Ollama.LogprobDto>?, TChunk>? callsChunk,
-        Func<string, TChunk> finishChunk, Func<Usage, TChunk> usageChunk,
-        JsonTypeInfo<TChunk> chunkType, Func<string, IReadOnlyList<ToolCall>, string, Usage, IReadOnlyList<Ollama.LogprobDto>?, IResult> whole)
+    /// <summary>Streams a generation as server-sent events of TChunk, ending with [DONE].</summary>
+    private static async Task<IResult> StreamAsync<TChunk>(HttpContext http, PipelineRun run, OpenAIChunks<TChunk> chunks, JsonTypeInfo<TChunk> type,
+        bool includeUsage)
     {
-        var ct = http.RequestAborted;
-        RunningGeneration run;
-        try
-        {
-            run = await generation.StartAsync(input, keepAlive, ct);
-        }
-        catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)
-        {
-            return Error(e.Status, e.Message);
-        }
-
-        await using (run)
-        {
-            var text = new StringBuilder();
-            var calls = new List<ToolCall>();
-            var logprobs = new List<Ollama.LogprobDto>();
-            var held = new List<Ollama.LogprobDto>();
-            bool first = true;
-            async Task SendAsync(ToolParse parsed)
-            {
-                IReadOnlyList<Ollama.LogprobDto>? lp = held.Count > 0 ? [.. held] : null;
-                if (parsed.Content.Length > 0 || (lp is not null && parsed.Calls.Count == 0))
-                {
-                    await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(parsed.Content, lp) : pieceChunk(parsed.Content, lp), chunkType, ct);
-                    first = false;
-                    lp = null;
-                }
-                if (parsed.Calls.Count > 0)
-                {
-                    await ServerSentEvents.WriteAsync(http.Response, callsChunk!(parsed.Calls, first, lp), chunkType, ct);
-                    first = false;
-                }
-                calls.AddRange(parsed.Calls);
-                held.Clear();
-            }
-            try
-            {
-                if (stream) ServerSentEvents.Start(http.Response);
-                await foreach (var e in run.Stream.Events.ReadAllAsync(ct))
-                {
-                    switch (e)
-                    {
-                        case TokenPiece p when stream && tools is null:
-                            var lp = Ollama.LogprobDto.From(p.Logprobs);
-                            await ServerSentEvents.WriteAsync(http.Response, first ? firstChunk(p.Text, lp) : pieceChunk(p.Text, lp), chunkType, ct);
-                            first = false;
-                            break;
-                        case TokenPiece p when stream:
-                            if (Ollama.LogprobDto.From(p.Logprobs) is { } pieceLogprobs) held.AddRange(pieceLogprobs);
-                            await SendAsync(tools!.Add(p.Text));
-                            break;
-                        case TokenPiece p:
-                            var parsed = tools?.Add(p.Text) ?? new ToolParse(p.Text, []);
-                            text.Append(parsed.Content);
-                            calls.AddRange(parsed.Calls);
-                            if (Ollama.LogprobDto.From(p.Logprobs) is { } l) logprobs.AddRange(l);
-                            break;
-                        case GenerationCompleted done:
-                            if (tools?.Finish() is { } rest)
-                            {
-                                if (stream) await SendAsync(rest);
-                                else
-                                {
-                                    text.Append(rest.Content);
-                                    calls.AddRange(rest.Calls);
-                                }
-                            }
-                            var usage = UsageOf(done);
-                            var finish = done.Reason == FinishReason.Length ? "length" : calls.Count > 0 ? "tool_calls" : "stop";
-                            if (!stream) return whole(text.ToString(), calls, finish, usage, logprobs);
-                            if (first) await ServerSentEvents.WriteAsync(http.Response, firstChunk("", null), chunkType, ct);
-                            await ServerSentEvents.WriteAsync(http.Response, finishChunk(finish), chunkType, ct);
-                            if (includeUsage) await ServerSentEvents.WriteAsync(http.Response, usageChunk(usage), chunkType, ct);
-                            await ServerSentEvents.DoneAsync(http.Response, ct);
-                            return Results.Empty;
-                        case GenerationFailed failed when stream:
-                            await ServerSentEvents.WriteAsync(http.Response,
-                                new OpenAIError(new OpenAIErrorBody(failed.Message, "server_error", null, null)), OpenAIJsonContext.Wire.OpenAIError, ct);
-                            return Results.Empty;
-                        case GenerationFailed failed:
-                            return Error(500, failed.Message);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-            return Results.Empty;
-        }
+        ServerSentEvents.Start(http.Response);
+        await run.StreamAsync(new OpenAIEventStream<TChunk>(http.Response, chunks, type, includeUsage), http.RequestAborted);
+        return Results.Empty;
     }
 
     private static async Task<IResult> EmbeddingsAsync(HttpContext http, ModelCatalog catalog, EmbeddingService embeddings, IOptions<EngineOptions> engine)
@@ -364,24 +230,17 @@ public static class OpenAIApi
         if (inputs.Count > EmbeddingService.MaxInputs) return Error(400, $"input must hold at most {EmbeddingService.MaxInputs} strings", "input");
         if (req.EncodingFormat is not (null or "float" or "base64")) return Error(400, "encoding_format must be float or base64", "encoding_format");
         if (req.Dimensions is < 1) return Error(400, "dimensions must be a positive number", "dimensions");
-        if (!TryResolve(req.Model, catalog, out var model, out var notFound)) return notFound;
-        try
-        {
-            var result = await embeddings.EmbedAsync(model, inputs, truncate: true, req.Dimensions, new ModelOptions(), engine.Value.KeepAlive, http.RequestAborted);
-            var data = result.Vectors.Select((v, i) => new EmbeddingData("embedding", i, req.EncodingFormat == "base64"
-                ? JsonSerializer.SerializeToElement(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan())), OpenAIJsonContext.Wire.String)
-                : JsonSerializer.SerializeToElement(v, OpenAIJsonContext.Wire.SingleArray))).ToList();
-            return TypedResults.Json(new EmbeddingList("list", data, req.Model!, new EmbeddingUsage(result.PromptTokens, result.PromptTokens)),
-                OpenAIJsonContext.Wire.EmbeddingList);
-        }
-        catch (Exception ex) when (GenerationErrors.Classify(ex) is { } e)
-        {
-            return Error(e.Status, e.Message);
-        }
+        var model = ModelLookup.Resolve(req.Model, catalog);
+        var result = await embeddings.EmbedAsync(model, inputs, truncate: true, req.Dimensions, new ModelOptions(), engine.Value.KeepAlive, http.RequestAborted);
+        var data = result.Vectors.Select((v, i) => new EmbeddingData("embedding", i, req.EncodingFormat == "base64"
+            ? JsonSerializer.SerializeToElement(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan())), OpenAIJsonContext.Wire.String)
+            : JsonSerializer.SerializeToElement(v, OpenAIJsonContext.Wire.SingleArray))).ToList();
+        return TypedResults.Json(new EmbeddingList("list", data, req.Model!, new EmbeddingUsage(result.PromptTokens, result.PromptTokens)),
+            OpenAIJsonContext.Wire.EmbeddingList);
     }
 
     /// <summary>OpenAI counts cached tokens inside prompt_tokens and reports them separately.</summary>
-    private static Usage UsageOf(GenerationCompleted done)
+    internal static Usage UsageOf(GenerationOutcome done)
     {
         int prompt = done.PromptEvalCount + done.CachedPromptCount;
         return new Usage(prompt, done.EvalCount, prompt + done.EvalCount, new PromptTokensDetails(done.CachedPromptCount));
@@ -394,19 +253,10 @@ public static class OpenAIApi
 
     private static IResult GetModel(string model, ModelCatalog catalog)
     {
-        try
-        {
-            if (ModelName.TryParse(model, out var name, out _) && catalog.Store.Get(name) is { } stored)
-                return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
-        }
-        catch (InvalidManifestException ex)
-        {
-            return Error(400, $"model \"{Echo.Bounded(model)}\" cannot be used: {ex.Message}", "model");
-        }
+        if (ModelName.TryParse(model, out var name, out _) && ModelLookup.Read(model, "used", () => catalog.Store.Get(name)) is { } stored)
+            return TypedResults.Json(new OpenAIModel(model, "model", stored.ModifiedAt.ToUnixTimeSeconds(), name.Namespace), OpenAIJsonContext.Wire.OpenAIModel);
         return Error(404, $"model \"{Echo.Bounded(model)}\" not found", "model", "model_not_found");
     }
-
-    private static ChoiceLogprobs? Logprobs(IReadOnlyList<Ollama.LogprobDto>? entries) => entries is null ? null : new(entries);
 
     private static string RandomId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 }

@@ -88,7 +88,7 @@ public sealed record OpenAIFunctionCall(
     [property: JsonPropertyName("arguments")] string Arguments);
 
 /// <summary>Per generated token (same entry shape as Ollama's logprobs).</summary>
-public sealed record ChoiceLogprobs([property: JsonPropertyName("content")] IReadOnlyList<Ollama.LogprobDto> Content);
+public sealed record ChoiceLogprobs([property: JsonPropertyName("content")] IReadOnlyList<Contracts.LogprobDto> Content);
 
 public sealed record ChatChoice(
     [property: JsonPropertyName("index")] int Index,

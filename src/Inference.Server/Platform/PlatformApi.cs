@@ -1,3 +1,4 @@
+using Inference.Server.Http;
 using Inference.Server.Platform.Code;
 using Inference.Server.Platform.Sql;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,7 @@ public static class PlatformApi
 
     public static WebApplication MapPlatformApi(this WebApplication app)
     {
-        var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform");
+        var ai = app.MapGroup("/ai").RequireAuthorization(PlatformAuth.Policy).WithTags("Platform").WithEngineErrors(PlatformErrors.Shape);
         ai.MapPlatformGenerationApi();
         ai.MapPlatformModelsApi();
         ai.MapCodeCompletionApi();

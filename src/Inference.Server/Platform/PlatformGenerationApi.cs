@@ -5,8 +5,10 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
+using Inference.Engine.Tools;
+using Inference.Server.Contracts;
+using Inference.Server.Generation;
 using Inference.Server.Http;
-using Inference.Server.Ollama;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Server.Platform;
@@ -27,7 +29,7 @@ public static class PlatformGenerationApi
         return ai;
     }
 
-    private static async Task<IResult> GenerateAsync(HttpContext http, PlatformModels models, GenerationService generation, IOptions<EngineOptions> engine)
+    private static async Task<IResult> GenerateAsync(HttpContext http, PlatformModels models, GenerationPipeline pipeline, IOptions<EngineOptions> engine)
     {
         long started = Stopwatch.GetTimestamp();
         var ct = http.RequestAborted;
@@ -36,7 +38,7 @@ public static class PlatformGenerationApi
         if (string.IsNullOrWhiteSpace(req.Prompt)) return PlatformErrors.BadRequest("prompt is required");
         if (req.Temperature is < 0 or > 2 || req.Temperature is float t && !float.IsFinite(t)) return PlatformErrors.BadRequest("temperature must be between 0 and 2");
         if (req.MaxTokens is < 1 or > MaxTokensLimit) return PlatformErrors.BadRequest($"max_tokens must be between 1 and {MaxTokensLimit}");
-        if (!models.TryChoose(req.Model, PlatformTask.Generation, out var model, out var error)) return error;
+        var model = models.Choose(req.Model, PlatformTask.Generation);
 
         var input = new GenerationInput
         {
@@ -44,23 +46,15 @@ public static class PlatformGenerationApi
             Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt)], SystemPart(model, req)),
             Options = new ModelOptions { Temperature = req.Temperature, NumPredict = req.MaxTokens ?? 512 },
         };
-        var keepAlive = engine.Value.KeepAlive;
-        try
+        await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, GenerationOrigin.Of(http, started), tools: null, ct);
+        if (req.Stream == true)
         {
-            if (req.Stream == true) return await StreamAsync(http, generation, input, keepAlive, model.DisplayName, started);
-            var result = await TextGeneration.CompleteAsync(generation, input, keepAlive, ct);
-            LogFinished(http, model.DisplayName, result.Completed, false, started);
-            return TypedResults.Json(Summary(result.Text, model.DisplayName, result.Completed, started), PlatformJsonContext.Wire.AiGenerateResponse);
+            ServerSentEvents.Start(http.Response);
+            await run.StreamAsync(new EventWriter(http.Response, model.DisplayName), ct);
+            return Results.Empty;
         }
-        catch (Exception ex) when (TextGeneration.ToError(ex) is { } failure)
-        {
-            if (http.Response.HasStarted) return Results.Empty;
-            return failure;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return Results.Empty; // the client went away; the scheduler frees the sequence at its next step
-        }
+        var whole = await run.CollectAsync(ct);
+        return TypedResults.Json(Summary(whole.Text, model.DisplayName, whole.Outcome), PlatformJsonContext.Wire.AiGenerateResponse);
     }
 
     /// <summary>The request's system text (or the model's), followed by the request's context as guidance.</summary>
@@ -71,49 +65,31 @@ public static class PlatformGenerationApi
         return string.IsNullOrWhiteSpace(system) ? "Context:\n" + req.Context : system + "\n\nContext:\n" + req.Context;
     }
 
-    private static async Task<IResult> StreamAsync(HttpContext http, GenerationService generation, GenerationInput input,
-        TimeSpan keepAlive, string model, long started)
+    /// <summary>The pipeline's events as named server-sent events: "token" per piece, then "done" with the whole text and counts, or "error".</summary>
+    private sealed class EventWriter(HttpResponse response, string model) : IGenerationWriter
     {
-        var ct = http.RequestAborted;
-        await using var run = await generation.StartAsync(input, keepAlive, ct);
-        ServerSentEvents.Start(http.Response);
-        var text = new StringBuilder();
-        await foreach (var e in run.Stream.Events.ReadAllAsync(ct))
+        private readonly StringBuilder _text = new();
+
+        public ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
         {
-            switch (e)
-            {
-                case TokenPiece piece:
-                    text.Append(piece.Text);
-                    await ServerSentEvents.WriteEventAsync(http.Response, "token", new AiTokenEvent(piece.Text), PlatformJsonContext.Wire.AiTokenEvent, ct);
-                    break;
-                case GenerationCompleted done:
-                    LogFinished(http, model, done, true, started);
-                    await ServerSentEvents.WriteEventAsync(http.Response, "done", Summary(text.ToString(), model, done, started),
-                        PlatformJsonContext.Wire.AiGenerateResponse, ct);
-                    return Results.Empty;
-                case GenerationFailed failed:
-                    await ServerSentEvents.WriteEventAsync(http.Response, "error", new ErrorResponse(failed.Message), OllamaJsonContext.Wire.ErrorResponse, ct);
-                    return Results.Empty;
-            }
+            _text.Append(text);
+            return new(ServerSentEvents.WriteEventAsync(response, "token", new AiTokenEvent(text), PlatformJsonContext.Wire.AiTokenEvent, ct));
         }
-        return Results.Empty;
+
+        public ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
+            new(ServerSentEvents.WriteEventAsync(response, "done", Summary(_text.ToString(), model, outcome), PlatformJsonContext.Wire.AiGenerateResponse, ct));
+
+        public ValueTask FailedAsync(string message, CancellationToken ct) =>
+            new(ServerSentEvents.WriteEventAsync(response, "error", new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct));
     }
 
-    /// <summary>Counts and durations only: prompts and completions never reach the logs.</summary>
-    private static void LogFinished(HttpContext http, string model, GenerationCompleted done, bool stream, long started) =>
-        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.Platform").LogInformation(
-            "Platform generation finished with model {Model} (stream {Stream}): {DoneReason}, {PromptTokens} prompt tokens " +
-            "({CachedPromptCount} cached), {EvalCount} generated, total {TotalMs:F0} ms",
-            model, stream, done.Reason, done.PromptEvalCount + done.CachedPromptCount, done.CachedPromptCount, done.EvalCount,
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-
-    private static AiGenerateResponse Summary(string text, string model, GenerationCompleted done, long started) => new()
+    private static AiGenerateResponse Summary(string text, string model, GenerationOutcome done) => new()
     {
         Response = text,
         Model = model,
         EvalCount = done.EvalCount,
         PromptEvalCount = done.PromptEvalCount + done.CachedPromptCount,
-        DoneReason = done.Reason == FinishReason.Length ? "length" : "stop",
-        TotalDurationMs = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3),
+        DoneReason = done.FinishReason,
+        TotalDurationMs = Math.Round(done.TotalDuration.TotalMilliseconds, 3),
     };
 }

@@ -1,7 +1,7 @@
 using Inference.Engine.Gguf;
 using Inference.Engine.Models;
 using Inference.Engine.Store;
-using Inference.Server.Ollama;
+using Inference.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Server.Platform;
@@ -16,38 +16,30 @@ public enum PlatformTask { Generation, Sql, Code }
 /// </summary>
 public sealed class PlatformModels(ModelCatalog catalog, IOptions<PlatformOptions> options)
 {
-    public bool TryChoose(string? requested, PlatformTask task, out ModelDefinition model, out IResult error)
+    /// <summary>The model to use; throws <see cref="ModelLookupException"/> (the /ai group's filter answers it).</summary>
+    public ModelDefinition Choose(string? requested, PlatformTask task)
     {
-        if (!string.IsNullOrWhiteSpace(requested)) return ModelLookup.TryResolve(requested, catalog, out model, out error);
+        if (!string.IsNullOrWhiteSpace(requested)) return ModelLookup.Resolve(requested, catalog);
+        return Default(task) ?? throw new ModelLookupException(ModelProblem.NoneInstalled, "", "no model is installed: pull or create one first");
+    }
 
+    /// <summary>The model a request for this task that names none gets; null when no usable model is installed.</summary>
+    public ModelDefinition? Default(PlatformTask task)
+    {
         var preferred = task switch
         {
             PlatformTask.Sql => options.Value.SqlModel,
             PlatformTask.Code => options.Value.CodeModel,
             _ => options.Value.DefaultModel,
         };
-        if (!string.IsNullOrWhiteSpace(preferred) && ModelName.TryParse(preferred, out var name, out _) && TryFind(name) is { } found)
-        {
-            model = found;
-            error = Results.Empty;
-            return true;
-        }
+        if (!string.IsNullOrWhiteSpace(preferred) && ModelName.TryParse(preferred, out var name, out _) && TryFind(name) is { } found) return found;
 
         var installed = catalog.Store.List()
             .OrderBy(m => m.Name.DisplayShortest(), StringComparer.Ordinal)
             .Select(m => TryFind(m.Name))
             .OfType<ModelDefinition>()
             .ToList();
-        var fallback = task == PlatformTask.Code ? installed.FirstOrDefault(m => m.Gguf.HasFillInTheMiddleTokens) ?? installed.FirstOrDefault() : installed.FirstOrDefault();
-        if (fallback is null)
-        {
-            model = null!;
-            error = PlatformErrors.Error(StatusCodes.Status503ServiceUnavailable, "no model is installed: pull or create one first");
-            return false;
-        }
-        model = fallback;
-        error = Results.Empty;
-        return true;
+        return task == PlatformTask.Code ? installed.FirstOrDefault(m => m.Gguf.HasFillInTheMiddleTokens) ?? installed.FirstOrDefault() : installed.FirstOrDefault();
     }
 
     private ModelDefinition? TryFind(ModelName name)

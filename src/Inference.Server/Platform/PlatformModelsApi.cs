@@ -19,7 +19,7 @@ public static class PlatformModelsApi
         var loaded = manager.Loaded.Select(m => m.Definition.Key).ToHashSet();
         var defaults = new Dictionary<string, List<string>>();
         foreach (var (task, label) in new[] { (PlatformTask.Sql, "sql"), (PlatformTask.Code, "code"), (PlatformTask.Generation, "generation") })
-            if (chooser.TryChoose(null, task, out var chosen, out _))
+            if (chooser.Default(task) is { } chosen)
                 (defaults.TryGetValue(chosen.Key, out var list) ? list : defaults[chosen.Key] = []).Add(label);
 
         var models = new List<AiModel>();

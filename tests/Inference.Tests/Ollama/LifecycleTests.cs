@@ -35,24 +35,6 @@ public sealed class LifecycleTests(SharedServer server)
     }
 
     [Fact]
-    public async Task Keep_alive_expires_and_the_model_is_unloaded()
-    {
-        var (_, r) = await server.PostAsync("/api/chat", new
-        {
-            model = "tiny",
-            messages = new[] { new { role = "user", content = "hi" } },
-            stream = false,
-            keep_alive = "1s",
-            options = new { num_predict = 2 },
-        });
-        Assert.True((long)r!["load_duration"]! >= 0);
-        Assert.NotNull(await Running("tiny:latest"));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (await Running("tiny:latest") is not null && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.Null(await Running("tiny:latest"));
-    }
-
-    [Fact]
     public async Task A_reload_is_reported_in_load_duration_and_a_new_num_ctx_reloads()
     {
         await server.PostAsync("/api/generate", new { model = "tiny", keep_alive = 0 });

@@ -30,7 +30,7 @@ public sealed class LogPrivacyTests(LogCapturingPlatformServer server) : IClassF
 
         // The logs did record the requests (so the check below looks at real entries).
         Assert.Contains(server.Logs.Entries, e => e.Message.Contains("/ai/generate", StringComparison.Ordinal));
-        Assert.Contains(server.Logs.Entries, e => e.Message.StartsWith("Platform generation finished", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Entries, e => e.Message.StartsWith("Generation finished on /ai/generate", StringComparison.Ordinal));
         foreach (var e in server.Logs.Entries)
         {
             var all = e.Message + " " + string.Join(" ", e.Values.Values.Select(v => v?.ToString()));

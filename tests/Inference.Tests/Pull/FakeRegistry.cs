@@ -50,6 +50,15 @@ public sealed class FakeRegistry : IAsyncDisposable
                 http.Abort(); // the connection drops mid-blob
                 return;
             }
+            if (HoldNextAfter is { } hold && data.Length - from > hold)
+            {
+                HoldNextAfter = null;
+                await SendAsync(http, data.AsMemory((int)from, hold));
+                Held.TrySetResult();
+                await Release.Task.WaitAsync(http.RequestAborted);
+                await SendAsync(http, data.AsMemory((int)from + hold));
+                return;
+            }
             if (StallAfter is { } stall && data.Length - from > stall)
             {
                 await SendAsync(http, data.AsMemory((int)from, stall));
@@ -72,6 +81,12 @@ public sealed class FakeRegistry : IAsyncDisposable
     public bool CorruptNext { get; set; }
     /// <summary>The next blob longer than this is cut off after this many bytes.</summary>
     public int? CutNextAfter { get; set; }
+    /// <summary>The next blob longer than this sends this many bytes, then waits for <see cref="Release"/> before sending the rest.</summary>
+    public int? HoldNextAfter { get; set; }
+    /// <summary>Completed when a transfer is held (see <see cref="HoldNextAfter"/>).</summary>
+    public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completed by the test to let a held transfer finish.</summary>
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Blobs longer than this send this many bytes, then hang until the client goes away.</summary>
     public int? StallAfter { get; set; }
     /// <summary>Completed when a blob transfer has stalled (see <see cref="StallAfter"/>).</summary>

@@ -64,8 +64,8 @@ public sealed class PromptSharingTests(StoriesWeights model) : IClassFixture<Sto
         var leader = runner.Submit(Request(prompt, 1, -1, leaderGone.Token));
         var followers = Enumerable.Range(0, N - 1).Select(i => runner.Submit(Request(prompt, (uint)(60 + i), 16))).ToList();
         busy.Cancel();
-        SpinWait.SpinUntil(() => stats.DeferredRequests - deferredBefore == N - 1 && stats.PromptTokensEvaluated - evaluatedBefore >= 32,
-            TimeSpan.FromSeconds(30));
+        Assert.True(SpinWait.SpinUntil(() => stats.DeferredRequests - deferredBefore == N - 1 && stats.PromptTokensEvaluated - evaluatedBefore >= 32,
+            TimeSpan.FromSeconds(30)), "the followers waited for the leader, which evaluated 32 prompt tokens");
         leaderGone.Cancel();
 
         var cancelled = await ReadAsync(leader);
@@ -120,7 +120,7 @@ public sealed class PromptSharingTests(StoriesWeights model) : IClassFixture<Sto
         using var gone = new CancellationTokenSource();
         var follower = runner.Submit(Request(prompt, 2, 4, gone.Token));
         busy.Cancel();
-        SpinWait.SpinUntil(() => runner.Stats.DeferredRequests > deferredBefore, TimeSpan.FromSeconds(30));
+        Assert.True(SpinWait.SpinUntil(() => runner.Stats.DeferredRequests > deferredBefore, TimeSpan.FromSeconds(30)), "the follower waits for the leader");
         gone.Cancel(); // the leader needs ~30 steps for its prompt: the follower is still waiting
 
         var left = await ReadAsync(follower);

@@ -26,6 +26,6 @@ public sealed class PromptSharingUnitTests
     [InlineData(3, 100, false)]
     [InlineData(16, 100, true)]
     [InlineData(4, 5, true)]
-    public void A_cancelled_sequence_is_kept_only_for_a_worthwhile_share(int shared, int promptLength, bool keep) =>
-        Assert.Equal(keep, PromptSharing.WorthHandingOver(shared, promptLength));
+    public void Cells_are_reused_only_for_a_worthwhile_share(int shared, int promptLength, bool keep) =>
+        Assert.Equal(keep, PromptSharing.WorthReusing(shared, promptLength));
 }

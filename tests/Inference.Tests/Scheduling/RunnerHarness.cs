@@ -82,8 +82,7 @@ public static class RunnerHarness
         var generating = new List<Task>();
         for (int i = 0; i < runner.Settings.Parallel; i++)
         {
-            // A grammar that never completes never allows end-of-sequence: it runs until cancelled.
-            var stream = runner.Submit(Request(prompt, (uint)i, -1, busy.Token, grammar: "root ::= \"a\" root"));
+            var stream = runner.Submit(Request(prompt, (uint)i, -1, busy.Token, grammar: LongGrammar));
             var first = new TaskCompletionSource();
             generating.Add(first.Task);
             _ = DrainAsync(stream, first);
@@ -93,11 +92,21 @@ public static class RunnerHarness
         return busy;
     }
 
+    /// <summary>
+    /// Allows end-of-sequence only after 1,500 tokens: a generation that runs until it is cancelled. (A grammar
+    /// that never completes, such as root ::= "a" root, is refused before it starts.)
+    /// </summary>
+    public const string LongGrammar = "root ::= \"a\"{1500}";
+
     private static async Task DrainAsync(GenerationStream stream, TaskCompletionSource first)
     {
         await foreach (var e in stream.Events.ReadAllAsync())
+        {
             if (e is TokenPiece) first.TrySetResult();
-        first.TrySetResult();
+            // A busy generation that ends before it produced text (refused, failed) occupies nothing.
+            if (e is GenerationFailed failed) first.TrySetException(new InvalidOperationException(failed.Message));
+        }
+        first.TrySetException(new InvalidOperationException("a busy generation ended before it produced text"));
     }
 
     public static async Task UntilAsync(Func<bool> condition, int timeoutSeconds = 30)

@@ -3,6 +3,8 @@ using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Scheduling;
+using Inference.Server.Contracts;
+using Inference.Server.Generation;
 using Inference.Server.Http;
 using Microsoft.Extensions.Options;
 
@@ -29,12 +31,13 @@ public static class CodeCompletionApi
             .RequireRateLimiting(PlatformRateLimits.CodeCompletion)
             .DocumentsJsonBody<CodeCompleteRequest>()
             .Produces<CodeCompleteResponse>()
-            .Produces<Ollama.ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .WithSummary("Complete code at a cursor (fill-in-the-middle when the model supports it)");
         return ai;
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext http, PlatformModels models, GenerationService generation, IOptions<EngineOptions> engine)
+    private static async Task<IResult> CompleteAsync(HttpContext http, PlatformModels models, GenerationService generation, GenerationPipeline pipeline,
+        IOptions<EngineOptions> engine)
     {
         long started = Stopwatch.GetTimestamp();
         var ct = http.RequestAborted;
@@ -42,7 +45,7 @@ public static class CodeCompletionApi
         if (req is null) return PlatformErrors.BadRequest(bodyError!);
         var (job, invalid) = CodeRequestValidation.Validate(req);
         if (job is null) return PlatformErrors.BadRequest(invalid!);
-        if (!models.TryChoose(job.Model, PlatformTask.Code, out var model, out var error)) return error;
+        var model = models.Choose(job.Model, PlatformTask.Code);
 
         var options = new ModelOptions
         {
@@ -56,7 +59,7 @@ public static class CodeCompletionApi
         try
         {
             // Held across the completions: the vocabulary decides the mode, the tokenizer the window.
-            lease = await generation.Models.AcquireAsync(model, generation.Models.SettingsFor(model, options), ct);
+            lease = await generation.AcquireAsync(model, options, ct);
             var runner = lease.Runner;
             var mode = CodePrompt.ModeFor(runner.Model.Vocab);
             if (mode == CompletionMode.Prefix && job.Before.Length == 0)
@@ -69,16 +72,8 @@ public static class CodeCompletionApi
 
             var input = CodePrompt.Build(model, mode, before, after, options);
             uint seed = job.Seed ?? (uint)Random.Shared.NextInt64(0, CodeRequestValidation.MaxSeed + 1);
-            var results = await SampleAsync(generation, input, job.N, seed, keepAlive, ct);
+            var results = await SampleAsync(pipeline, GenerationOrigin.Of(http, started), input, job.N, seed, keepAlive, ct);
             return TypedResults.Json(Response(model.DisplayName, mode, results, started), CodeJsonContext.Wire.CodeCompleteResponse);
-        }
-        catch (Exception ex) when (TextGeneration.ToError(ex) is { } failure)
-        {
-            return failure;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return Results.Empty; // the client went away; the scheduler frees the sequences at its next step
         }
         finally
         {
@@ -90,7 +85,7 @@ public static class CodeCompletionApi
     /// Runs the n generations at once with seeds seed, seed+1, ...: submitted together, they share
     /// one evaluation of the prompt. When one fails the others are stopped, and its error is the answer.
     /// </summary>
-    private static async Task<GeneratedText[]> SampleAsync(GenerationService generation, GenerationInput input, int n, uint seed,
+    private static async Task<GeneratedText[]> SampleAsync(GenerationPipeline pipeline, GenerationOrigin origin, GenerationInput input, int n, uint seed,
         TimeSpan keepAlive, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -99,7 +94,8 @@ public static class CodeCompletionApi
             var fork = input with { Options = input.Options with { Seed = CodeRequestValidation.SeedOf(seed, i) } };
             try
             {
-                return await TextGeneration.CompleteAsync(generation, fork, keepAlive, stop.Token);
+                await using var run = await pipeline.StartAsync(fork, keepAlive, origin, tools: null, stop.Token);
+                return await run.CollectAsync(stop.Token);
             }
             catch
             {
@@ -125,8 +121,8 @@ public static class CodeCompletionApi
         var choices = results.Select(r => new CodeChoice
         {
             Text = r.Text,
-            Confidence = CodeConfidence.Of(r.Tokens),
-            FinishReason = r.Completed.Reason == FinishReason.Length ? "length" : "stop",
+            Confidence = CodeConfidence.Of(r.Logprobs),
+            FinishReason = r.Outcome.FinishReason,
         }).ToList();
         return new CodeCompleteResponse
         {
@@ -135,9 +131,9 @@ public static class CodeCompletionApi
             Completions = [.. choices.Select(c => c.Text)],
             Confidence = CodeConfidence.Overall(choices.Select(c => c.Confidence)),
             Choices = choices,
-            PromptEvalCount = results[0].PromptTokens,
-            PromptTokensEvaluated = results.Sum(r => r.Completed.PromptEvalCount),
-            EvalCount = results.Sum(r => r.Completed.EvalCount),
+            PromptEvalCount = results[0].Outcome.PromptTokens,
+            PromptTokensEvaluated = results.Sum(r => r.Outcome.PromptEvalCount),
+            EvalCount = results.Sum(r => r.Outcome.EvalCount),
             TotalDurationMs = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3),
         };
     }

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Inference.Engine.Backend;
 using Inference.Engine.Generation;
+using Inference.Server.Contracts;
+using Inference.Server.Generation;
 using Inference.Server.Http;
-using Inference.Server.Ollama;
 using Microsoft.Extensions.Options;
 using Inference.Server.Platform.Sql;
 using Npgsql;
@@ -33,9 +35,10 @@ public static class SqlAssistApi
         return ai;
     }
 
-    private static async Task<IResult> AssistAsync(HttpContext http, PlatformModels models, GenerationService generation,
+    private static async Task<IResult> AssistAsync(HttpContext http, PlatformModels models, GenerationService generation, GenerationPipeline pipeline,
         IOptions<EngineOptions> engine, SqlAssistant assistant, TenantSchemaName names, IOptions<PlatformOptions> platform)
     {
+        long started = Stopwatch.GetTimestamp();
         var ct = http.RequestAborted;
         var (req, bodyError) = await JsonBody.ReadAsync(http.Request, SqlJsonContext.Wire.SqlAssistRequest, ct);
         if (req is null) return PlatformErrors.BadRequest(bodyError!);
@@ -47,7 +50,7 @@ public static class SqlAssistApi
         if (req.Execute == true && catalog is null) return PlatformErrors.BadRequest("execute needs a configured database; none is configured");
         if (catalog is null && string.IsNullOrWhiteSpace(req.Ddl))
             return PlatformErrors.BadRequest("no database is configured: send the schema's CREATE TABLE statements in ddl");
-        if (!models.TryChoose(req.Model, PlatformTask.Sql, out var model, out var modelError)) return modelError;
+        var model = models.Choose(req.Model, PlatformTask.Sql);
 
         try
         {
@@ -61,7 +64,7 @@ public static class SqlAssistApi
             if (schema is null) return PlatformErrors.Error(StatusCodes.Status404NotFound, $"schema {req.Schema} does not exist");
 
             var input = new SqlAssistInput(action, req.Query!, req.Error, req.Execute == true);
-            await using var session = await SqlAssistantEngineModel.OpenAsync(generation, model, engine.Value.KeepAlive, ct,
+            await using var session = await SqlAssistantEngineModel.OpenAsync(generation, pipeline, GenerationOrigin.Of(http, started), model, engine.Value.KeepAlive, ct,
                 platform.Value.SqlAnswerTokenLimit);
             var response = await assistant.AssistAsync(input, schema, session, ct);
             return TypedResults.Json(response, SqlJsonContext.Wire.SqlAssistResponse);
@@ -73,14 +76,6 @@ public static class SqlAssistApi
         catch (NpgsqlException ex) when (ex is not PostgresException)
         {
             return PlatformErrors.Error(StatusCodes.Status503ServiceUnavailable, "the database is unavailable: " + ex.Message);
-        }
-        catch (Exception ex) when (TextGeneration.ToError(ex) is { } failure)
-        {
-            return failure;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return Results.Empty; // the client went away
         }
     }
 

@@ -2,6 +2,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Prompting;
 using Inference.Engine.Scheduling;
+using Inference.Server.Generation;
 
 namespace Inference.Server.Platform.Sql;
 
@@ -27,15 +28,18 @@ public interface ISqlAssistantModel
 /// </summary>
 public sealed class SqlAssistantEngineModel : ISqlAssistantModel, IAsyncDisposable
 {
-    private readonly GenerationService _generation;
+    private readonly GenerationPipeline _pipeline;
+    private readonly GenerationOrigin _origin;
     private readonly ModelDefinition _model;
     private readonly ModelLease _lease;
     private readonly TimeSpan _keepAlive;
     private readonly int _answerTokenLimit;
 
-    private SqlAssistantEngineModel(GenerationService generation, ModelDefinition model, ModelLease lease, TimeSpan keepAlive, int answerTokenLimit)
+    private SqlAssistantEngineModel(GenerationPipeline pipeline, GenerationOrigin origin, ModelDefinition model, ModelLease lease, TimeSpan keepAlive,
+        int answerTokenLimit)
     {
-        _generation = generation;
+        _pipeline = pipeline;
+        _origin = origin;
         _model = model;
         _lease = lease;
         _keepAlive = keepAlive;
@@ -43,13 +47,13 @@ public sealed class SqlAssistantEngineModel : ISqlAssistantModel, IAsyncDisposab
     }
 
     /// <param name="answerTokenLimit">Caps each answer's tokens below the grammar's bound (0 = no cap; see PlatformOptions.SqlAnswerTokenLimit).</param>
-    public static async Task<SqlAssistantEngineModel> OpenAsync(GenerationService generation, ModelDefinition model, TimeSpan keepAlive, CancellationToken ct,
-        int answerTokenLimit = 0)
+    /// <param name="origin">The request the answers are for (its route and start, for the pipeline's metrics and log line).</param>
+    public static async Task<SqlAssistantEngineModel> OpenAsync(GenerationService generation, GenerationPipeline pipeline, GenerationOrigin origin,
+        ModelDefinition model, TimeSpan keepAlive, CancellationToken ct, int answerTokenLimit = 0)
     {
         // The same load settings a generation with these options asks for, so both share one loaded model.
-        var settings = generation.Models.SettingsFor(model, Options(0f, null).Over(model.Parameters));
-        var lease = await generation.Models.AcquireAsync(model, settings, ct);
-        return new SqlAssistantEngineModel(generation, model, lease, keepAlive, answerTokenLimit);
+        var lease = await generation.AcquireAsync(model, Options(0f, null).Over(model.Parameters), ct);
+        return new SqlAssistantEngineModel(pipeline, origin, model, lease, keepAlive, answerTokenLimit);
     }
 
     public string Name => _model.DisplayName;
@@ -67,10 +71,11 @@ public sealed class SqlAssistantEngineModel : ISqlAssistantModel, IAsyncDisposab
             Options = Options(temperature, _answerTokenLimit > 0 ? Math.Min(grammar.MaxTokens, _answerTokenLimit) : grammar.MaxTokens),
             Grammar = grammar.Gbnf,
         };
-        var result = await TextGeneration.CompleteAsync(_generation, input, _keepAlive, ct);
+        await using var run = await _pipeline.StartAsync(input, _keepAlive, _origin, tools: null, ct);
+        var result = await run.CollectAsync(ct);
         // A budget that runs out (the context, or a cap) closes the answer by its grammar: still complete JSON.
-        if (result.Completed.Reason is not (FinishReason.Stop or FinishReason.Length))
-            throw new GenerationFailedException($"the generation ended before the answer was complete ({result.Completed.Reason})");
+        if (result.Outcome.EngineReason is not (FinishReason.Stop or FinishReason.Length))
+            throw new GenerationFailedException($"the generation ended before the answer was complete ({result.Outcome.EngineReason})");
         return result.Text;
     }
 

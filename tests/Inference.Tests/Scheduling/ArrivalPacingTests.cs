@@ -1,0 +1,83 @@
+using Inference.Engine.Scheduling;
+using LLama.Native;
+using static Inference.Tests.Scheduling.RunnerHarness;
+
+namespace Inference.Tests.Scheduling;
+
+/// <summary>
+/// Which prompts yield to running streams: requests that arrive together are prefilled together (as llama.cpp's
+/// server does), a prompt that arrives while streams are generating is paced so they keep their rhythm.
+/// The decode seam records every step's shape (sequences, tokens).
+/// </summary>
+public sealed class ArrivalPacingTests(StoriesWeights model) : IClassFixture<StoriesWeights>
+{
+    private static readonly string[] Openings =
+        ["Once upon a time", "Tom and Sue went", "A little bird sang", "The big dog ran", "Lily found a shiny",
+         "One day a cat", "Ben liked to play", "Mom said that the"];
+
+    [Fact]
+    public async Task Requests_arriving_while_the_first_prompt_is_evaluated_are_prefilled_together_in_the_next_step()
+    {
+        using var runner = Create(model.Weights, parallel: 8, cachedSequences: 0, stepTokenBudget: 512);
+        var decode = runner.DecodeStep;
+        var steps = new List<(int Sequences, int Tokens)>();
+        using var othersQueued = new ManualResetEventSlim();
+        runner.DecodeStep = (batch, requests) =>
+        {
+            int count;
+            lock (steps)
+            {
+                steps.Add((requests.Count, batch.TokenCount));
+                count = steps.Count;
+            }
+            // The first prompt's step lasts until the other seven are queued: they arrive while it is evaluated.
+            if (count == 1) othersQueued.Wait(TimeSpan.FromSeconds(30));
+            return decode(batch, requests);
+        };
+        var prompts = Openings.Select(o => runner.Tokenize(o + " in the park with a red ball and a blue kite.", true, false)).ToArray();
+
+        var first = runner.Submit(Request(prompts[0], 1, 4));
+        await UntilAsync(() => { lock (steps) return steps.Count == 1; });
+        var rest = prompts[1..].Select((p, i) => runner.Submit(Request(p, (uint)(2 + i), 4))).ToList();
+        othersQueued.Set();
+        var outcomes = await Task.WhenAll(rest.Prepend(first).Select(ReadAsync));
+
+        // Step 1: the first prompt alone. Step 2: its first generated token and the other seven prompts whole
+        // (paced against the first stream they would have taken 4 tokens a step: dozens of steps). Then 8 streams.
+        Assert.Equal((1, prompts[0].Length), steps[0]);
+        Assert.Equal((8, 1 + outcomes[1..].Sum(o => o.Done.PromptEvalCount)), steps[1]);
+        Assert.Equal((8, 8), steps[2]);
+        Assert.All(outcomes, o => Assert.Equal(4, o.Done.EvalCount));
+    }
+
+    [Fact]
+    public async Task A_prompt_arriving_while_a_stream_generates_is_paced_in_chunks()
+    {
+        using var runner = Create(model.Weights, parallel: 2, cachedSequences: 0, stepTokenBudget: 512);
+        var decode = runner.DecodeStep;
+        var late = runner.Tokenize(string.Concat(Enumerable.Repeat("The little dog liked to run in the big green park with his friend. ", 8)), true, false);
+        var lateSteps = new List<int>();
+        int stepsSoFar = 0;
+        runner.DecodeStep = (batch, requests) =>
+        {
+            Interlocked.Increment(ref stepsSoFar);
+            if (requests.Any(r => r.PromptTokens == late)) lock (lateSteps) lateSteps.Add(batch.TokenCount);
+            return decode(batch, requests);
+        };
+        using var busy = new CancellationTokenSource();
+        // It generates throughout (1,500 tokens before it may end).
+        var stream = runner.Submit(Request(runner.Tokenize("Busy", true, false), 1, -1, busy.Token, grammar: LongGrammar));
+        var streaming = ReadAsync(stream);
+        await UntilAsync(() => Volatile.Read(ref stepsSoFar) >= 20); // generating, the pacer has seen decode-only steps
+
+        var outcome = await ReadAsync(runner.Submit(Request(late, 2, 1)));
+        busy.Cancel();
+        await streaming;
+
+        int evaluated = outcome.Done.PromptEvalCount;
+        Assert.Equal(late.Length, evaluated + outcome.Done.CachedPromptCount);
+        // Every step that held the late prompt also held the stream's token; the prompt came in several chunks.
+        Assert.True(lateSteps.Count >= 3, $"{evaluated} prompt tokens in {lateSteps.Count} steps: {string.Join(", ", lateSteps)}");
+        Assert.Equal(evaluated + lateSteps.Count, lateSteps.Sum());
+    }
+}
