@@ -76,8 +76,8 @@ public sealed class EmbeddingService(ModelManager models, ILogger<EmbeddingRunne
 
     /// <summary>
     /// The model's embedding loop, on its own context. Its decodes take turns with the generation
-    /// loop's: the generation runner's decode is routed through it from now on (ModelRunner's
-    /// DecodeStep, the one place a step decodes), so neither slows the other by sharing the cores.
+    /// loop's: the generation runner hands each decode to it from now on (ModelRunner.EmbeddingNeighbor),
+    /// so neither slows the other by sharing the cores.
     /// </summary>
     private EmbeddingRunner CreateRunner(LoadedModel loaded)
     {
@@ -106,8 +106,7 @@ public sealed class EmbeddingService(ModelManager models, ILogger<EmbeddingRunne
         {
             DecodeBatch = (context, batch) => DecodeBatch(context, batch),
         };
-        var decode = generation.DecodeStep;
-        generation.DecodeStep = (batch, requests) => runner.GenerationDecode(() => decode(batch, requests));
+        generation.EmbeddingNeighbor = runner;
         return runner;
     }
 

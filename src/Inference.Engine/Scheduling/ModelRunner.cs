@@ -78,6 +78,13 @@ public sealed class ModelRunner : IDisposable
     /// </summary>
     internal Func<LLamaBatch, IReadOnlyList<GenerationRequest>, DecodeResult> DecodeStep;
 
+    /// <summary>
+    /// The model's embedding loop, once one exists (set by EmbeddingService): every generation decode then
+    /// takes its turn with the embedding decodes (<see cref="DecodeTurns"/>, generation first), since both
+    /// would otherwise spin their thread pools on the same cores.
+    /// </summary>
+    public EmbeddingRunner? EmbeddingNeighbor { get; set; }
+
     public ModelRunner(LLamaWeights weights, RunnerSettings settings, SchedulerStats stats, ILogger logger)
     {
         Stats = stats;
@@ -532,14 +539,19 @@ public sealed class ModelRunner : IDisposable
     private DecodeResult Decode(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
     {
         var requests = slots.Select(s => s.Request).ToList();
-        var result = DecodeStep(batch, requests);
+        var result = DecodeInTurn(batch, requests);
         while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
         {
             FreeId(lru.SeqId);
-            result = DecodeStep(batch, requests);
+            result = DecodeInTurn(batch, requests);
         }
         return result;
     }
+
+    private DecodeResult DecodeInTurn(LLamaBatch batch, IReadOnlyList<GenerationRequest> requests) =>
+        EmbeddingNeighbor is { } embeddings
+            ? embeddings.GenerationDecode(() => DecodeStep(batch, requests))
+            : DecodeStep(batch, requests);
 
     /// <summary>
     /// After a decode: shares out its time and samples every slot whose logits it computed. A slot
