@@ -18,6 +18,10 @@ public sealed class GenerateClient(HttpClient http, LoadOptions options)
         {
             MaxConnectionsPerServer = options.Clients + 4,
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            // Servers close idle keep-alive connections (llama-server's HTTP library after 5 s), and a POST
+            // sent on a connection the server has just closed fails without a retry. Dropping idle
+            // connections after 1 s makes a new one instead (microseconds on loopback).
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1),
             AutomaticDecompression = DecompressionMethods.None,
         })
         {
