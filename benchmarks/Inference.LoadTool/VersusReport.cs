@@ -76,7 +76,8 @@ public static class VersusReport
                 using var doc = JsonDocument.Parse(line);
                 speed[doc.RootElement.GetProperty("pl").GetInt32()] = doc.RootElement.GetProperty("speed_tg").GetDouble();
             }
-            return new Ceiling(speed[1], speed[8]);
+            // A line llama-batched-bench did not write shows as "-" rather than failing the report.
+            return new Ceiling(speed.GetValueOrDefault(1, double.NaN), speed.GetValueOrDefault(8, double.NaN));
         }
     }
 
@@ -128,13 +129,13 @@ public static class VersusReport
     {
         var m = r.Metrics.FirstOrDefault(x => x.Key == key);
         if (m is null || m.Ours.Count == 0 || m.Theirs.Count == 0) return;
-        string Percent(double v, double? c) => c is { } x ? Inv($"{v / x:P0}") : "-";
+        string Percent(double v, double? c) => c is { } x && !double.IsNaN(x) ? Inv($"{v / x:P0}") : "-";
         sb.Append(Inv($"| {label} | {Percent(Median(m.Ours), ourCeiling)} | {Percent(Median(m.Theirs), theirCeiling)} | | |\n"));
     }
 
     private static string Value(double v) => v >= 100 ? Inv($"{v:F0}") : Inv($"{v:F1}");
-    private static string Value(double? v) => v is { } x ? Value(x) : "-";
-    private static string Ratio(double? a, double? b) => a is { } x && b is { } y ? Inv($"{x / y:F2}") : "-";
+    private static string Value(double? v) => v is { } x && !double.IsNaN(x) ? Value(x) : "-";
+    private static string Ratio(double? a, double? b) => a is { } x && b is { } y && !double.IsNaN(x / y) ? Inv($"{x / y:F2}") : "-";
 
     public static double Median(IReadOnlyList<double> values) => Stats.Percentile(values, 50);
 
