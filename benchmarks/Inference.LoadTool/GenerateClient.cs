@@ -5,7 +5,10 @@ using System.Text.Json.Serialization;
 
 namespace Inference.LoadTool;
 
-/// <summary>Sends one streaming POST /api/generate and times the NDJSON lines as they arrive.</summary>
+/// <summary>
+/// Sends one streaming request (POST /api/generate, or POST /v1/completions with --api openai-completions)
+/// and times the lines as they arrive.
+/// </summary>
 public sealed class GenerateClient(HttpClient http, LoadOptions options)
 {
     public static HttpClient CreateHttpClient(LoadOptions options) =>
@@ -15,6 +18,10 @@ public sealed class GenerateClient(HttpClient http, LoadOptions options)
         {
             MaxConnectionsPerServer = options.Clients + 4,
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            // Servers close idle keep-alive connections (llama-server's HTTP library after 5 s), and a POST
+            // sent on a connection the server has just closed fails without a retry. Dropping idle
+            // connections after 1 s makes a new one instead (microseconds on loopback).
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1),
             AutomaticDecompression = DecompressionMethods.None,
         })
         {
@@ -26,18 +33,19 @@ public sealed class GenerateClient(HttpClient http, LoadOptions options)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
-        var body = new GenerateRequest(options.Model, prompt, true,
-            new GenerateOptions(options.OutputTokens, options.Temperature, options.Seed));
+        var openAI = options.Api == ApiKind.OpenAICompletions;
+        HttpContent content = openAI
+            ? JsonContent.Create(new CompletionRequest(options.Model, prompt, true, new StreamOptions(true),
+                options.OutputTokens, options.Temperature, options.Seed, options.RepeatPenalty, options.RepeatLastN))
+            : JsonContent.Create(new GenerateRequest(options.Model, prompt, true,
+                new GenerateOptions(options.OutputTokens, options.Temperature, options.Seed, options.RepeatPenalty, options.RepeatLastN)));
 
         var start = Stopwatch.GetTimestamp();
-        var stream = new GenerateStream(start);
+        IResponseStream stream = openAI ? new CompletionStream(start) : new GenerateStream(start);
         int? status = null;
         try
         {
-            using var req = new HttpRequestMessage(HttpMethod.Post, "api/generate")
-            {
-                Content = JsonContent.Create(body),
-            };
+            using var req = new HttpRequestMessage(HttpMethod.Post, openAI ? "v1/completions" : "api/generate") { Content = content };
             using var resp = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             status = (int)resp.StatusCode;
             if (!resp.IsSuccessStatusCode)
@@ -78,5 +86,21 @@ public sealed class GenerateClient(HttpClient http, LoadOptions options)
     private sealed record GenerateOptions(
         [property: JsonPropertyName("num_predict")] int NumPredict,
         [property: JsonPropertyName("temperature")] double Temperature,
-        [property: JsonPropertyName("seed")] int Seed);
+        [property: JsonPropertyName("seed")] int Seed,
+        [property: JsonPropertyName("repeat_penalty")] double RepeatPenalty,
+        [property: JsonPropertyName("repeat_last_n")] int RepeatLastN);
+
+    /// <summary>OpenAI's completion request; repeat_penalty and repeat_last_n are llama-server's extra fields (ours ignores them).</summary>
+    private sealed record CompletionRequest(
+        [property: JsonPropertyName("model")] string Model,
+        [property: JsonPropertyName("prompt")] string Prompt,
+        [property: JsonPropertyName("stream")] bool Stream,
+        [property: JsonPropertyName("stream_options")] StreamOptions StreamOptions,
+        [property: JsonPropertyName("max_tokens")] int MaxTokens,
+        [property: JsonPropertyName("temperature")] double Temperature,
+        [property: JsonPropertyName("seed")] int Seed,
+        [property: JsonPropertyName("repeat_penalty")] double RepeatPenalty,
+        [property: JsonPropertyName("repeat_last_n")] int RepeatLastN);
+
+    private sealed record StreamOptions([property: JsonPropertyName("include_usage")] bool IncludeUsage);
 }

@@ -7,7 +7,7 @@ namespace Inference.LoadTool;
 /// Turns the NDJSON lines of a streaming /api/generate response, each stamped with its arrival time,
 /// into a <see cref="RequestResult"/>. Kept free of I/O so it can be unit-tested with synthetic timings.
 /// </summary>
-public sealed class GenerateStream
+public sealed class GenerateStream : IResponseStream
 {
     private readonly long _start;
     private readonly List<double> _itl = [];

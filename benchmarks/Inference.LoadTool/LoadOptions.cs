@@ -2,6 +2,15 @@ using System.Globalization;
 
 namespace Inference.LoadTool;
 
+/// <summary>Which endpoint the requests go to.</summary>
+public enum ApiKind
+{
+    /// <summary>Ollama's streaming POST /api/generate (NDJSON).</summary>
+    OllamaGenerate,
+    /// <summary>OpenAI's streaming POST /v1/completions (server-sent events), which llama-server also serves.</summary>
+    OpenAICompletions,
+}
+
 /// <summary>Command-line options. Hand-rolled "--key value" parsing keeps the tool dependency-free.</summary>
 public sealed record LoadOptions
 {
@@ -19,6 +28,13 @@ public sealed record LoadOptions
     public string? JsonPath { get; init; }
     public string? Label { get; init; }
     public double TimeoutSeconds { get; init; } = 300;
+    public ApiKind Api { get; init; } = ApiKind.OllamaGenerate;
+    /// <summary>
+    /// Sent as repeat_penalty / repeat_last_n. Ollama's defaults (1.1 over the last 64 tokens), which our
+    /// /v1 applies and cannot change; llama-server takes them as extra fields, so both sample alike.
+    /// </summary>
+    public double RepeatPenalty { get; init; } = 1.1;
+    public int RepeatLastN { get; init; } = 64;
 
     public const string Usage = """
         Usage: Inference.LoadTool [options]
@@ -36,6 +52,11 @@ public sealed record LoadOptions
           --json PATH                  also write the results as JSON
           --label TEXT                 label stored with the results
           --timeout-s S                per-request timeout in seconds (default 300)
+          --api A                      ollama-generate (default) or openai-completions (/v1/completions, SSE)
+          --repeat-penalty F           repeat_penalty sent with each request (default 1.1, Ollama's)
+          --repeat-last-n N            repeat_last_n sent with each request (default 64, Ollama's)
+
+        Side by side against llama-server: Inference.LoadTool versus --help
         """;
 
     /// <summary>Parses args; throws <see cref="ArgumentException"/> with a readable message on bad input.</summary>
@@ -66,11 +87,21 @@ public sealed record LoadOptions
                 "--json" => o with { JsonPath = v },
                 "--label" => o with { Label = v },
                 "--timeout-s" => o with { TimeoutSeconds = Double(key, v) },
+                "--api" => o with { Api = ParseApi(v) },
+                "--repeat-penalty" => o with { RepeatPenalty = Double(key, v) },
+                "--repeat-last-n" => o with { RepeatLastN = Int(key, v, -1) },
                 _ => throw new ArgumentException($"Unknown option {key}."),
             };
         }
         return o;
     }
+
+    public static ApiKind ParseApi(string v) => v switch
+    {
+        "ollama-generate" => ApiKind.OllamaGenerate,
+        "openai-completions" => ApiKind.OpenAICompletions,
+        _ => throw new ArgumentException($"--api expects ollama-generate or openai-completions, got '{v}'."),
+    };
 
     private static int Int(string key, string v, int min) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min

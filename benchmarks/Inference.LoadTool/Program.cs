@@ -1,5 +1,8 @@
 using Inference.LoadTool;
 
+if (args.FirstOrDefault() == "versus") return await Versus.RunAsync(args[1..]);
+if (args.FirstOrDefault() == "versus-report") return VersusReport.Run(args[1..]);
+
 LoadOptions options;
 try
 {

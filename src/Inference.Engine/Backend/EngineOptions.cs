@@ -90,6 +90,12 @@ public sealed class EngineOptions : IValidatableObject
         TensorSplit.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
+    /// <summary>Flash attention: auto (llama.cpp decides; on for CPUs), on or off (OLLAMA_FLASH_ATTENTION).</summary>
+    public string FlashAttention { get; set; } = "auto";
+
+    /// <summary>Element type of the KV cache: f16, q8_0 or q4_0 (OLLAMA_KV_CACHE_TYPE); quantized types need flash attention.</summary>
+    public string KvCacheType { get; set; } = "f16";
+
     public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>
@@ -104,6 +110,12 @@ public sealed class EngineOptions : IValidatableObject
                 [nameof(StepTokenBudget)]);
         // A relative directory would depend on the working directory the server happens to start in.
         // A blank entry lists nothing (it is how a command line clears an entry a settings file gave).
+        if (!KvCacheSettings.FlashAttentionValues.Contains(FlashAttention.Trim().ToLowerInvariant()))
+            yield return new ValidationResult(
+                $"Inference:FlashAttention must be auto, on or off, got '{FlashAttention}'", [nameof(FlashAttention)]);
+        if (!KvCacheSettings.CacheTypes.ContainsKey(KvCacheType.Trim()))
+            yield return new ValidationResult(
+                $"Inference:KvCacheType must be f16, q8_0 or q4_0, got '{KvCacheType}'", [nameof(KvCacheType)]);
         foreach (var directory in ImportDirectories.Where(d => !string.IsNullOrWhiteSpace(d) && !Path.IsPathFullyQualified(d)))
             yield return new ValidationResult(
                 $"Inference:ImportDirectories entry '{directory}' must be an absolute path", [nameof(ImportDirectories)]);

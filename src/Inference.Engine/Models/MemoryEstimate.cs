@@ -9,8 +9,11 @@ namespace Inference.Engine.Models;
 /// </summary>
 public static class MemoryEstimate
 {
-    /// <summary>F16 K and V for every layer and every cell: 2 * layers * cells * kv_width * 2 bytes.</summary>
-    public static long KvCacheBytes(GgufFile gguf, int cells)
+    /// <summary>
+    /// K and V for every layer and every cell: 2 * layers * cells * the bytes of kv_width values of the
+    /// cache's ggml type (F16 by default: 2 bytes a value; Q8_0: 34 bytes per 32 values; Q4_0: 18 per 32).
+    /// </summary>
+    public static long KvCacheBytes(GgufFile gguf, int cells, uint cacheType = 1)
     {
         var arch = gguf.Architecture;
         long layers = gguf.GetInt($"{arch}.block_count") ?? 0;
@@ -19,7 +22,9 @@ public static class MemoryEstimate
         long kvHeads = gguf.GetInt($"{arch}.attention.head_count_kv") ?? heads;
         if (layers <= 0 || embd <= 0 || heads <= 0 || kvHeads < 0) return 0;
         long kvWidth = Multiply(embd, kvHeads) / heads;
-        return Multiply(2, layers, cells, kvWidth, 2);
+        if (!GgmlTypes.TryGetLayout(cacheType, out var block, out var blockBytes)) return 0;
+        long rowBytes = Multiply((kvWidth + block - 1) / block, blockBytes);
+        return Multiply(2, layers, cells, rowBytes);
     }
 
     /// <summary>

@@ -172,16 +172,19 @@ public sealed class ModelManager : IAsyncDisposable
     public static TimeSpan RemainingKeepAlive(LoadedModel model) =>
         model.Forever ? TimeSpan.FromSeconds(-1) : TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (model.ExpiresAt - model.Time.GetUtcNow()).Ticks));
 
-    /// <summary>The GGUF's tensor bytes plus one F16 KV stream per sequence id (the running ones and the cached prefixes).</summary>
+    /// <summary>The GGUF's tensor bytes plus one KV stream (of the KV cache type in use) per sequence id (the running ones and the cached prefixes).</summary>
     public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
-        MemoryEstimate.Add(MemoryEstimate.Add(model.Gguf.Tensors.Select(t => t.ByteSize).ToArray()),
-            MemoryEstimate.KvCacheBytes(model.Gguf, Streams * settings.ContextLength));
+        MemoryEstimate.Add(MemoryEstimate.Add(model.Gguf.Tensors.Select(t => t.ByteSize).ToArray()), KvBytes(model, settings));
+
+    /// <summary>The generation context's KV cache: Streams x num_ctx cells of the resolved cache type.</summary>
+    private long KvBytes(ModelDefinition model, LoadSettings settings) =>
+        MemoryEstimate.KvCacheBytes(model.Gguf, Streams * settings.ContextLength, (uint)KvCacheSettings.Resolve(_options, model.Gguf).CacheType);
 
     private int Streams => _options.NumParallel + _options.PrefixCacheSequences;
 
     /// <summary>What llama.cpp allocates for the generation context: the KV cache and the compute buffer of a step.</summary>
     private long ContextBuffers(ModelDefinition model, LoadSettings settings) => MemoryEstimate.Add(
-        MemoryEstimate.KvCacheBytes(model.Gguf, Streams * settings.ContextLength),
+        KvBytes(model, settings),
         MemoryEstimate.ComputeBytes(model.Gguf, settings.ContextLength, _options.StepTokenBudget, logits: true));
 
     /// <summary>
@@ -320,11 +323,15 @@ public sealed class ModelManager : IAsyncDisposable
             throw new ModelLoadException($"failed to load model '{model.DisplayName}': {ex.Message}", ex);
         }
 
+        var kv = KvCacheSettings.Resolve(_options, model.Gguf);
+        if (kv.Warning is not null) _logger.LogWarning("Model {Model}: {Warning}", model.DisplayName, kv.Warning);
         ModelRunner runner;
         try
         {
             runner = new ModelRunner(weights, new RunnerSettings
             {
+                FlashAttention = kv.FlashAttention,
+                KvCacheType = kv.CacheType,
                 ContextLength = settings.ContextLength,
                 Parallel = _options.NumParallel,
                 MaxQueue = _options.MaxQueue,
@@ -353,11 +360,13 @@ public sealed class ModelManager : IAsyncDisposable
         var backend = NativeBackend.State.Info;
         _logger.LogInformation(
             "Loaded model {Model} ({Family} {Parameters} {Quantization}) in {LoadMs:F0} ms on {Backend}: " +
-            "context {Context} x {Parallel} sequences, {Threads} threads, {GpuLayers} GPU layers, ~{SizeMiB:F1} MiB",
+            "context {Context} x {Parallel} sequences, {Threads} threads, {GpuLayers} GPU layers, ~{SizeMiB:F1} MiB " +
+            "(KV cache {KvCacheType} {KvMiB:F1} MiB, flash attention {FlashAttention})",
             model.DisplayName, model.Gguf.Architecture, Gguf.GgufNames.FormatParameterSize(model.Gguf.ParameterCount),
             Gguf.GgufNames.QuantizationLevel(model.Gguf), elapsed.TotalMilliseconds,
             backend?.GpuOffload == true && settings.GpuLayers != 0 ? "cuda" : "cpu",
-            settings.ContextLength, _options.NumParallel, settings.Threads, settings.GpuLayers, size / 1048576.0);
+            settings.ContextLength, _options.NumParallel, settings.Threads, settings.GpuLayers, size / 1048576.0,
+            kv.CacheTypeName, KvBytes(model, settings) / 1048576.0, kv.FlashAttentionName);
         return new LoadedModel(model, settings, weights, runner, size, vram, elapsed, _time);
     }
 

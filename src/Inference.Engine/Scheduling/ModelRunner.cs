@@ -29,6 +29,10 @@ public sealed record RunnerSettings
     public int CachedSequences { get; init; } = 4;
     /// <summary>While streams generate, prompt chunks keep a step within this multiple of a decode-only step; &lt;= 1 disables pacing.</summary>
     public double PrefillLatencyFactor { get; init; } = 1.5;
+    /// <summary>Flash attention on/off; null lets llama.cpp decide (Inference:FlashAttention, resolved by KvCacheSettings).</summary>
+    public bool? FlashAttention { get; init; }
+    /// <summary>Element type of the K and V cache (Inference:KvCacheType); quantized types come with flash attention on.</summary>
+    public GGMLType KvCacheType { get; init; } = GGMLType.GGML_TYPE_F16;
 }
 
 /// <summary>
@@ -101,6 +105,9 @@ public sealed class ModelRunner : IDisposable
             UBatchSize = (uint)settings.StepTokenBudget,
             Threads = settings.Threads,
             BatchThreads = settings.Threads,
+            FlashAttention = settings.FlashAttention,
+            TypeK = settings.KvCacheType,
+            TypeV = settings.KvCacheType,
         };
         _context = weights.CreateContext(contextParams);
         DecodeStep = (batch, _) => _context.NativeHandle.Decode(batch);

@@ -55,6 +55,18 @@ public static class ServerConfiguration
         // Ollama reads OLLAMA_NOPRUNE as a boolean where any value other than a false one means true.
         if (Get("OLLAMA_NOPRUNE") is { } noPrune && noPrune is not ("0" or "f" or "F" or "false" or "FALSE" or "False"))
             mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.PruneOnStart)}"] = "false";
+        // Ollama reads OLLAMA_FLASH_ATTENTION as a boolean; anything else is refused rather than read as off.
+        if (Get("OLLAMA_FLASH_ATTENTION") is { } flash)
+            mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.FlashAttention)}"] = flash.ToLowerInvariant() switch
+            {
+                "1" or "true" => "on",
+                "0" or "false" => "off",
+                _ => throw new InvalidOperationException($"OLLAMA_FLASH_ATTENTION='{flash}' is invalid: expected 1, true, 0 or false"),
+            };
+        if (Get("OLLAMA_KV_CACHE_TYPE") is { } kvType)
+            mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.KvCacheType)}"] = KvCacheSettings.CacheTypes.ContainsKey(kvType)
+                ? kvType.ToLowerInvariant()
+                : throw new InvalidOperationException($"OLLAMA_KV_CACHE_TYPE='{kvType}' is invalid: expected f16, q8_0 or q4_0");
         if (Get("OLLAMA_HOST") is { } host) mapped["urls"] = ListenUrl(host);
         if (Get("OLLAMA_ORIGINS") is { } origins) mapped[$"{ServerOptions.Section}:{nameof(ServerOptions.AllowedOrigins)}"] = origins;
         if (Get("OLLAMA_DEBUG") is { } debug && debug is not ("0" or "false" or "False"))

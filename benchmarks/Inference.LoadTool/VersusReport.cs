@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Inference.LoadTool;
+
+/// <summary>
+/// The "versus-report" command: one markdown table per model from the "versus" JSON files, with the
+/// bare llama_decode ceilings (the batch-ceiling benchmark's JSON) as shares, and the option rows.
+/// </summary>
+public static class VersusReport
+{
+    public const string Usage = """
+        Usage: Inference.LoadTool versus-report --out report.md [--header TEXT] [--ceiling LABEL=PATH]... [--their-ceiling LABEL=PATH]... [--options PATH] VERSUS.json...
+          --ceiling LABEL=PATH         batch-ceiling JSON (bare llama_decode of LLamaSharp's llama.cpp) of the model labelled LABEL
+          --their-ceiling LABEL=PATH   llama-batched-bench JSONL (-npl 1,8) of llama-server's llama.cpp for that model
+          --options PATH   the option rows (options.json written by scripts/bench-vs-llama-server.sh)
+        """;
+
+    public static int Run(string[] args)
+    {
+        string? output = null, header = null, options = null;
+        var ceilings = new List<string>();
+        var theirCeilings = new List<string>();
+        var inputs = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--out": output = args[++i]; break;
+                case "--header": header = args[++i]; break;
+                case "--ceiling": ceilings.Add(args[++i]); break;
+                case "--their-ceiling": theirCeilings.Add(args[++i]); break;
+                case "--options": options = args[++i]; break;
+                case "--help": Console.WriteLine(Usage); return 0;
+                default: inputs.Add(args[i]); break;
+            }
+        }
+        if (inputs.Count == 0) { Console.Error.WriteLine(Usage); return 2; }
+        var results = inputs.Select(p => JsonSerializer.Deserialize<VersusResult>(File.ReadAllText(p), VersusResult.Json)!).ToList();
+        var ours = ceilings.Select(Labelled).ToDictionary(c => c.Label, c => Ceiling.FromBatchCeiling(c.Path));
+        var theirs = theirCeilings.Select(Labelled).ToDictionary(c => c.Label, c => Ceiling.FromBatchedBench(c.Path));
+        var sb = new StringBuilder();
+        if (header is not null) sb.Append(header).Append("\n\n");
+        sb.Append(Table(results, ours, theirs));
+        if (options is not null) sb.Append('\n').Append(File.ReadAllText(options).Trim()).Append('\n');
+        var text = sb.ToString();
+        Console.WriteLine(text);
+        if (output is not null) File.WriteAllText(output, text);
+        return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
+    }
+
+    private static (string Label, string Path) Labelled(string arg)
+    {
+        var eq = arg.LastIndexOf('=');
+        return eq > 0 ? (arg[..eq], arg[(eq + 1)..]) : throw new ArgumentException($"expected LABEL=PATH, got '{arg}'");
+    }
+
+    /// <summary>The bare-decode ceiling of one model and llama.cpp build: tokens/s of 1 and of 8 sequences decoding together.</summary>
+    public sealed record Ceiling(double Single, double Eight)
+    {
+        /// <summary>The batch-ceiling benchmark's JSON: step_ms per sequence count.</summary>
+        public static Ceiling FromBatchCeiling(string path)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var steps = doc.RootElement.GetProperty("step_ms");
+            return new Ceiling(1000 / steps.GetProperty("1").GetDouble(), 8 * 1000 / steps.GetProperty("8").GetDouble());
+        }
+
+        /// <summary>llama-batched-bench --output-format jsonl: speed_tg (tokens/s of all sequences) per pl.</summary>
+        public static Ceiling FromBatchedBench(string path)
+        {
+            var speed = new Dictionary<int, double>();
+            foreach (var line in File.ReadLines(path).Where(l => l.StartsWith('{')))
+            {
+                using var doc = JsonDocument.Parse(line);
+                speed[doc.RootElement.GetProperty("pl").GetInt32()] = doc.RootElement.GetProperty("speed_tg").GetDouble();
+            }
+            // A line llama-batched-bench did not write shows as "-" rather than failing the report.
+            return new Ceiling(speed.GetValueOrDefault(1, double.NaN), speed.GetValueOrDefault(8, double.NaN));
+        }
+    }
+
+    /// <summary>
+    /// One table for all models (a bold row opens each model's rows), then per model the output checks
+    /// and any errors.
+    /// </summary>
+    public static string Table(IReadOnlyList<VersusResult> results,
+        IReadOnlyDictionary<string, Ceiling>? ourCeilings = null, IReadOnlyDictionary<string, Ceiling>? theirCeilings = null)
+    {
+        var sb = new StringBuilder();
+        foreach (var settings in results.Select(r => r.Settings).Distinct())
+            sb.Append("Settings: ").Append(settings).Append('\n');
+        sb.Append("\nValue = median of the alternating pairs; ratio = ours / llama-server of the medians (tok/s: higher is better; ms and MiB: lower is better); spread = lowest-highest ratio of a single pair.\n\n");
+        sb.Append("| metric | ours | llama-server | ratio | spread |\n|---|---|---|---|---|\n");
+        foreach (var r in results)
+        {
+            sb.Append(Inv($"| **{r.Label}** ({r.Pairs} pairs) | | | | |\n"));
+            foreach (var m in r.Metrics)
+            {
+                if (m.Ours.Count == 0 || m.Theirs.Count == 0) continue;
+                double a = Median(m.Ours), b = Median(m.Theirs);
+                var pairRatios = m.Ours.Zip(m.Theirs, (x, y) => x / y).ToList();
+                var spread = pairRatios.Count > 1 ? Inv($"{pairRatios.Min():F2}-{pairRatios.Max():F2}") : "-";
+                sb.Append(Inv($"| {m.Name} ({m.Unit}) | {Value(a)} | {Value(b)} | {a / b:F2} | {spread} |\n"));
+            }
+            Ceiling? ours = ourCeilings?.GetValueOrDefault(r.Label), theirs = theirCeilings?.GetValueOrDefault(r.Label);
+            if (ours is not null || theirs is not null)
+            {
+                sb.Append(Inv($"| bare decode ceiling, 1 sequence (tok/s; ours: batch-ceiling on LLamaSharp's llama.cpp, llama-server: llama-batched-bench) | {Value(ours?.Single)} | {Value(theirs?.Single)} | {Ratio(ours?.Single, theirs?.Single)} | |\n"));
+                sb.Append(Inv($"| bare decode ceiling, 8 sequences (tok/s) | {Value(ours?.Eight)} | {Value(theirs?.Eight)} | {Ratio(ours?.Eight, theirs?.Eight)} | |\n"));
+                Share(sb, r, MetricKeys.Decode, ours?.Single, theirs?.Single, "single-stream decode as a share of its library's 1-sequence ceiling");
+                Share(sb, r, MetricKeys.ArrivalsAggregate, ours?.Eight, theirs?.Eight, "8 arrivals aggregate (wall time, prefill included) as a share of its library's 8-sequence ceiling");
+            }
+        }
+        foreach (var r in results)
+        {
+            sb.Append(Inv($"\nSame output on both servers, {r.Label}:\n"));
+            foreach (var check in r.Checks)
+                sb.Append(Inv($"- {check.Scenario}: same text {check.SameText}/{check.Compared}, same completion tokens {check.SameTokenCounts}/{check.Compared}, same prompt tokens {check.SamePromptTokens}/{check.Compared}"))
+                  .Append(check.RerunPairs > 0 ? Inv($"; {check.RerunPairs} pair(s) re-run with other prompts because llama-server rejected its own output as not valid UTF-8 (llama.cpp issue #27543)") : "")
+                  .Append(check.FirstDifference is null ? "\n" : $"; first difference: {check.FirstDifference}\n");
+            foreach (var e in r.Errors) sb.Append("- ERROR: ").Append(e).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static void Share(StringBuilder sb, VersusResult r, string key, double? ourCeiling, double? theirCeiling, string label)
+    {
+        var m = r.Metrics.FirstOrDefault(x => x.Key == key);
+        if (m is null || m.Ours.Count == 0 || m.Theirs.Count == 0) return;
+        string Percent(double v, double? c) => c is { } x && !double.IsNaN(x) ? Inv($"{v / x:P0}") : "-";
+        sb.Append(Inv($"| {label} | {Percent(Median(m.Ours), ourCeiling)} | {Percent(Median(m.Theirs), theirCeiling)} | | |\n"));
+    }
+
+    private static string Value(double v) => v >= 100 ? Inv($"{v:F0}") : Inv($"{v:F1}");
+    private static string Value(double? v) => v is { } x && !double.IsNaN(x) ? Value(x) : "-";
+    private static string Ratio(double? a, double? b) => a is { } x && b is { } y && !double.IsNaN(x / y) ? Inv($"{x / y:F2}") : "-";
+
+    public static double Median(IReadOnlyList<double> values) => Stats.Percentile(values, 50);
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

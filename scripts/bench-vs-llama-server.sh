@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Side by side against llama.cpp's llama-server (issue 11): the same GGUF, threads, context per
+# sequence, parallel slots and greedy sampling on both, streaming POST /v1/completions on both,
+# runs alternating between the servers; one markdown table per model (report.md) plus JSON in
+# benchmarks/results/<date>-vs-llama-server/. Only 127.0.0.1 is contacted.
+#
+#   LLAMA_SERVER=/path/to/llama-server scripts/bench-vs-llama-server.sh
+#
+# Models: a llama3.2:1b-shaped Q4_K_M GGUF with random weights (generated once, as scripts/bench.sh
+# does) and stories260K ($INFERENCE_TEST_MODELS, default ../shared/models). Ceilings: the
+# batch-ceiling benchmark (bare llama_decode of 1 and 8 sequences, LLamaSharp's llama.cpp) and
+# llama-batched-bench next to $LLAMA_SERVER when it is there (llama-server's llama.cpp).
+# BENCH_PAIRS (1B model; BENCH_STORIES_PAIRS for stories260K), BENCH_THREADS, BENCH_PARALLEL change the settings; BENCH_SKIP_OPTIONS=1 skips the
+# flash-attention / KV-cache-type rows; BENCH_MODELS="1b stories" picks the models; LLAMA_SERVER_REF
+# names llama-server's source in the report when --version cannot (a build outside git says "0 (unknown)").
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+: "${LLAMA_SERVER:?set LLAMA_SERVER to a llama-server binary (README: Performance says how to build one)}"
+[ -x "$LLAMA_SERVER" ] || { echo "LLAMA_SERVER=$LLAMA_SERVER is not an executable" >&2; exit 2; }
+threads="${BENCH_THREADS:-$(nproc)}"
+pairs="${BENCH_PAIRS:-3}"
+parallel="${BENCH_PARALLEL:-16}"
+ctx=2048
+ours_port="${BENCH_PORT:-11510}"
+theirs_port=$((ours_port + 1))
+models_dir="${INFERENCE_TEST_MODELS:-$root/../shared/models}"
+model_1b="${BENCH_MODEL:-$root/benchmarks/models/llama3.2-1b-q4_k_m.gguf}"
+which_models="${BENCH_MODELS:-1b stories}"
+out="$root/benchmarks/results/$(date -u +%Y%m%d)-vs-llama-server"
+mkdir -p "$out" "$(dirname "$model_1b")"
+started=$(date +%s)
+
+dotnet build -c Release Inference.sln -v quiet -nologo >/dev/null
+bin() { echo "$root/benchmarks/$1/bin/Release/net10.0/$1.dll"; }
+if [ ! -f "$model_1b" ]; then
+  dotnet "$(bin Inference.ModelGen)" --preset llama3.2-1b --quant q4_k_m --out "$model_1b"
+fi
+batched_bench="$(dirname "$LLAMA_SERVER")/llama-batched-bench"
+
+store="$(mktemp -d)"
+ours_pid="" theirs_pid=""
+stop_servers() {
+  for pid in $ours_pid $theirs_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  ours_pid="" theirs_pid=""
+}
+trap 'stop_servers; rm -rf "$store"' EXIT
+wait_ready() { # url name
+  for _ in $(seq 1 240); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done
+  echo "$2 did not become ready ($1)" >&2; exit 1
+}
+start_ours() { # model log extra-settings...
+  local model="$1" log="$2"; shift 2
+  dotnet src/Inference.Server/bin/Release/net10.0/Inference.Server.dll --urls "http://127.0.0.1:$ours_port" \
+    "--Inference:ModelsDirectory=$store" "--Inference:Threads=$threads" "--Inference:NumParallel=$parallel" \
+    "--Inference:DefaultContextLength=$ctx" --Inference:KeepAlive=-1 --Logging:LogLevel:Default=Warning \
+    --Logging:LogLevel:Inference.Engine.Models.ModelManager=Information --model "bench=$model" "$@" >"$log" 2>&1 &
+  ours_pid=$!
+  wait_ready "http://127.0.0.1:$ours_port/api/version" "our server"
+}
+start_theirs() { # model log extra-flags...
+  local model="$1" log="$2"; shift 2
+  "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port "$theirs_port" -t "$threads" -tb "$threads" \
+    -c $((ctx * parallel)) -np "$parallel" -b 512 -ub 512 --no-webui "$@" >"$log" 2>&1 &
+  theirs_pid=$!
+  wait_ready "http://127.0.0.1:$theirs_port/health" "llama-server"
+}
+settings="$threads threads, context $ctx per sequence, $parallel parallel sequences (ours: --Inference:NumParallel=$parallel; llama-server: -np $parallel -c $((ctx * parallel)) -b 512 -ub 512), greedy (temperature 0, repeat_penalty 1.1 over 64 tokens: our /v1 applies Ollama's defaults, llama-server is sent the same), streaming /v1/completions"
+
+reports=() ceilings=()
+for which in $which_models; do
+  case "$which" in
+    1b) model="$model_1b"; label="llama3.2-1b-shaped Q4_K_M"; decode=64; streams_tokens=32; model_pairs="$pairs" ;;
+    # Runs on stories260K take milliseconds, so more pairs and tokens cost little and steady the medians.
+    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=256; streams_tokens=128; model_pairs="${BENCH_STORIES_PAIRS:-5}" ;;
+    *) echo "unknown model '$which' in BENCH_MODELS" >&2; exit 2 ;;
+  esac
+  [ -f "$model" ] || { echo "missing $model" >&2; exit 2; }
+  echo "== $label: bare llama_decode ceilings ($(( $(date +%s) - started )) s in)"
+  dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/ceiling-$which.json" >/dev/null
+  ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
+  if [ -x "$batched_bench" ]; then
+    "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl 1,8 -t "$threads" --output-format jsonl \
+      2>/dev/null | grep '^{' >"$out/batched-bench-$which.jsonl"
+    ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
+  fi
+
+  echo "== $label: side by side ($(( $(date +%s) - started )) s in)"
+  start_theirs "$model" "$out/llama-server-$which.log"
+  start_ours "$model" "$out/server-$which.log"
+  dotnet "$(bin Inference.LoadTool)" versus --ours "http://127.0.0.1:$ours_port" --theirs "http://127.0.0.1:$theirs_port" \
+    --ours-pid "$ours_pid" --theirs-pid "$theirs_pid" --tokenize-url "http://127.0.0.1:$theirs_port" \
+    --label "$label" --pairs "$model_pairs" --decode-tokens "$decode" --prefill-tokens 512 --stream-tokens "$streams_tokens" \
+    --settings "$settings" --json "$out/versus-$which.json" >/dev/null || echo "(errors: see $out/versus-$which.json)"
+  reports+=("$out/versus-$which.json")
+  stop_servers
+done
+
+options_args=()
+if [ "${BENCH_SKIP_OPTIONS:-0}" != 1 ] && [[ " $which_models " == *" 1b "* ]]; then
+  echo "== flash attention and KV cache types, 1 parallel sequence ($(( $(date +%s) - started )) s in)"
+  options_md="$out/options.md"
+  {
+    echo "### Flash attention and KV cache type (llama3.2-1b-shaped Q4_K_M, 1 parallel sequence, 2 requests x 64 tokens after a warm-up)"
+    echo
+    echo "Ours: --Inference:FlashAttention / --Inference:KvCacheType (OLLAMA_FLASH_ATTENTION / OLLAMA_KV_CACHE_TYPE); llama-server: -fa / -ctk -ctv with -np 1 -c $ctx."
+    echo "KV MiB is what each server's log reports it allocated: ours holds $ctx cells for each of 1 running + 4 cached sequences (Inference:PrefixCacheSequences), llama-server $ctx for its one slot."
+    echo
+    echo "| flash attention | KV cache | ours tok/s | llama-server tok/s | ratio | ours KV MiB | llama-server KV MiB | ours RSS MiB | llama-server RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+  } >"$options_md"
+  rss_mib() { awk '/^VmRSS:/{printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+  tok_s() { sed -n 's/.*"generated_tokens_per_second": \([0-9.]*\).*/\1/p' "$1"; }
+  option_load() { # url label
+    dotnet "$(bin Inference.LoadTool)" --url "$1" --model bench --api openai-completions \
+      --requests 2 --warmup 1 --prompt-tokens 32 --output-tokens 64 --label "$2" --json "$out/$2.json" >/dev/null \
+      || echo "($2: errors, see $out/$2.json)" # llama-server can fail on its own output (#27543): keep the row
+  }
+  saved_parallel="$parallel"; parallel=1
+  run_ours_option() {
+    start_ours "$model_1b" "$out/server-options-$fa-$kv.log" "--Inference:FlashAttention=$fa" "--Inference:KvCacheType=$kv"
+    option_load "http://127.0.0.1:$ours_port" "options-ours-$fa-$kv"
+    ours_rss=$(rss_mib "$ours_pid")
+    stop_servers
+  }
+  run_theirs_option() { # -lv 4: llama.cpp's KV cache line is logged at that verbosity (a few lines per request)
+    start_theirs "$model_1b" "$out/llama-server-options-$fa-$kv.log" -fa "$fa" -ctk "$kv" -ctv "$kv" -lv 4
+    option_load "http://127.0.0.1:$theirs_port" "options-theirs-$fa-$kv"
+    theirs_rss=$(rss_mib "$theirs_pid")
+    stop_servers
+  }
+  row=0
+  for option in off:f16 on:f16 on:q8_0 on:q4_0; do
+    fa="${option%%:*}" kv="${option##*:}"
+    # Alternate which server goes first from row to row, as the side-by-side runs do.
+    if [ $((row++ % 2)) = 0 ]; then run_ours_option; run_theirs_option; else run_theirs_option; run_ours_option; fi
+    ours_tok=$(tok_s "$out/options-ours-$fa-$kv.json") theirs_tok=$(tok_s "$out/options-theirs-$fa-$kv.json")
+    ours_kv=$(sed -n 's/.*(KV cache [a-z0-9_]* \([0-9.]*\) MiB.*/\1/p' "$out/server-options-$fa-$kv.log" | head -1)
+    theirs_kv=$(sed -n 's/.*llama_kv_cache: size = *\([0-9.]*\) MiB.*/\1/p' "$out/llama-server-options-$fa-$kv.log" | head -1)
+    printf '| %s | %s | %.1f | %.1f | %.2f | %s | %s | %s | %s |\n' "$fa" "$kv" "$ours_tok" "$theirs_tok" \
+      "$(echo "$ours_tok $theirs_tok" | awk '{print $1 / $2}')" "${ours_kv:-?}" "${theirs_kv:-?}" "$ours_rss" "$theirs_rss" >>"$options_md"
+  done
+  parallel="$saved_parallel"
+  options_args=(--options "$options_md")
+fi
+
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1) (CPU family $(lscpu | sed -n 's/^CPU family: *//p' | head -1))"
+avx512=$(grep -q avx512f /proc/cpuinfo && echo "AVX-512" || echo "no AVX-512")
+their_version="${LLAMA_SERVER_REF:-$("$LLAMA_SERVER" --version 2>&1 | grep -m1 version || echo "unknown version")}"
+header="Side by side with llama-server ($their_version) on $cpu, $(nproc) cores, $avx512, $(free -g | awk '/^Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); scripts/bench-vs-llama-server.sh finished in $(( $(date +%s) - started )) s."
+dotnet "$(bin Inference.LoadTool)" versus-report --out "$out/report.md" --header "$header" "${ceilings[@]}" "${options_args[@]}" "${reports[@]}"
+echo "results: $out"

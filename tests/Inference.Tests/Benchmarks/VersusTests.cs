@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Inference.LoadTool;
+using Inference.Tests.Support;
+
+namespace Inference.Tests.Benchmarks;
+
+/// <summary>
+/// The side-by-side harness's parts: the /v1/completions event parser, the report's arithmetic, and the
+/// client against the real server (what the harness sends to both servers).
+/// </summary>
+public sealed class VersusTests
+{
+    private static long At(long start, double ms) => start + (long)(ms * Stopwatch.Frequency / 1000);
+
+    [Fact]
+    public void Completion_events_give_ttft_text_usage_and_the_finish_time()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var s = new CompletionStream(start);
+        s.OnLine(": keep-alive comment", At(start, 1));
+        s.OnLine("data: {\"choices\":[{\"text\":\"Once\",\"index\":0,\"finish_reason\":null}]}", At(start, 100));
+        s.OnLine("", At(start, 100));
+        s.OnLine("data: {\"choices\":[{\"text\":\" upon\",\"index\":0,\"finish_reason\":null}]}", At(start, 130));
+        s.OnLine("data: {\"choices\":[{\"text\":\"\",\"index\":0,\"finish_reason\":\"length\"}]}", At(start, 150));
+        s.OnLine("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,\"total_tokens\":14,\"prompt_tokens_details\":{\"cached_tokens\":5}}}", At(start, 151));
+        Assert.False(s.Done);
+        s.OnLine("data: [DONE]", At(start, 152));
+        Assert.True(s.Done);
+
+        var r = s.Complete(3, 200, At(start, 160));
+        Assert.True(r.Ok, r.Error);
+        Assert.Equal("Once upon", r.Text);
+        Assert.Equal((2, 12, 5, 2), (r.EvalCount, r.PromptEvalCount, r.CachedPromptTokens, r.Pieces));
+        Assert.Equal(100, r.TtftMs!.Value, 0.5);
+        Assert.Equal(150, r.FinishMs!.Value, 0.5);
+        Assert.Equal(30, r.InterTokenMs.Single(), 0.5);
+    }
+
+    [Theory]
+    [InlineData(false, true, true, "stream ended without data: [DONE]")]
+    [InlineData(true, false, true, "no choice carried a finish_reason")]
+    [InlineData(true, true, false, "no usage with completion_tokens (stream_options.include_usage)")]
+    public void An_incomplete_stream_is_an_error(bool done, bool finish, bool usage, string expected)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var s = new CompletionStream(start);
+        s.OnLine("data: {\"choices\":[{\"text\":\"x\",\"finish_reason\":" + (finish ? "\"stop\"" : "null") + "}]" +
+                 (usage ? ",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}" : "") + "}", At(start, 5));
+        if (done) s.OnLine("data: [DONE]", At(start, 6));
+        Assert.Equal(expected, s.Complete(0, 200, At(start, 7)).Error);
+    }
+
+    [Fact]
+    public void An_error_event_is_reported_with_its_message()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var s = new CompletionStream(start);
+        s.OnLine("data: {\"error\":{\"code\":500,\"message\":\"The model produced output that does not match the expected Content-only format\",\"type\":\"server_error\"}}", At(start, 5));
+        var r = s.Complete(0, 200, At(start, 6));
+        Assert.Equal("The model produced output that does not match the expected Content-only format", r.Error);
+        Assert.Contains(VersusRunner.InvalidUtf8Error, r.Error);
+    }
+
+    [Fact]
+    public void The_report_shows_medians_their_ratio_and_the_spread_of_pair_ratios()
+    {
+        var result = new VersusResult
+        {
+            Label = "m", Settings = "2 threads", Pairs = 3,
+            Metrics =
+            [
+                new VersusMetric { Key = MetricKeys.Decode, Name = "single-stream decode (64 tokens)", Unit = "tok/s", HigherIsBetter = true, Ours = [10, 12, 11], Theirs = [10, 10, 10] },
+                new VersusMetric { Name = "cold TTFT", Unit = "ms", Ours = [200, 300, 250], Theirs = [250, 250, 200] },
+            ],
+            Checks = [new VersusCheck { Scenario = "single stream", Compared = 3, SameText = 2, SameTokenCounts = 3, SamePromptTokens = 3, RerunPairs = 1, FirstDifference = "pair 2 request 0: …" }],
+        };
+        using var dir = new TempDirectory();
+        var ceiling = Path.Combine(dir.Path, "ceiling.json");
+        File.WriteAllText(ceiling, """{"step_ms": {"1": 50.0, "8": 160.0}}""");
+        var batched = Path.Combine(dir.Path, "batched.jsonl");
+        File.WriteAllText(batched, "{\"pl\": 1, \"speed_tg\": 20.0}\n{\"pl\": 8, \"speed_tg\": 40.0}\n");
+
+        var table = VersusReport.Table([result],
+            new Dictionary<string, VersusReport.Ceiling> { ["m"] = VersusReport.Ceiling.FromBatchCeiling(ceiling) },
+            new Dictionary<string, VersusReport.Ceiling> { ["m"] = VersusReport.Ceiling.FromBatchedBench(batched) });
+
+        var lines = table.Split('\n');
+        Assert.Contains("| **m** (3 pairs) | | | | |", lines);
+        Assert.Contains("| single-stream decode (64 tokens) (tok/s) | 11.0 | 10.0 | 1.10 | 1.00-1.20 |", lines);
+        Assert.Contains("| cold TTFT (ms) | 250 | 250 | 1.00 | 0.80-1.25 |", lines);
+        // 1,000 / 50 ms = 20 tok/s with one sequence, 8 x 1,000 / 160 ms = 50 with eight.
+        Assert.Contains(lines, l => l.StartsWith("| bare decode ceiling, 1 sequence", StringComparison.Ordinal) && l.EndsWith("| 20.0 | 20.0 | 1.00 | |", StringComparison.Ordinal));
+        Assert.Contains("| bare decode ceiling, 8 sequences (tok/s) | 50.0 | 40.0 | 1.25 | |", lines);
+        Assert.Contains("| single-stream decode as a share of its library's 1-sequence ceiling | 55 % | 50 % | | |", lines);
+        Assert.Contains(lines, l => l.StartsWith("- single stream: same text 2/3, same completion tokens 3/3, same prompt tokens 3/3; 1 pair(s) re-run", StringComparison.Ordinal)
+            && l.EndsWith("; first difference: pair 2 request 0: …", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Text_difference_points_at_where_the_outputs_part()
+    {
+        Assert.Equal("same text", TextDifference.Describe("abc", "abc"));
+        Assert.Equal("texts part at character 3: ours \"abcX\" vs llama-server \"abcY\"", TextDifference.Describe("abcX", "abcY"));
+        Assert.Equal("texts part at character 30: ours \"…789012345678901234567890\" vs llama-server \"…789012345678901234567890more\"",
+            TextDifference.Describe(new string('-', 6) + "789012345678901234567890", new string('-', 6) + "789012345678901234567890more"));
+    }
+
+    [Theory]
+    [InlineData("VmRSS:\t  123456 kB", 123456L)]
+    [InlineData("VmHWM:\t  999 kB", null)]
+    [InlineData("VmRSS:", null)]
+    public void Rss_is_read_from_the_status_line(string line, long? expected) =>
+        Assert.Equal(expected, ProcessMemory.ParseVmRssKib(line));
+
+    [Fact]
+    public void Rss_of_this_process_is_positive_and_of_a_missing_process_null()
+    {
+        Assert.InRange(ProcessMemory.RssMib(Environment.ProcessId)!.Value, 1, 1 << 20);
+        Assert.Null(ProcessMemory.RssMib(int.MaxValue));
+    }
+}
+
+/// <summary>The openai-completions client against the real server and a real model.</summary>
+[Collection("server")]
+public sealed class CompletionClientTests(SharedServer server)
+{
+    [Fact]
+    public async Task The_streamed_text_and_counts_match_the_servers_unstreamed_answer()
+    {
+        var options = new LoadOptions { Url = server.BaseUrl, Model = "stories", Api = ApiKind.OpenAICompletions, OutputTokens = 24, TimeoutSeconds = 60 };
+        using var http = GenerateClient.CreateHttpClient(options);
+
+        var r = await new GenerateClient(http, options).RunAsync(0, "Once upon a time", CancellationToken.None);
+
+        Assert.True(r.Ok, r.Error);
+        Assert.Equal(24, r.EvalCount);
+        var (status, whole) = await server.PostAsync("/v1/completions", new { model = "stories", prompt = "Once upon a time", max_tokens = 24, temperature = 0 });
+        Assert.Equal(200, status);
+        Assert.Equal((string)whole!["choices"]![0]!["text"]!, r.Text);
+        Assert.Equal((int)whole["usage"]!["prompt_tokens"]!, r.PromptEvalCount);
+        Assert.True(r.FinishMs >= r.TtftMs, $"finish {r.FinishMs} before the first token {r.TtftMs}");
+    }
+}
