@@ -248,6 +248,28 @@ public sealed class LoraAdapterTests(LoraServer server) : IClassFixture<LoraServ
     }
 
     [Fact]
+    public async Task The_ollama_js_client_creates_and_runs_an_adapter_model_unchanged()
+    {
+        var adapter = await UploadAsync(new LoraGguf { Seed = 8 }.Build(TestModels.Stories260K));
+        var bad = await UploadAsync(new LoraGguf { Seed = 8, Architecture = "gpt2" }.Build(TestModels.Stories260K));
+        var r = await CompatClient.RunAsync("ollama-js-adapter.mjs", "ollama", new Dictionary<string, string>
+        {
+            ["OLLAMA_URL"] = server.BaseUrl, ["BASE"] = "stories", ["ADAPTER"] = adapter, ["BAD_ADAPTER"] = bad,
+        });
+        Assert.Equal("success", (string)r["created"]!);
+        var progress = r["progress"]!.AsArray().Select(p => (string)p!).ToList();
+        Assert.Contains($"using existing layer {adapter}", progress);
+        Assert.Equal("success", progress[^1]);
+        Assert.Contains($"\nADAPTER {BlobPath(adapter)}\n", (string)r["modelfile"]!);
+        Assert.Equal(16, (int)r["adaptedEvalCount"]!);
+        Assert.NotEqual((string)r["plain"]!, (string)r["adapted"]!);
+        Assert.Equal((string)r["adapted"]!, (string)r["streamedModel"]!);
+        Assert.Equal(await GenerateAsync("stories", tokens: 16), (string)r["plain"]!);
+        Assert.Equal(400, (int)r["badError"]!["status"]!);
+        Assert.Equal("invalid adapter: the adapter's architecture 'gpt2' does not match the base model's 'llama'", (string)r["badError"]!["message"]!);
+    }
+
+    [Fact]
     public async Task A_stored_manifest_with_a_bad_adapter_layer_is_refused_before_llama_cpp_loads_it()
     {
         // As a pull from a registry or another tool sharing the store could write it: no /api/create check ran.
