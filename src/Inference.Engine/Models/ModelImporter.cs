@@ -237,14 +237,19 @@ public sealed class ModelImporter(ModelStore store)
 
     private static GgufFile ReadGguf(string path)
     {
+        GgufFile gguf;
         try
         {
-            return GgufFile.Read(path);
+            gguf = GgufFile.Read(path);
         }
         catch (InvalidGgufException ex)
         {
             throw new CreateException($"invalid model file: {ex.Message}");
         }
+        // llama.cpp cannot load an adapter as a model; say what to do with it instead of failing at the first request.
+        if (gguf.GetString("general.type") == "adapter")
+            throw new CreateException("the file is a LoRA adapter, not a model: create a model from its base model with the adapter's blob in 'adapters'");
+        return gguf;
     }
 
     /// <summary>Free space below which a failed quantization is taken to have filled the disk.</summary>

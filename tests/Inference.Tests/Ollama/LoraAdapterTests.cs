@@ -248,6 +248,44 @@ public sealed class LoraAdapterTests(LoraServer server) : IClassFixture<LoraServ
     }
 
     [Fact]
+    public async Task An_adapter_given_as_the_model_is_a_400_saying_where_it_goes()
+    {
+        var adapter = await UploadAsync(new LoraGguf { Seed = 9 }.Build(TestModels.Stories260K));
+        var (status, body) = await server.PostAsync("/api/create", new { model = "adapter-as-model", files = new Dictionary<string, string> { ["model.gguf"] = adapter }, stream = false });
+        Assert.Equal(400, status);
+        Assert.Equal("the file is a LoRA adapter, not a model: create a model from its base model with the adapter's blob in 'adapters'", (string)body!["error"]!);
+    }
+
+    [Fact]
+    public async Task A_stored_manifest_with_two_adapters_applies_both_and_more_than_four_are_refused()
+    {
+        // Ollama's create adds one adapter, but a manifest from elsewhere may list several: llama.cpp applies them together.
+        var store = server.Get<ModelCatalog>().Store;
+        var stories = store.GetManifest(ModelName.Parse("stories"))!;
+        var digests = new List<string>();
+        for (int seed = 10; seed < 15; seed++) digests.Add(await UploadAsync(new LoraGguf { Seed = seed, Magnitude = 0.3f }.Build(TestModels.Stories260K)));
+        async Task WriteAsync(string name, IEnumerable<string> adapters)
+        {
+            var layers = stories.Layers.Concat(adapters.Select(d => new ManifestLayer(MediaTypes.Adapter, d, new FileInfo(BlobPath(d)).Length))).ToList();
+            await store.WriteManifestAsync(ModelName.Parse(name), new ModelManifest { Config = stories.Config, Layers = layers }, CancellationToken.None);
+        }
+        await WriteAsync("first-only", digests.Take(1));
+        await WriteAsync("second-only", digests.Skip(1).Take(1));
+        await WriteAsync("both", digests.Take(2));
+        await WriteAsync("five", digests);
+
+        var both = await GenerateAsync("both");
+        Assert.NotEqual(await GenerateAsync("first-only"), both);
+        Assert.NotEqual(await GenerateAsync("second-only"), both);
+        Assert.NotEqual(await GenerateAsync("stories"), both);
+        Assert.Equal(2, (await ModelfileAsync("both")).Split('\n').Count(l => l.StartsWith("ADAPTER ", StringComparison.Ordinal)));
+
+        var (status, body) = await server.PostAsync("/api/generate", Greedy("five"));
+        Assert.Equal(400, status);
+        Assert.Equal("model 'five' cannot be used: the manifest has 5 adapter layers; at most 4 are supported; delete it and pull or create it again", (string)body!["error"]!);
+    }
+
+    [Fact]
     public async Task The_ollama_js_client_creates_and_runs_an_adapter_model_unchanged()
     {
         var adapter = await UploadAsync(new LoraGguf { Seed = 8 }.Build(TestModels.Stories260K));
