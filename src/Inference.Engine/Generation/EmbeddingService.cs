@@ -95,6 +95,8 @@ public sealed class EmbeddingService(ModelManager models, ILogger<EmbeddingRunne
             Threads = threads,
             BatchThreads = threads,
         });
+        // The adapters change the embeddings as they change generations: a model with an adapter embeds with it.
+        Backend.LoraAdapters.Apply(context.NativeHandle, loaded.Adapters);
         var generation = loaded.Runner;
         var stats = generation.Stats;
         var runner = new EmbeddingRunner(context, new EmbeddingRunnerSettings

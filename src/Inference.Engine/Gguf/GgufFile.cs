@@ -15,6 +15,7 @@ public sealed class GgufFile
     private GgufFile(
         uint version,
         IReadOnlyDictionary<string, object?> metadata,
+        IReadOnlyDictionary<string, GgufValueType> metadataTypes,
         IReadOnlyList<GgufTensorInfo> tensors,
         long alignment,
         long headerSize,
@@ -23,6 +24,7 @@ public sealed class GgufFile
     {
         Version = version;
         Metadata = metadata;
+        MetadataTypes = metadataTypes;
         Tensors = tensors;
         Alignment = alignment;
         HeaderSize = headerSize;
@@ -46,6 +48,12 @@ public sealed class GgufFile
     /// <see cref="GgufArraySummary"/> for an array longer than <see cref="SummaryArrayLimit"/>).
     /// </summary>
     public IReadOnlyDictionary<string, object?> Metadata { get; }
+
+    /// <summary>
+    /// The type each metadata value was stored as. <see cref="Metadata"/> widens values (every float is a double),
+    /// but llama.cpp reads some keys only as one exact type and aborts on another (a LoRA's alpha must be a float32).
+    /// </summary>
+    public IReadOnlyDictionary<string, GgufValueType> MetadataTypes { get; }
 
     public IReadOnlyList<GgufTensorInfo> Tensors { get; }
 
@@ -147,7 +155,7 @@ public sealed class GgufFile
         reader.EnsureAvailable(kvCount, 8 + 4 + 1, $"{kvCount} metadata entries");
         reader.EnsureAvailable(tensorCount, 8 + 4 + 4 + 8, $"{tensorCount} tensor infos");
 
-        var metadata = ReadMetadata(reader, (int)kvCount);
+        var (metadata, metadataTypes) = ReadMetadata(reader, (int)kvCount);
         long alignment = ReadAlignment(metadata);
         var raw = ReadTensorInfos(reader, (int)tensorCount);
 
@@ -167,12 +175,13 @@ public sealed class GgufFile
         {
             throw new InvalidGgufException($"file is truncated: tensor data needs {dataEnd} bytes but the file has {length}");
         }
-        return new GgufFile(version, metadata, raw, alignment, headerSize, dataOffset, dataEnd);
+        return new GgufFile(version, metadata, metadataTypes, raw, alignment, headerSize, dataOffset, dataEnd);
     }
 
-    private static Dictionary<string, object?> ReadMetadata(GgufReader reader, int count)
+    private static (Dictionary<string, object?> Values, Dictionary<string, GgufValueType> Types) ReadMetadata(GgufReader reader, int count)
     {
         var metadata = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var types = new Dictionary<string, GgufValueType>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
         {
             string key = reader.ReadString($"metadata key #{i}");
@@ -183,8 +192,9 @@ public sealed class GgufFile
             {
                 throw new InvalidGgufException($"duplicate metadata key '{shown}'");
             }
+            types[key] = type;
         }
-        return metadata;
+        return (metadata, types);
     }
 
     private static long ReadAlignment(Dictionary<string, object?> metadata)

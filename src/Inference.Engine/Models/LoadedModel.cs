@@ -26,6 +26,8 @@ public sealed class LoadedModel : IDisposable
     public ModelDefinition Definition { get; }
     public LoadSettings Settings { get; }
     public LLamaWeights Weights { get; }
+    /// <summary>The LoRA adapters loaded onto <see cref="Weights"/>; every context made from them sets these.</summary>
+    public IReadOnlyList<LLama.Native.LoraAdapter> Adapters { get; init; } = [];
     public ModelRunner Runner { get; }
     /// <summary>Weights plus the KV cache for the configured context and parallelism, plus the embedding context once reserved.</summary>
     public long SizeBytes { get; internal set; }

@@ -121,15 +121,51 @@ public sealed class ModelCatalog(ModelStore store)
     {
         var manifest = stored.Manifest;
         var path = Store.ModelPath(manifest);
+        var gguf = HeaderSummary(path);
         return new PreparedModel(
             stored.Digest,
             path,
-            HeaderSummary(path),
+            gguf,
             Text(manifest, MediaTypes.Template),
             Text(manifest, MediaTypes.System),
             ReadParameters(manifest),
             Text(manifest, MediaTypes.License),
-            ReadMessages(manifest));
+            ReadMessages(manifest),
+            ReadAdapters(manifest, gguf));
+    }
+
+    /// <summary>
+    /// The manifest's adapter layers, each checked against the base model before llama.cpp ever sees it (a pulled
+    /// model or one another tool wrote did not pass /api/create's check): a bad one makes the model unusable.
+    /// </summary>
+    private List<AdapterFile> ReadAdapters(ModelManifest manifest, GgufFile baseModel)
+    {
+        var layers = manifest.Layers.Where(l => l.MediaType == MediaTypes.Adapter).ToList();
+        if (layers.Count > LoraAdapterCheck.MaxAdapters)
+            throw new InvalidManifestException($"the manifest has {layers.Count} adapter layers; at most {LoraAdapterCheck.MaxAdapters} are supported");
+        var adapters = new List<AdapterFile>();
+        foreach (var layer in layers)
+        {
+            var path = Store.BlobPath(layer.Digest);
+            GgufFile adapter;
+            try
+            {
+                using var stream = Store.OpenForReading(path);
+                adapter = GgufFile.ReadSummary(stream, stream.Length);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new InvalidManifestException($"the adapter blob {layer.Digest} is missing from the store");
+            }
+            catch (InvalidGgufException e)
+            {
+                throw new InvalidManifestException($"the adapter blob {layer.Digest} is not a valid GGUF: {e.Message}");
+            }
+            if (LoraAdapterCheck.Problem(adapter, baseModel) is { } problem)
+                throw new InvalidManifestException($"the adapter blob {layer.Digest} cannot be applied: {problem}");
+            adapters.Add(new AdapterFile(layer.Digest, path, MemoryEstimate.Add(adapter.Tensors.Select(t => t.ByteSize).ToArray())));
+        }
+        return adapters;
     }
 
     /// <summary>The GGUF summary of a model blob: shared with a prepared model of the same blob (another template over the same weights), else read.</summary>

@@ -18,4 +18,5 @@ public sealed record ModelDefinition(ModelName Name, StoredModel Stored, Prepare
     public ModelOptions Parameters => Prepared.Parameters;
     public string? License => Prepared.License;
     public IReadOnlyList<Prompting.ChatMessage> Messages => Prepared.Messages;
+    public IReadOnlyList<AdapterFile> Adapters => Prepared.Adapters;
 }

@@ -23,6 +23,8 @@ public sealed record CreateSpec
     public IReadOnlyList<ChatMessage>? Messages { get; init; }
     /// <summary>Quantize the GGUF to this type (Ollama's names: q4_K_M, q4_0, q8_0, ...); F16/F32 sources only.</summary>
     public string? Quantize { get; init; }
+    /// <summary>LoRA adapter GGUF blobs (uploaded with POST /api/blobs) to add as adapter layers, by digest.</summary>
+    public IReadOnlyList<string>? Adapters { get; init; }
 }
 
 /// <summary>A create request that cannot succeed; nothing in the store was changed.</summary>
@@ -67,6 +69,7 @@ public sealed class ModelImporter(ModelStore store)
         var layers = new List<ManifestLayer>();
         ManifestLayer modelLayer;
         GgufFile gguf;
+        List<ManifestLayer> adapters;
         if (spec.FromModel is { } from)
         {
             ModelManifest baseModel;
@@ -82,7 +85,9 @@ public sealed class ModelImporter(ModelStore store)
             }
             modelLayer = baseModel.Find(MediaTypes.Model)!;
             gguf = CheckParameters(spec, ReadGguf(store.BlobPath(modelLayer.Digest)));
+            // Its adapters are carried over, as in Ollama; new ones are added after them.
             layers.AddRange(baseModel.Layers.Where(l => l.MediaType != MediaTypes.Model));
+            adapters = CheckAdapters(spec, gguf, layers, pending);
             progress($"using existing layer {modelLayer.Digest}");
         }
         else if (spec.FromBlob is { } digest)
@@ -90,6 +95,7 @@ public sealed class ModelImporter(ModelStore store)
             pending.Hold(digest);
             if (!store.BlobExists(digest)) throw new CreateException($"blob {digest} not found: upload it first with POST /api/blobs/{digest}");
             gguf = CheckParameters(spec, ReadGguf(store.BlobPath(digest)));
+            adapters = CheckAdapters(spec, gguf, layers, pending);
             modelLayer = new ManifestLayer(MediaTypes.Model, digest, new FileInfo(store.BlobPath(digest)).Length);
             progress($"using existing layer {digest}");
         }
@@ -98,6 +104,7 @@ public sealed class ModelImporter(ModelStore store)
             // Without the path: an API client must not learn server paths (the route checked it exists a moment ago).
             if (!File.Exists(file)) throw new CreateException("the model file was not found");
             gguf = CheckParameters(spec, ReadGguf(file));
+            adapters = CheckAdapters(spec, gguf, layers, pending);
             // Refused before the first progress line, so a streamed create still gets a 507 status.
             store.EnsureSpaceFor(new FileInfo(file).Length, "the model file");
             progress("parsing GGUF");
@@ -113,6 +120,11 @@ public sealed class ModelImporter(ModelStore store)
             (modelLayer, gguf) = await QuantizeAsync(store.BlobPath(modelLayer.Digest), gguf, quantize, pending, progress, ct);
 
         layers.Insert(0, modelLayer);
+        foreach (var adapter in adapters)
+        {
+            progress($"using existing layer {adapter.Digest}");
+            layers.Add(adapter);
+        }
         await Replace(layers, MediaTypes.Template, spec.Template, pending, progress, ct);
         await Replace(layers, MediaTypes.System, spec.System, pending, progress, ct);
         await Replace(layers, MediaTypes.License, spec.License, pending, progress, ct);
@@ -191,16 +203,53 @@ public sealed class ModelImporter(ModelStore store)
             ? throw new CreateException("parameters: " + invalid.Message)
             : gguf;
 
+    /// <summary>
+    /// The requested adapter blobs as adapter layers, each checked against the base model (see
+    /// <see cref="LoraAdapterCheck"/>) before any progress is reported, so a bad adapter is a 400 and nothing is
+    /// written. An adapter the base model already has is not added twice.
+    /// </summary>
+    private List<ManifestLayer> CheckAdapters(CreateSpec spec, GgufFile baseModel, List<ManifestLayer> carried, PendingBlobs pending)
+    {
+        var added = new List<ManifestLayer>();
+        foreach (var digest in spec.Adapters ?? [])
+        {
+            pending.Hold(digest);
+            if (!store.BlobExists(digest)) throw new CreateException($"adapter blob {digest} not found: upload it first with POST /api/blobs/{digest}");
+            if (carried.Concat(added).Any(l => l.MediaType == MediaTypes.Adapter && l.Digest == digest)) continue;
+            var path = store.BlobPath(digest);
+            GgufFile adapter;
+            try
+            {
+                adapter = GgufFile.Read(path);
+            }
+            catch (InvalidGgufException ex)
+            {
+                throw new CreateException($"invalid adapter file: {ex.Message}");
+            }
+            if (LoraAdapterCheck.Problem(adapter, baseModel) is { } problem) throw new CreateException("invalid adapter: " + problem);
+            added.Add(new ManifestLayer(MediaTypes.Adapter, digest, new FileInfo(path).Length));
+        }
+        int total = carried.Count(l => l.MediaType == MediaTypes.Adapter) + added.Count;
+        if (total > LoraAdapterCheck.MaxAdapters)
+            throw new CreateException($"the model would have {total} adapters; at most {LoraAdapterCheck.MaxAdapters} are supported");
+        return added;
+    }
+
     private static GgufFile ReadGguf(string path)
     {
+        GgufFile gguf;
         try
         {
-            return GgufFile.Read(path);
+            gguf = GgufFile.Read(path);
         }
         catch (InvalidGgufException ex)
         {
             throw new CreateException($"invalid model file: {ex.Message}");
         }
+        // llama.cpp cannot load an adapter as a model; say what to do with it instead of failing at the first request.
+        if (gguf.GetString("general.type") == "adapter")
+            throw new CreateException("the file is a LoRA adapter, not a model: create a model from its base model with the adapter's blob in 'adapters'");
+        return gguf;
     }
 
     /// <summary>Free space below which a failed quantization is taken to have filled the disk.</summary>

@@ -174,7 +174,8 @@ public sealed class ModelManager : IAsyncDisposable
 
     /// <summary>The GGUF's tensor bytes plus one KV stream (of the KV cache type in use) per sequence id (the running ones and the cached prefixes).</summary>
     public long EstimateBytes(ModelDefinition model, LoadSettings settings) =>
-        MemoryEstimate.Add(MemoryEstimate.Add(model.Gguf.Tensors.Select(t => t.ByteSize).ToArray()), KvBytes(model, settings));
+        MemoryEstimate.Add(MemoryEstimate.Add(model.Gguf.Tensors.Select(t => t.ByteSize).ToArray()),
+            MemoryEstimate.Add(model.Adapters.Select(a => a.TensorBytes).ToArray()), KvBytes(model, settings));
 
     /// <summary>The generation context's KV cache: Streams x num_ctx cells of the resolved cache type.</summary>
     private long KvBytes(ModelDefinition model, LoadSettings settings) =>
@@ -291,8 +292,10 @@ public sealed class ModelManager : IAsyncDisposable
 
     private static long Mib(long bytes) => bytes / (1024 * 1024);
 
+    /// <summary>The same weights with the same adapters: a name re-created with other adapters is reloaded.</summary>
     private static bool SameFile(LoadedModel loaded, ModelDefinition model) =>
-        loaded.Definition.ModelPath == model.ModelPath;
+        loaded.Definition.ModelPath == model.ModelPath &&
+        loaded.Definition.Adapters.Select(a => a.Path).SequenceEqual(model.Adapters.Select(a => a.Path));
 
     private Task WaitIdleAsync(LoadedModel model, CancellationToken ct)
     {
@@ -323,6 +326,17 @@ public sealed class ModelManager : IAsyncDisposable
             throw new ModelLoadException($"failed to load model '{model.DisplayName}': {ex.Message}", ex);
         }
 
+        IReadOnlyList<LLama.Native.LoraAdapter> adapters;
+        try
+        {
+            adapters = LoraAdapters.Load(weights.NativeHandle, model.Adapters.Select(a => a.Path).ToList());
+        }
+        catch (Exception ex)
+        {
+            weights.Dispose();
+            throw new ModelLoadException($"failed to load the adapters of model '{model.DisplayName}': {ex.Message}", ex);
+        }
+
         var kv = KvCacheSettings.Resolve(_options, model.Gguf);
         if (kv.Warning is not null) _logger.LogWarning("Model {Model}: {Warning}", model.DisplayName, kv.Warning);
         ModelRunner runner;
@@ -339,6 +353,7 @@ public sealed class ModelManager : IAsyncDisposable
                 CachedSequences = _options.PrefixCacheSequences,
                 PrefillLatencyFactor = _options.PrefillLatencyFactor,
                 Threads = settings.Threads,
+                LoraAdapters = adapters,
             }, StatsFor(model), _loggerFactory.CreateLogger<ModelRunner>());
         }
         catch (Exception ex)
@@ -367,7 +382,8 @@ public sealed class ModelManager : IAsyncDisposable
             backend?.GpuOffload == true && settings.GpuLayers != 0 ? "cuda" : "cpu",
             settings.ContextLength, _options.NumParallel, settings.Threads, settings.GpuLayers, size / 1048576.0,
             kv.CacheTypeName, KvBytes(model, settings) / 1048576.0, kv.FlashAttentionName);
-        return new LoadedModel(model, settings, weights, runner, size, vram, elapsed, _time);
+        if (adapters.Count > 0) _logger.LogInformation("Model {Model} applies {Adapters} LoRA adapter(s) at scale {Scale}", model.DisplayName, adapters.Count, LoraAdapters.Scale);
+        return new LoadedModel(model, settings, weights, runner, size, vram, elapsed, _time) { Adapters = adapters };
     }
 
     internal async Task ReleaseAsync(LoadedModel model, TimeSpan keepAlive)

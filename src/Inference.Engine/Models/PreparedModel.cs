@@ -18,8 +18,9 @@ public sealed class PreparedModel
     private readonly Lazy<ToolCallFormat?> _toolCallFormat;
 
     public PreparedModel(string manifestDigest, string modelPath, GgufFile gguf, string? template, string? system,
-        ModelOptions parameters, string? license, IReadOnlyList<ChatMessage> messages)
+        ModelOptions parameters, string? license, IReadOnlyList<ChatMessage> messages, IReadOnlyList<AdapterFile>? adapters = null)
     {
+        Adapters = adapters ?? [];
         ManifestDigest = manifestDigest;
         ModelPath = modelPath;
         Gguf = gguf;
@@ -59,6 +60,9 @@ public sealed class PreparedModel
     public ModelOptions Parameters { get; }
 
     public string? License { get; }
+
+    /// <summary>The LoRA adapters (adapter layers) llama.cpp applies over the weights, checked by <see cref="LoraAdapterCheck"/>.</summary>
+    public IReadOnlyList<AdapterFile> Adapters { get; }
 
     /// <summary>The conversation the model starts with (its messages layer).</summary>
     public IReadOnlyList<ChatMessage> Messages { get; }

@@ -33,6 +33,8 @@ public sealed record RunnerSettings
     public bool? FlashAttention { get; init; }
     /// <summary>Element type of the K and V cache (Inference:KvCacheType); quantized types come with flash attention on.</summary>
     public GGMLType KvCacheType { get; init; } = GGMLType.GGML_TYPE_F16;
+    /// <summary>LoRA adapters loaded onto the weights, set on the context (so on every sequence it decodes).</summary>
+    public IReadOnlyList<LoraAdapter> LoraAdapters { get; init; } = [];
 }
 
 /// <summary>
@@ -110,6 +112,7 @@ public sealed class ModelRunner : IDisposable
             TypeV = settings.KvCacheType,
         };
         _context = weights.CreateContext(contextParams);
+        Backend.LoraAdapters.Apply(_context.NativeHandle, settings.LoraAdapters);
         DecodeStep = (batch, _) => _context.NativeHandle.Decode(batch);
         _cache = new PrefixCache(settings.CachedSequences);
         _pacer = new PrefillPacer(settings.PrefillLatencyFactor);

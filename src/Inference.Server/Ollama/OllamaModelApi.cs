@@ -133,6 +133,7 @@ public static class OllamaModelApi
         sb.AppendLine($"# FROM {model.DisplayName}");
         sb.AppendLine();
         sb.AppendLine($"FROM {model.ModelPath}");
+        foreach (var adapter in model.Adapters) sb.AppendLine($"ADAPTER {adapter.Path}");
         sb.AppendLine($"TEMPLATE \"\"\"{template}\"\"\"");
         if (!string.IsNullOrEmpty(model.System)) sb.AppendLine($"SYSTEM \"\"\"{model.System}\"\"\"");
         foreach (var line in parameters.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -177,9 +178,10 @@ public static class OllamaModelApi
         if (req is null) return OllamaErrors.BadRequest(error!);
         if (string.IsNullOrWhiteSpace(req.Model)) return OllamaErrors.BadRequest("model is required");
         if (!ModelName.TryParse(req.Model, out var name, out var nameError)) return OllamaErrors.BadRequest(nameError);
-        if (req.Adapters is { ValueKind: JsonValueKind.Object } a && a.EnumerateObject().Any()) return OllamaErrors.BadRequest("adapters are not supported yet");
+        var (adapters, adapterError) = CreateAdapters.Parse(req.Adapters);
+        if (adapterError is not null) return OllamaErrors.BadRequest(adapterError);
 
-        var spec = new CreateSpec { Name = name, Template = req.Template, System = req.System, Quantize = req.Quantize };
+        var spec = new CreateSpec { Name = name, Template = req.Template, System = req.System, Quantize = req.Quantize, Adapters = adapters };
         if (req.Files is { Count: > 0 } files)
         {
             var ggufs = files.Where(f => f.Key.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)).ToList();

@@ -7,7 +7,7 @@ namespace Inference.Tests.Support;
 public sealed class GgufBuilder
 {
     private readonly List<(string Key, GgufValueType Type, object Value)> _metadata = [];
-    private readonly List<(string Name, ulong[] Dims, uint Type, long Bytes)> _tensors = [];
+    private readonly List<(string Name, ulong[] Dims, uint Type, long Bytes, byte[]? Data)> _tensors = [];
 
     public uint Version { get; set; } = 3;
 
@@ -29,7 +29,14 @@ public sealed class GgufBuilder
     /// <summary>Adds a tensor; <paramref name="bytes"/> is its data size (computed by the caller).</summary>
     public GgufBuilder AddTensor(string name, uint type, long bytes, params ulong[] dims)
     {
-        _tensors.Add((name, dims, type, bytes));
+        _tensors.Add((name, dims, type, bytes, null));
+        return this;
+    }
+
+    /// <summary>Adds a tensor with its data (the others are written as zeros).</summary>
+    public GgufBuilder AddTensor(string name, uint type, byte[] data, params ulong[] dims)
+    {
+        _tensors.Add((name, dims, type, data.Length, data));
         return this;
     }
 
@@ -49,7 +56,7 @@ public sealed class GgufBuilder
                 WriteValue(w, type, value);
             }
             ulong offset = 0;
-            foreach (var (name, dims, type, bytes) in _tensors)
+            foreach (var (name, dims, type, bytes, _) in _tensors)
             {
                 WriteString(w, name);
                 w.Write((uint)dims.Length);
@@ -66,7 +73,8 @@ public sealed class GgufBuilder
                 w.Write(new byte[Align(ms.Position) - ms.Position]);
                 foreach (var t in _tensors)
                 {
-                    w.Write(new byte[Align(t.Bytes)]);
+                    w.Write(t.Data ?? []);
+                    w.Write(new byte[Align(t.Bytes) - (t.Data?.Length ?? 0)]);
                 }
             }
         }
