@@ -221,6 +221,33 @@ public sealed class PushTests(PushServer server) : IClassFixture<PushServer>
         Assert.Equal("success", (string)r!["status"]!);
         Assert.True(registry.Manifests.ContainsKey("tests/cancelled:v1"));
     }
+
+    [Fact]
+    public async Task The_ollama_js_client_pushes_unchanged()
+    {
+        await using var registry = await RegistryAsync();
+        var name = $"{registry.Host}/tests/js:v1";
+        await CreateAsync(name);
+        var manifest = Manifest(name);
+        var r = await CompatClient.RunAsync("ollama-push.mjs", "ollama",
+            new Dictionary<string, string> { ["OLLAMA_URL"] = server.BaseUrl, ["MODEL"] = name });
+
+        // Streamed: Ollama's statuses, every blob pushed to its full size, the manifest last.
+        var streamed = r["streamed"]!.AsArray();
+        Assert.Equal("retrieving manifest", (string)streamed[0]!["status"]!);
+        Assert.Equal(["pushing manifest", "success"], streamed.TakeLast(2).Select(p => (string)p!["status"]!));
+        foreach (var blob in manifest.AllBlobs)
+            Assert.Contains(streamed, p => (string?)p!["digest"] == blob.Digest && (long?)p["completed"] == blob.Size && (long?)p["total"] == blob.Size);
+        Assert.All(manifest.AllBlobs, b => Assert.Equal(1, registry.Uploads[b.Digest]));
+        Assert.True(registry.Manifests.ContainsKey("tests/js:v1"));
+
+        // Not streamed: one success object (the second push found every blob there).
+        Assert.Equal("""{"status":"success"}""", r["single"]!.ToJsonString());
+        Assert.Equal(2, registry.Log.Count(e => e.StartsWith("PUT manifest")));
+
+        Assert.Equal("model '127.0.0.1:9/tests/no-such-model:v1' not found", (string)r["missingError"]!["message"]!);
+        Assert.Equal(404, (int)r["missingError"]!["status"]!);
+    }
 }
 
 public sealed class PushServer : TestServer
