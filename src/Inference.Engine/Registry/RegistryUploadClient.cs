@@ -97,7 +97,7 @@ public sealed class RegistryUploadClient(HttpClient http)
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.Manifest);
         using var response = await SendAsync(request, name, ct);
-        if (!response.IsSuccessStatusCode) throw await FailureAsync(response, name, "push manifest", ct);
+        if (!response.IsSuccessStatusCode) throw await FailureAsync(response, name, "manifest", ct);
     }
 
     /// <summary>The session address the registry gave (Location, relative or absolute), checked to stay on the registry's own address.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Inference.Engine.Store;
 using Inference.Tests.Support;
+using Microsoft.AspNetCore.Http;
 
 namespace Inference.Tests.Push;
 
@@ -179,6 +180,74 @@ public sealed class PushTests(PushServer server) : IClassFixture<PushServer>
         Assert.Equal($"registry {elsewhere.Host} sent an upload location on another address (http://127.0.0.1:9); uploads stay on the registry's own scheme, host and port",
             (string)r!["error"]!);
         Assert.DoesNotContain(elsewhere.Log, e => e.StartsWith("PATCH"));
+    }
+
+    /// <summary>Pushes <paramref name="model"/> to a registry that answers <paramref name="method"/> requests its own way; returns the status, the error and the registry's log.</summary>
+    private async Task<(int Status, string Error, List<string> Log)> PushToHostileAsync(string model, string method, Func<HttpContext, Task> answer)
+    {
+        await using var registry = await RegistryAsync(g => g.Intercept = async http =>
+        {
+            if (http.Request.Method != method) return false;
+            await answer(http);
+            return true;
+        });
+        var name = $"{registry.Host}/tests/{model}:v1";
+        await CreateAsync(name);
+        var (status, r) = await server.PostAsync("/api/push", new { model = name, insecure = true, stream = false });
+        return (status, ((string)r!["error"]!).Replace(registry.Host, "HOST"), registry.Log.ToList());
+    }
+
+    [Fact]
+    public async Task What_a_registry_answers_is_bounded()
+    {
+        // A redirect is not followed: model bytes go only to the address the name gives.
+        var (status, error, log) = await PushToHostileAsync("redirect", "HEAD", http =>
+        {
+            http.Response.StatusCode = 307;
+            http.Response.Headers.Location = "http://127.0.0.1:9/elsewhere";
+            return Task.CompletedTask;
+        });
+        Assert.Equal(502, status);
+        Assert.Matches("^push check blob sha256:[0-9a-f]{64}: registry HOST answered 307$", error);
+
+        // An upload session without a Location, or with one longer than the bound.
+        (status, error, _) = await PushToHostileAsync("nolocation", "POST", http =>
+        {
+            http.Response.StatusCode = 202;
+            return Task.CompletedTask;
+        });
+        Assert.Equal(502, status);
+        Assert.Equal("registry HOST did not say where to upload (no Location header)", error);
+        (status, error, _) = await PushToHostileAsync("longlocation", "POST", http =>
+        {
+            http.Response.StatusCode = 202;
+            http.Response.Headers.Location = "/v2/tests/longlocation/blobs/uploads/" + new string('a', 5000);
+            return Task.CompletedTask;
+        });
+        Assert.Equal(502, status);
+        Assert.Equal("registry HOST sent an upload location longer than 4096 characters", error);
+
+        // A chunk acknowledged short: the registry does not hold what was sent; the session is dropped.
+        (status, error, log) = await PushToHostileAsync("shortrange", "PATCH", http =>
+        {
+            http.Response.StatusCode = 202;
+            http.Response.Headers.Location = http.Request.Path.Value;
+            http.Response.Headers["Range"] = "0-10";
+            return Task.CompletedTask;
+        });
+        Assert.Equal(502, status);
+        Assert.Equal("registry HOST acknowledged bytes '0-10' after bytes 0-299999 were sent", error);
+        Assert.Equal("DELETE session1", log[^1]);
+
+        // A megabyte of error text: the message keeps a bounded part of it, on one line.
+        (status, error, _) = await PushToHostileAsync("hugeerror", "PUT", async http =>
+        {
+            if (!http.Request.Path.Value!.Contains("/manifests/")) { http.Response.StatusCode = 201; return; }
+            http.Response.StatusCode = 500;
+            await http.Response.WriteAsync("<html>\n" + new string('x', 1 << 20));
+        });
+        Assert.Equal(502, status);
+        Assert.Equal("push manifest: registry HOST answered 500: <html> " + new string('x', Echo.MaxMessageLength - 7) + "...", error);
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class UploadRegistry : IAsyncDisposable
         _app = builder.Build();
         _app.Use(async (http, next) =>
         {
+            if (Intercept is { } intercept && await intercept(http)) { Log.Enqueue($"{http.Request.Method} {http.Request.Path} intercepted"); return; }
             if (!RequireCredentials) { await next(http); return; }
             Log.Enqueue($"{http.Request.Method} {http.Request.Path} refused");
             http.Response.StatusCode = 401;
@@ -123,6 +124,8 @@ public sealed class UploadRegistry : IAsyncDisposable
     public bool RequireCredentials { get; set; }
     /// <summary>When set, new upload sessions are placed at this Location.</summary>
     public string? ForeignLocation { get; set; }
+    /// <summary>Answers a request its own way when it returns true (a registry that misbehaves); false lets the registry answer.</summary>
+    public Func<HttpContext, Task<bool>>? Intercept { get; set; }
     public string Host { get; private set; } = "";
 
     public async Task StartAsync()
