@@ -96,6 +96,15 @@ public sealed class EngineOptions : IValidatableObject
     /// <summary>Element type of the KV cache: f16, q8_0 or q4_0 (OLLAMA_KV_CACHE_TYPE); quantized types need flash attention.</summary>
     public string KvCacheType { get; set; } = "f16";
 
+    /// <summary>
+    /// Bytes per PATCH when /api/push uploads a blob (100 MiB, about Ollama's smallest part of 100 MB). A chunk is streamed from
+    /// the blob file, never held in memory.
+    /// </summary>
+    public long PushChunkBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>The smallest <see cref="PushChunkBytes"/> allowed (64 KiB): a tiny setting would turn one blob into millions of requests.</summary>
+    public const long MinPushChunkBytes = 64 * 1024;
+
     public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>
@@ -116,6 +125,9 @@ public sealed class EngineOptions : IValidatableObject
         if (!KvCacheSettings.CacheTypes.ContainsKey(KvCacheType.Trim()))
             yield return new ValidationResult(
                 $"Inference:KvCacheType must be f16, q8_0 or q4_0, got '{KvCacheType}'", [nameof(KvCacheType)]);
+        if (PushChunkBytes < MinPushChunkBytes)
+            yield return new ValidationResult(
+                $"Inference:PushChunkBytes must be at least {MinPushChunkBytes}, got {PushChunkBytes}", [nameof(PushChunkBytes)]);
         foreach (var directory in ImportDirectories.Where(d => !string.IsNullOrWhiteSpace(d) && !Path.IsPathFullyQualified(d)))
             yield return new ValidationResult(
                 $"Inference:ImportDirectories entry '{directory}' must be an absolute path", [nameof(ImportDirectories)]);

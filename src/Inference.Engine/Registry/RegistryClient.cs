@@ -20,7 +20,11 @@ public sealed class RegistryException(string message, HttpStatusCode status) : E
 /// </summary>
 public sealed class RegistryClient(HttpClient http)
 {
-    private static Uri Base(ModelName name, bool insecure) =>
+    /// <summary>
+    /// The repository's base address: https, or http when the caller allows an insecure registry. The one
+    /// place that chooses the scheme, for pulls and pushes (<see cref="RegistryUploadClient"/>) alike.
+    /// </summary>
+    internal static Uri Base(ModelName name, bool insecure) =>
         new($"{(insecure ? "http" : "https")}://{name.Host}/v2/{name.Namespace}/{name.Model}/");
 
     /// <summary>

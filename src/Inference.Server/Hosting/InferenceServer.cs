@@ -70,6 +70,7 @@ public static class InferenceServer
         // Model downloads can take hours: no overall timeout, the client's disconnect cancels.
         builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient<ModelPuller>();
+        builder.Services.AddModelPush();
         builder.Services.AddHostedService<StartupService>();
         builder.Services.AddOpenApi(o => o.AddBearerSecurity().AddSchemaTransformer((schema, context, _) =>
         {
@@ -103,6 +104,7 @@ public static class InferenceServer
         compatible.MapOllamaGenerationApi();
         compatible.MapOllamaEmbedApi();
         compatible.MapOllamaPullApi();
+        compatible.MapOllamaPushApi();
         compatible.MapOpenAIApi();
         app.MapPlatformApi();
         app.MapOperationsApi();

@@ -101,6 +101,7 @@ public sealed class BrowserGuardTests(ProxiedServer server) : IClassFixture<Prox
     [InlineData("DELETE", "/api/delete", """{"model":"stories"}""")]
     [InlineData("POST", "/api/create", """{"model":"csrf-created","from":"stories"}""")]
     [InlineData("POST", "/api/pull", """{"model":"127.0.0.1:1/library/x:latest","insecure":true}""")]
+    [InlineData("POST", "/api/push", """{"model":"stories","insecure":true}""")]
     [InlineData("POST", "/api/blobs/sha256:0000000000000000000000000000000000000000000000000000000000000000", "x")]
     [InlineData("POST", "/api/generate", """{"model":"stories","prompt":"Once","stream":false}""")]
     [InlineData("POST", "/v1/chat/completions", """{"model":"stories","messages":[{"role":"user","content":"hi"}]}""")]
