@@ -3,6 +3,7 @@ using Inference.Engine.Generation;
 using Inference.Engine.Models;
 using Inference.Engine.Registry;
 using Inference.Engine.Store;
+using Inference.Server.Anthropic;
 using Inference.Server.Generation;
 using Inference.Server.Http;
 using Inference.Server.Metrics;
@@ -104,6 +105,7 @@ public static class InferenceServer
         compatible.MapOllamaEmbedApi();
         compatible.MapOllamaPullApi();
         compatible.MapOpenAIApi();
+        compatible.MapAnthropicApi();
         app.MapPlatformApi();
         app.MapOperationsApi();
         return app;
