@@ -11,6 +11,7 @@ using Inference.Server.OpenAI;
 using Inference.Server.Ollama;
 using Inference.Server.Operations;
 using Inference.Server.Platform;
+using Inference.Server.Responses;
 using Prometheus;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -106,6 +107,7 @@ public static class InferenceServer
         compatible.MapOllamaPullApi();
         compatible.MapOpenAIApi();
         compatible.MapAnthropicApi();
+        compatible.MapResponsesApi();
         app.MapPlatformApi();
         app.MapOperationsApi();
         return app;
