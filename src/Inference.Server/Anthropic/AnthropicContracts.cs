@@ -63,14 +63,14 @@ public sealed record MessageResponse
 
 public sealed record MessageStartEvent([property: JsonPropertyName("message")] MessageResponse Message)
 {
-    [JsonPropertyName("type")] public string Type => "message_start";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "message_start";
 }
 
 public sealed record ContentBlockStartEvent(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("content_block")] ContentBlock ContentBlock)
 {
-    [JsonPropertyName("type")] public string Type => "content_block_start";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "content_block_start";
 }
 
 /// <summary>{"type":"text_delta","text"} or {"type":"input_json_delta","partial_json"}.</summary>
@@ -84,12 +84,12 @@ public sealed record ContentBlockDeltaEvent(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("delta")] BlockDelta Delta)
 {
-    [JsonPropertyName("type")] public string Type => "content_block_delta";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "content_block_delta";
 }
 
 public sealed record ContentBlockStopEvent([property: JsonPropertyName("index")] int Index)
 {
-    [JsonPropertyName("type")] public string Type => "content_block_stop";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "content_block_stop";
 }
 
 public sealed record StopDelta(
@@ -100,12 +100,12 @@ public sealed record MessageDeltaEvent(
     [property: JsonPropertyName("delta")] StopDelta Delta,
     [property: JsonPropertyName("usage")] AnthropicUsage Usage)
 {
-    [JsonPropertyName("type")] public string Type => "message_delta";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "message_delta";
 }
 
 public sealed record MessageStopEvent
 {
-    [JsonPropertyName("type")] public string Type => "message_stop";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "message_stop";
 }
 
 public sealed record AnthropicErrorBody(
@@ -115,5 +115,5 @@ public sealed record AnthropicErrorBody(
 /// <summary>Anthropic's error object, as a response body and as a stream's "error" event.</summary>
 public sealed record AnthropicError([property: JsonPropertyName("error")] AnthropicErrorBody Error)
 {
-    [JsonPropertyName("type")] public string Type => "error";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "error";
 }

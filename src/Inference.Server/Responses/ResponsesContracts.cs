@@ -36,7 +36,7 @@ public sealed record ResponsesRequest
 
 public sealed record OutputText([property: JsonPropertyName("text")] string Text)
 {
-    [JsonPropertyName("type")] public string Type => "output_text";
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "output_text";
     [JsonPropertyName("annotations")] public IReadOnlyList<JsonElement> Annotations { get; init; } = [];
 }
 
