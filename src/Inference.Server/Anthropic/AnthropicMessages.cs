@@ -185,7 +185,7 @@ internal static class AnthropicMessages
             }
             if (FunctionTools.Read(tool, at, "input_schema", out var bad) is not { } definition)
             {
-                error = $"{bad!.Param}: {bad.Message}";
+                error = bad!.Message;
                 return false;
             }
             list.Add(definition);

@@ -235,7 +235,7 @@ public sealed class AnthropicMessagesTests(SharedServer server) : IAsyncLifetime
     [InlineData("""{"model":"stories","max_tokens":5,"stop_sequences":"x","messages":[{"role":"user","content":"x"}]}""", "invalid request: field 'stop_sequences' has the wrong type")]
     [InlineData("""{"model":"qwen-tools","max_tokens":5,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"x"}]}""", "tool_choice: requires tools")]
     [InlineData("""{"model":"qwen-tools","max_tokens":5,"tools":[{"name":"get weather","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"x"}]}""",
-        "tools[0].name: tools[0].name must be 1 to 64 letters, digits, underscores, dots, colons or dashes")]
+        "tools[0].name must be 1 to 64 letters, digits, underscores, dots, colons or dashes")]
     [InlineData("""{"model":"qwen-tools","max_tokens":5,"tools":[{"type":"web_search_20250305","name":"web_search"}],"messages":[{"role":"user","content":"x"}]}""",
         "tools[0].type: only custom tools (name, description, input_schema) are supported")]
     [InlineData("""{"model":"qwen-tools","max_tokens":5,"tools":[{"name":"a","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"b"},"messages":[{"role":"user","content":"x"}]}""",
