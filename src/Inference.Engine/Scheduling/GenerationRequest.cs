@@ -94,7 +94,11 @@ public sealed record GenerationCompleted(
     TimeSpan PromptEvalDuration,
     int EvalCount,
     TimeSpan EvalDuration,
-    int CachedPromptCount = 0) : GenerationEvent;
+    int CachedPromptCount = 0) : GenerationEvent
+{
+    /// <summary>The request's stop string that ended the output; null when none did.</summary>
+    public string? StopSequence { get; init; }
+}
 
 /// <summary>The generation failed inside the engine (e.g. the KV cache had no room).</summary>
 public sealed record GenerationFailed(string Message) : GenerationEvent;

@@ -169,7 +169,8 @@ internal sealed class SequenceSlot : IDisposable
     {
         var rest = Stops.Flush();
         if (reason != FinishReason.Stop && rest.Length > 0) Output.Writer.TryWrite(new TokenPiece(rest));
-        Output.Writer.TryWrite(new GenerationCompleted(reason, PromptDone - CachedTokens, PromptEvalTime, EvalCount, EvalTime, CachedTokens));
+        Output.Writer.TryWrite(new GenerationCompleted(reason, PromptDone - CachedTokens, PromptEvalTime, EvalCount, EvalTime, CachedTokens)
+            { StopSequence = reason == FinishReason.Stop ? Stops.Matched : null });
         Output.Writer.TryComplete();
     }
 

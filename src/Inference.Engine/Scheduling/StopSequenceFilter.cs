@@ -11,6 +11,9 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
     private readonly string[] _stops = stops.Where(s => s.Length > 0).ToArray();
     private readonly StringBuilder _held = new();
 
+    /// <summary>The stop sequence that ended the output, once one has (Anthropic's stop_sequence names it).</summary>
+    public string? Matched { get; private set; }
+
     /// <summary>Appends text; returns what is safe to emit and whether a stop sequence was hit.</summary>
     public (string Emit, bool Stopped) Push(string text)
     {
@@ -22,7 +25,11 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
         foreach (var stop in _stops)
         {
             int i = held.IndexOf(stop, StringComparison.Ordinal);
-            if (i >= 0 && (stopAt < 0 || i < stopAt)) stopAt = i;
+            if (i >= 0 && (stopAt < 0 || i < stopAt))
+            {
+                stopAt = i;
+                Matched = stop;
+            }
         }
         if (stopAt >= 0)
         {

@@ -40,6 +40,8 @@ public sealed record GenerationOutcome
     /// <summary>Prompt tokens reused from the prefix cache.</summary>
     public int CachedPromptCount { get; init; }
     public int EvalCount { get; init; }
+    /// <summary>The request's stop string that ended the output, if one did (Anthropic reports it).</summary>
+    public string? StopSequence { get; init; }
     public TimeSpan LoadDuration { get; init; }
     public TimeSpan PromptEvalDuration { get; init; }
     public TimeSpan EvalDuration { get; init; }

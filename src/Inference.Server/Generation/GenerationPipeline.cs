@@ -158,6 +158,7 @@ public sealed class PipelineRun : IAsyncDisposable
         PromptEvalCount = done.PromptEvalCount,
         CachedPromptCount = done.CachedPromptCount,
         EvalCount = done.EvalCount,
+        StopSequence = done.StopSequence,
         LoadDuration = _run.LoadDuration,
         PromptEvalDuration = done.PromptEvalDuration,
         EvalDuration = done.EvalDuration,

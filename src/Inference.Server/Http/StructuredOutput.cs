@@ -50,6 +50,26 @@ public static class StructuredOutput
         }
     }
 
+    /// <summary>OpenAI Responses' text.format: {"type":"text"}, {"type":"json_object"} or {"type":"json_schema","name","schema":{...},"strict"}.</summary>
+    public static bool TryFromTextFormat(JsonElement? format, out string? grammar, out string? error)
+    {
+        grammar = error = null;
+        if (format is not { ValueKind: JsonValueKind.Object } f) return format is null or { ValueKind: JsonValueKind.Null };
+        switch (f.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null)
+        {
+            case "text":
+                return true;
+            case "json_object":
+                grammar = AnyJsonObject.Gbnf;
+                return true;
+            case "json_schema" when f.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object:
+                return TryFromSchema(schema, out grammar, out error);
+            default:
+                error = "text.format must be {\"type\":\"text\"}, {\"type\":\"json_object\"} or {\"type\":\"json_schema\",\"name\":\"...\",\"schema\":{...}}";
+                return false;
+        }
+    }
+
     private static bool TryFromSchema(JsonElement schema, out string? grammar, out string? error)
     {
         grammar = error = null;

@@ -59,6 +59,10 @@ public static class PlatformAuth
             OnMessageReceived = context =>
             {
                 if (!IsConfigured(auth)) context.Fail("authentication is not configured on this server (set Platform:Auth:SigningKey or RsaPublicKey)");
+                // Anthropic's clients send their key in x-api-key, not as a bearer token: on /v1/messages it is the token.
+                else if (context.Request.Path.StartsWithSegments("/v1/messages") && string.IsNullOrEmpty(context.Request.Headers.Authorization)
+                         && context.Request.Headers["x-api-key"] is [{ Length: > 0 } apiKey])
+                    context.Token = apiKey;
                 return Task.CompletedTask;
             },
             OnTokenValidated = context =>

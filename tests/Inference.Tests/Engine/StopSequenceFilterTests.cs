@@ -25,6 +25,18 @@ public sealed class StopSequenceFilterTests
     }
 
     [Fact]
+    public void Names_the_stop_that_ended_the_text_the_earliest_one_when_several_match()
+    {
+        var f = new StopSequenceFilter(["world", "lo w"]);
+        Assert.Equal(("he", false), f.Push("hel")); // "l" could start "lo w"
+        Assert.Null(f.Matched);
+        // Both are in "hello world"; "lo w" starts first, though it is listed second.
+        Assert.Equal(("l", true), f.Push("lo world"));
+        Assert.Equal("lo w", f.Matched);
+        Assert.Null(new StopSequenceFilter([]).Matched);
+    }
+
+    [Fact]
     public void Without_stops_everything_passes_and_flush_returns_held_text()
     {
         Assert.Equal(("abc", false), new StopSequenceFilter([]).Push("abc"));

@@ -117,6 +117,28 @@ public sealed class GenerationPipelineTests(PipelineServer server) : IClassFixtu
     });
 
     [Fact]
+    public async Task Anthropic_messages_streamed() => await AssertObservedAsync("/v1/messages", async () =>
+    {
+        using var response = await server.Client.PostAsync("/v1/messages", TestServer.JsonContent(
+            new { model = "stories", max_tokens = 6, temperature = 0, stream = true, messages = new[] { new { role = "user", content = "Tell me about a bird" } } }));
+        var events = SseData(await LinesAsync(response));
+        var delta = events.Single(e => (string)e["type"]! == "message_delta");
+        Assert.Equal("max_tokens", (string)delta["delta"]!["stop_reason"]!);
+        return [(events.Count(e => (string)e["type"]! == "content_block_delta"), (int)delta["usage"]!["output_tokens"]!)];
+    });
+
+    [Fact]
+    public async Task OpenAI_responses_streamed() => await AssertObservedAsync("/v1/responses", async () =>
+    {
+        using var response = await server.Client.PostAsync("/v1/responses", TestServer.JsonContent(
+            new { model = "stories", input = "Tell me about a fish", max_output_tokens = 6, temperature = 0, stream = true }));
+        var events = SseData(await LinesAsync(response));
+        var final = events[^1];
+        Assert.Equal("response.incomplete", (string)final["type"]!);
+        return [(events.Count(e => (string)e["type"]! == "response.output_text.delta"), (int)final["response"]!["usage"]!["output_tokens"]!)];
+    });
+
+    [Fact]
     public async Task Platform_generate_streamed() => await AssertObservedAsync("/ai/generate", async () =>
     {
         using var client = TestTokens.Client(server, TestTokens.For("alice"));

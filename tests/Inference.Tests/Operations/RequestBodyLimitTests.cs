@@ -56,6 +56,12 @@ public sealed class RequestBodyLimitTests(SharedServer server)
         Assert.Equal("request body too large: this route accepts at most 16 MiB", (string)body!["error"]!["message"]!);
         Assert.Equal("invalid_request_error", (string)body["error"]!["type"]!);
 
+        var (anthropicStatus, anthropic) = await PostAsync("/v1/messages",
+            new StringContent(JsonWithPadding("""{"model":"stories","max_tokens":5,"messages":[{"role":"user","content":"hi"}] """, 16 << 20), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, anthropicStatus);
+        Assert.Equal("""{"type":"error","error":{"type":"request_too_large","message":"request body too large: this route accepts at most 16 MiB"}}""",
+            anthropic!.ToJsonString());
+
         var (ollamaStatus, ollama) = await PostAsync("/api/generate",
             new StringContent(JsonWithPadding("""{"model":"stories","prompt":"Once" """, 16 << 20), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, ollamaStatus);

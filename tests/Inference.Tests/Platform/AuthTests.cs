@@ -113,6 +113,28 @@ public sealed class ProtectedCompatibleRouteTests(ProtectedCompatibleServer serv
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/tags")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/models")).StatusCode);
     }
+
+    [Fact]
+    public async Task Messages_and_responses_follow_the_same_rule_and_messages_takes_the_token_as_x_api_key()
+    {
+        const string message = """{"model":"stories","max_tokens":2,"messages":[{"role":"user","content":"hi"}]}""";
+        const string response = """{"model":"stories","max_output_tokens":2,"input":"hi"}""";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.PostAsync("/v1/messages", TestServer.JsonContent(message))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.PostAsync("/v1/responses", TestServer.JsonContent(response))).StatusCode);
+
+        using var bearer = TestTokens.Client(server, TestTokens.For("alice"));
+        Assert.Equal(HttpStatusCode.OK, (await bearer.PostAsync("/v1/messages", TestServer.JsonContent(message))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await bearer.PostAsync("/v1/responses", TestServer.JsonContent(response))).StatusCode);
+
+        // What the Anthropic SDK sends: the key in x-api-key. A wrong key is refused like a wrong bearer token.
+        foreach (var (key, expected) in new[] { (TestTokens.For("alice"), HttpStatusCode.OK), ("not-a-token", HttpStatusCode.Unauthorized) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = TestServer.JsonContent(message) };
+            request.Headers.Add("x-api-key", key);
+            request.Headers.Add("anthropic-version", "2023-06-01");
+            Assert.Equal(expected, (await server.Client.SendAsync(request)).StatusCode);
+        }
+    }
 }
 
 /// <summary>A server with no signing key configured: the platform routes refuse everything.</summary>
