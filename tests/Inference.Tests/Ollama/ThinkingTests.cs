@@ -195,6 +195,20 @@ public sealed class ThinkingTests(SharedServer server) : IAsyncLifetime
         Assert.Equal((int)direct["eval_count"]!, (int)chat["eval_count"]!);
     }
 
+    /// <summary>The unmodified ollama and openai npm clients send think / reasoning_effort and read the reasoning back.</summary>
+    [Fact]
+    public async Task The_ollama_and_openai_clients_read_the_reasoning_unchanged()
+    {
+        var r = await CompatClient.RunAsync("thinking-clients.mjs", "ollama",
+            new Dictionary<string, string> { ["OLLAMA_URL"] = server.BaseUrl, ["MODEL"] = "thinker" });
+        AssertJson("""{"thinking":"I plan.","content":"Hello"}""", r["chat"]);
+        AssertJson("""{"thinking":"I plan.","content":"Hello"}""", r["streamed"]);
+        AssertJson("""{"thinking":"I plan.","response":"Hello"}""", r["generate"]);
+        AssertJson("""{"message":"\"stories\" does not support thinking","status":400}""", r["refused"]);
+        AssertJson("""{"reasoning":"I plan.","content":"Hello"}""", r["openai"]);
+        AssertJson("""{"reasoning":"I plan.","content":"Hello"}""", r["openaiStreamed"]);
+    }
+
     [Theory]
     [InlineData("/api/generate", "{\"model\":\"stories\",\"prompt\":\"x\",\"think\":true}")]
     [InlineData("/api/chat", "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"think\":\"high\"}")]
