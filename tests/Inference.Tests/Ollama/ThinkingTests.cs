@@ -99,6 +99,24 @@ public sealed class ThinkingTests(SharedServer server) : IAsyncLifetime
         Assert.True(lastThinking < firstContent);
     }
 
+    /// <summary>Every generated token's log-probability is still reported once, whether its text was reasoning, content or a tag.</summary>
+    [Fact]
+    public async Task Logprobs_cover_every_token_with_thinking_on()
+    {
+        var (_, plain) = await server.PostAsync("/api/generate",
+            new { model = "thinker", prompt = "Hi", grammar = Forced, think = false, logprobs = true, stream = false, options = Options });
+        var tokens = plain!["logprobs"]!.AsArray().Select(l => (string)l!["token"]!).ToList();
+        Assert.Equal("<think>I plan.</think>Hello", string.Concat(tokens));
+
+        var (_, whole) = await server.PostAsync("/api/generate",
+            new { model = "thinker", prompt = "Hi", grammar = Forced, logprobs = true, stream = false, options = Options });
+        Assert.Equal(tokens, whole!["logprobs"]!.AsArray().Select(l => (string)l!["token"]!));
+
+        var lines = await server.StreamAsync("/api/generate",
+            new { model = "thinker", prompt = "Hi", grammar = Forced, logprobs = true, options = Options });
+        Assert.Equal(tokens, lines.SelectMany(l => l["logprobs"]?.AsArray() ?? []).Select(l => (string)l!["token"]!));
+    }
+
     [Fact]
     public async Task Chat_returns_the_reasoning_in_message_thinking_streamed_and_whole()
     {
