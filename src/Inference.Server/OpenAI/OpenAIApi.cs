@@ -203,10 +203,10 @@ public static class OpenAIApi
         if (prompt is null) return Error(400, "prompt must be a string (or an array of one string)", "prompt");
         if (req.Logprobs is { ValueKind: not (JsonValueKind.Null or JsonValueKind.False) })
             return Error(400, "logprobs are not supported on /v1/completions (use /v1/chat/completions)", "logprobs");
-        if (!RawGrammar.TryRead(req.Grammar, [], out var grammar, out var grammarError)) return Error(400, grammarError!, "grammar");
         var model = ModelLookup.Resolve(req.Model, catalog);
         var (options, optionsError) = ReadOptions(req, req.MaxTokens);
         if (optionsError is not null) return optionsError;
+        if (!RawGrammar.TryRead(req.Grammar, [], out var grammar, out var grammarError)) return Error(400, grammarError!, "grammar");
 
         var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options, Grammar = grammar };
         string id = "cmpl-" + RandomId(), name = req.Model!;
