@@ -54,7 +54,7 @@ public sealed class GenerationPipeline(GenerationService generation, InferenceMe
 /// <summary>
 /// One admitted generation: read it once, as a stream (<see cref="StreamAsync"/>) or whole (<see cref="CollectAsync"/>),
 /// then dispose it to release the model. Per token it adds no allocation of its own: pieces go to the writer as they
-/// came, and with tools only the parser's result and the held log-probabilities exist.
+/// came, and with tools (or thinking) only the parser's (or splitter's) result and the held log-probabilities exist.
 /// </summary>
 public sealed class PipelineRun : IAsyncDisposable
 {
@@ -64,7 +64,7 @@ public sealed class PipelineRun : IAsyncDisposable
     private readonly GenerationOrigin _origin;
     private readonly ToolCallParser? _tools;
     private readonly ThinkingSplitter? _thinking;
-    // Log-probabilities of tokens whose text the tool-call parser holds back: sent with the next delta.
+    // Log-probabilities of tokens whose text the tool-call parser or the thinking splitter holds back: sent with the next delta.
     private readonly List<TokenLogprob> _held = [];
     private int _calls;
     private long _lastPiece;
