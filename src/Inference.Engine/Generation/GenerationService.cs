@@ -27,6 +27,11 @@ public sealed record GenerationInput
     public string? GrammarTrigger { get; init; }
     /// <summary>Functions the model may call, shown to it by the template (.Tools); null = none.</summary>
     public IReadOnlyList<ToolDefinition>? Tools { get; init; }
+    /// <summary>
+    /// Ollama's think as resolved for the model (see <see cref="ThinkingSetup"/>): shown to the template, and when on
+    /// the output is split into reasoning and content; null = not set (the model cannot think, or raw prompts).
+    /// </summary>
+    public ThinkValue? Think { get; init; }
 }
 
 /// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
@@ -37,6 +42,8 @@ public sealed class RunningGeneration(ModelLease lease, GenerationStream stream,
     public GenerationStream Stream { get; } = stream;
     public int PromptTokens { get; } = promptTokens;
     public TimeSpan LoadDuration => Lease.LoadDuration;
+    /// <summary>The prompt ends with the model's opening thinking tag: the output starts inside the reasoning.</summary>
+    public bool PromptOpensThinking { get; init; }
     public ValueTask DisposeAsync() => new(Lease.ReleaseAsync(keepAlive));
 }
 
@@ -81,7 +88,10 @@ public sealed class GenerationService(ModelManager models)
                 Cancellation = ct,
                 TopLogprobs = input.TopLogprobs,
             };
-            return new RunningGeneration(lease, runner.Submit(request), tokens.Length, keepAlive);
+            return new RunningGeneration(lease, runner.Submit(request), tokens.Length, keepAlive)
+            {
+                PromptOpensThinking = ThinkingSetup.PromptOpensThinking(input, runner, tokens),
+            };
         }
         catch
         {
@@ -153,7 +163,7 @@ public sealed class GenerationService(ModelManager models)
             string prompt;
             try
             {
-                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, requestTemplate, input.Tools, maxChars);
+                prompt = PromptBuilder.Render(input.Model, runner.Model, kept, requestTemplate, input.Tools, maxChars, input.Think);
             }
             catch (TemplateLimitException e) when (e.Limit == TemplateLimit.Output && maxChars < TemplateLimits.MaxOutputChars)
             {

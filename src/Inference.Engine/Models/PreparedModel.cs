@@ -16,6 +16,7 @@ public sealed class PreparedModel
     private readonly Lazy<GoTemplate> _promptTemplate;
     private readonly Lazy<GoTemplate?> _toolTemplate;
     private readonly Lazy<ToolCallFormat?> _toolCallFormat;
+    private readonly Lazy<ThinkingTags?> _thinkingTags;
 
     public PreparedModel(string manifestDigest, string modelPath, GgufFile gguf, string? template, string? system,
         ModelOptions parameters, string? license, IReadOnlyList<ChatMessage> messages, IReadOnlyList<AdapterFile>? adapters = null)
@@ -38,9 +39,11 @@ public sealed class PreparedModel
         _promptTemplate = new(() => GoTemplate.Parse(TemplateSource == TemplateSource.Manifest ? TemplateText : PromptBuilder.FallbackTemplate));
         _toolTemplate = new(ParseToolTemplate);
         _toolCallFormat = new(() => ToolTemplate is { } tools ? ToolCallFormat.Infer(tools) : null);
+        _thinkingTags = new(InferThinkingTags);
         var capabilities = new List<string> { "completion" };
         if (ToolTemplate is not null) capabilities.Add("tools");
         if (gguf.HasFillInTheMiddleTokens) capabilities.Add("insert");
+        if (ThinkingTags is not null) capabilities.Add("thinking");
         Capabilities = capabilities;
     }
 
@@ -88,8 +91,34 @@ public sealed class PreparedModel
     /// <summary>How the model writes tool calls, learned from <see cref="ToolTemplate"/> on first use; null without one.</summary>
     public ToolCallFormat? ToolCallFormat => _toolCallFormat.Value;
 
-    /// <summary>Ollama's capabilities: "completion", "tools" when the template shows tools, "insert" with fill-in-the-middle tokens.</summary>
+    /// <summary>The tags the model writes its reasoning in; null when its template shows no reasoning (it cannot think).</summary>
+    public ThinkingTags? ThinkingTags => _thinkingTags.Value;
+
+    /// <summary>
+    /// Ollama's capabilities: "completion", "tools" when the template shows tools, "insert" with fill-in-the-middle tokens,
+    /// "thinking" when the template shows reasoning (<see cref="ThinkingTags"/>).
+    /// </summary>
     public IReadOnlyList<string> Capabilities { get; }
+
+    private ThinkingTags? InferThinkingTags()
+    {
+        switch (TemplateSource)
+        {
+            case TemplateSource.Manifest:
+                try
+                {
+                    return Prompting.ThinkingTags.Infer(PromptTemplate);
+                }
+                catch (TemplateParseException)
+                {
+                    return null;
+                }
+            case TemplateSource.GgufChatTemplate:
+                return Prompting.ThinkingTags.InChatTemplate(TemplateText);
+            default:
+                return null;
+        }
+    }
 
     private GoTemplate? ParseToolTemplate()
     {

@@ -21,4 +21,7 @@ public sealed record ChatMessage(
 
     /// <summary>For a tool message: the id of the call it answers (<c>.ToolCallID</c>).</summary>
     [JsonIgnore] public string? ToolCallId { get; init; }
+
+    /// <summary>For an assistant message: the reasoning it wrote before its content (<c>.Thinking</c>).</summary>
+    [JsonIgnore] public string? Thinking { get; init; }
 }

@@ -44,6 +44,9 @@ public sealed class GoTemplate
     /// <summary>Whether the template refers to <c>.Tools</c>.</summary>
     public bool UsesTools => _identifiers.Contains("Tools");
 
+    /// <summary>The parsed template, for analyses such as <see cref="ThinkingTags.Infer"/>.</summary>
+    internal ListNode Root => _root;
+
     /// <summary>Whether the template refers to <c>.Response</c>.</summary>
     public bool UsesResponse => _identifiers.Contains("Response");
 

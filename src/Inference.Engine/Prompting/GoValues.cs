@@ -213,6 +213,8 @@ internal static class GoValues
                 return true;
             case TemplateMessage m:
                 var fields = new List<(string, object?)> { ("role", m.Role ?? ""), ("content", m.Content ?? "") };
+                if (!string.IsNullOrEmpty(m.Thinking))
+                    fields.Add(("thinking", m.Thinking));
                 if (m.ToolCalls is { Count: > 0 })
                     fields.Add(("tool_calls", m.ToolCalls));
                 return WriteJsonObject(sb, fields);

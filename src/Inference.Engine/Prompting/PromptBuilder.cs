@@ -36,13 +36,15 @@ public static class PromptBuilder
     /// A prompt longer than <paramref name="maxChars"/> throws <see cref="TemplateLimitException"/>
     /// (<see cref="TemplateLimit.Output"/>) as soon as it passes it, without building the rest.
     /// </summary>
+    /// <param name="think">The request's think setting as resolved for the model (.Think, .ThinkLevel, .IsThinkSet); null = not set.</param>
     public static string Render(ModelDefinition model, SafeLlamaModelHandle handle, IReadOnlyList<ChatMessage> messages,
-        GoTemplate? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null, int maxChars = TemplateLimits.MaxOutputChars)
+        GoTemplate? requestTemplate = null, IReadOnlyList<ToolDefinition>? tools = null, int maxChars = TemplateLimits.MaxOutputChars,
+        ThinkValue? think = null)
     {
-        if (requestTemplate is not null) return RenderGo(requestTemplate, messages, tools, maxChars);
+        if (requestTemplate is not null) return RenderGo(requestTemplate, messages, tools, maxChars, think);
         var prepared = model.Prepared;
         if (prepared.TemplateSource == TemplateSource.GgufChatTemplate && TryApplyNative(handle, messages, maxChars) is { } native) return native;
-        return RenderGo(prepared.PromptTemplate, messages, tools, maxChars);
+        return RenderGo(prepared.PromptTemplate, messages, tools, maxChars, think);
     }
 
     /// <summary>
@@ -85,7 +87,7 @@ public static class PromptBuilder
     /// tool-result fields, in the shapes Ollama gives them; legacy templates only see System/Prompt/Response.
     /// </summary>
     public static string RenderGo(GoTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools = null,
-        int maxChars = TemplateLimits.MaxOutputChars)
+        int maxChars = TemplateLimits.MaxOutputChars, ThinkValue? think = null)
     {
         if (template.UsesMessages)
         {
@@ -94,26 +96,31 @@ public static class PromptBuilder
                 System = messages.Where(m => m.Role == "system").Select(m => m.Content).LastOrDefault(),
                 Messages = messages.Select(m => new TemplateMessage(m.Role, m.Content,
                     m.ToolCalls is { Count: > 0 } calls ? calls.Select(c => (object)ToolTemplateValues.Call(c)).ToList() : null,
-                    m.ToolName, m.ToolCallId)).ToList(),
+                    m.ToolName, m.ToolCallId, m.Thinking)).ToList(),
                 // No tools is nil (not an empty list), so "{{ if .Tools }}" is false as in Ollama.
                 Tools = tools is { Count: > 0 } ? tools.Select(t => (object)ToolTemplateValues.Tool(t.Source)).ToList() : null,
+                Think = think?.Enabled ?? false, ThinkLevel = think?.Level, IsThinkSet = think is not null,
             }, maxChars);
         }
-        return RenderLegacy(template, messages, maxChars);
+        return RenderLegacy(template, messages, maxChars, think);
     }
 
     /// <summary>
     /// Ollama's rendering for templates without .Messages: each completed user/assistant turn is
     /// rendered with .System/.Prompt/.Response; the last turn is cut where .Response would appear.
     /// </summary>
-    private static string RenderLegacy(GoTemplate template, IReadOnlyList<ChatMessage> messages, int maxChars)
+    private static string RenderLegacy(GoTemplate template, IReadOnlyList<ChatMessage> messages, int maxChars, ThinkValue? think)
     {
+        bool thinkOn = think?.Enabled ?? false, thinkSet = think is not null;
         var output = new StringBuilder();
         string system = "", prompt = "", response = "";
         // Each turn may only write what the earlier turns left of maxChars.
         void Flush()
         {
-            output.Append(template.Render(new TemplateData { System = system, Prompt = prompt, Response = response }, maxChars - output.Length));
+            output.Append(template.Render(new TemplateData
+            {
+                System = system, Prompt = prompt, Response = response, Think = thinkOn, ThinkLevel = think?.Level, IsThinkSet = thinkSet,
+            }, maxChars - output.Length));
             system = prompt = response = "";
         }
 
@@ -137,7 +144,10 @@ public static class PromptBuilder
         }
 
         // The marker and what follows it are cut off, so they may pass the limit by the marker's length.
-        var last = template.Render(new TemplateData { System = system, Prompt = prompt, Response = ResponseMarker },
+        var last = template.Render(new TemplateData
+        {
+            System = system, Prompt = prompt, Response = ResponseMarker, Think = thinkOn, ThinkLevel = think?.Level, IsThinkSet = thinkSet,
+        },
             maxChars - output.Length + ResponseMarker.Length);
         int cut = last.IndexOf(ResponseMarker, StringComparison.Ordinal);
         output.Append(cut >= 0 ? last[..cut] : last);

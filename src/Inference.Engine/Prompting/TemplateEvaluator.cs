@@ -324,6 +324,9 @@ internal sealed class TemplateEvaluator
                     "Suffix" => data.Suffix ?? "",
                     "Messages" => data.Messages,
                     "Tools" => data.Tools,
+                    "Think" => data.Think,
+                    "ThinkLevel" => data.ThinkLevel ?? "",
+                    "IsThinkSet" => data.IsThinkSet,
                     _ => null,
                 };
             case TemplateMessage message:
@@ -334,6 +337,7 @@ internal sealed class TemplateEvaluator
                     "ToolCalls" => message.ToolCalls,
                     "ToolName" => message.ToolName ?? "",
                     "ToolCallID" => message.ToolCallId ?? "",
+                    "Thinking" => message.Thinking ?? "",
                     _ => null,
                 };
             case TemplateStruct s:

@@ -16,6 +16,13 @@ public interface IGenerationWriter
     /// </summary>
     ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct);
 
+    /// <summary>
+    /// A piece of the model's reasoning (only when thinking is on: Ollama's think), sent before the content that
+    /// follows it, with the log-probabilities of the tokens that were only reasoning. A wire format without a
+    /// place for reasoning leaves it out.
+    /// </summary>
+    ValueTask ThinkingAsync(string thinking, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) => ValueTask.CompletedTask;
+
     ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct);
 
     /// <summary>The engine failed after the generation started (e.g. the KV cache had no room).</summary>
@@ -54,7 +61,11 @@ public sealed record GenerationOutcome
 }
 
 /// <summary>A whole generation collected: text, tool calls, sampled tokens (when asked for) and the summary.</summary>
-public sealed record GeneratedText(string Text, IReadOnlyList<ToolCall> Calls, IReadOnlyList<TokenLogprob> Logprobs, GenerationOutcome Outcome);
+public sealed record GeneratedText(string Text, IReadOnlyList<ToolCall> Calls, IReadOnlyList<TokenLogprob> Logprobs, GenerationOutcome Outcome)
+{
+    /// <summary>The reasoning, when thinking was on (else null).</summary>
+    public string? Thinking { get; init; }
+}
 
 /// <summary>The engine reported a failure after the generation started (a whole response answers it with status 500).</summary>
 public sealed class GenerationFailedException(string message) : Exception(message);

@@ -12,8 +12,8 @@ namespace Inference.Server.Generation;
 /// The one path from a route to the engine and back: admits a generation through <see cref="GenerationService"/>,
 /// then turns the runner's token stream into <see cref="IGenerationWriter"/> events. Every API's generations
 /// pass here, so every one is counted in the time-to-first-token and inter-token metrics, is written as one
-/// "Generation finished" log line (counts and durations, never text), has its tool calls parsed the same
-/// way and its finish reason named once.
+/// "Generation finished" log line (counts and durations, never text), has its reasoning split from its
+/// content (when thinking is on) and its tool calls parsed the same way, and its finish reason named once.
 /// </summary>
 public sealed class GenerationPipeline(GenerationService generation, InferenceMetrics metrics, ILoggerFactory loggers)
 {
@@ -28,7 +28,7 @@ public sealed class GenerationPipeline(GenerationService generation, InferenceMe
         CancellationToken ct)
     {
         var run = await generation.StartAsync(input, keepAlive, ct);
-        return new PipelineRun(this, run, input.Model.DisplayName, origin, tools);
+        return new PipelineRun(this, run, input.Model.DisplayName, origin, tools, ThinkingSetup.SplitterFor(input, run.PromptOpensThinking));
     }
 
     /// <summary>Unloads a model now (Ollama's empty request with keep_alive 0).</summary>
@@ -54,7 +54,7 @@ public sealed class GenerationPipeline(GenerationService generation, InferenceMe
 /// <summary>
 /// One admitted generation: read it once, as a stream (<see cref="StreamAsync"/>) or whole (<see cref="CollectAsync"/>),
 /// then dispose it to release the model. Per token it adds no allocation of its own: pieces go to the writer as they
-/// came, and with tools only the parser's result and the held log-probabilities exist.
+/// came, and with tools (or thinking) only the parser's (or splitter's) result and the held log-probabilities exist.
 /// </summary>
 public sealed class PipelineRun : IAsyncDisposable
 {
@@ -63,13 +63,16 @@ public sealed class PipelineRun : IAsyncDisposable
     private readonly string _model;
     private readonly GenerationOrigin _origin;
     private readonly ToolCallParser? _tools;
-    // Log-probabilities of tokens whose text the tool-call parser holds back: sent with the next delta.
+    private readonly ThinkingSplitter? _thinking;
+    // Log-probabilities of tokens whose text the tool-call parser or the thinking splitter holds back: sent with the next delta.
     private readonly List<TokenLogprob> _held = [];
     private int _calls;
     private long _lastPiece;
 
-    internal PipelineRun(GenerationPipeline pipeline, RunningGeneration run, string model, GenerationOrigin origin, ToolCallParser? tools)
+    internal PipelineRun(GenerationPipeline pipeline, RunningGeneration run, string model, GenerationOrigin origin, ToolCallParser? tools,
+        ThinkingSplitter? thinking)
     {
+        _thinking = thinking;
         _pipeline = pipeline;
         _run = run;
         _model = model;
@@ -98,7 +101,10 @@ public sealed class PipelineRun : IAsyncDisposable
     {
         var collected = new Collector();
         if (!await PumpAsync(collected, ct)) throw new GenerationFailedException("the generation ended without a result");
-        return new GeneratedText(collected.Text.ToString(), collected.Calls, collected.Logprobs, collected.Outcome!);
+        return new GeneratedText(collected.Text.ToString(), collected.Calls, collected.Logprobs, collected.Outcome!)
+        {
+            Thinking = _thinking is null ? null : collected.Thinking.ToString(),
+        };
     }
 
     /// <summary>False when the stream ended without a final event.</summary>
@@ -110,15 +116,13 @@ public sealed class PipelineRun : IAsyncDisposable
             {
                 case TokenPiece piece:
                     Timed();
-                    if (_tools is null) await writer.DeltaAsync(piece.Text, [], piece.Logprobs, ct);
-                    else
-                    {
-                        if (piece.Logprobs is { } l) _held.AddRange(l);
-                        await ParsedAsync(writer, _tools.Add(piece.Text), ct);
-                    }
+                    if (_thinking is null) await ContentAsync(writer, piece.Text, piece.Logprobs, ct);
+                    else await SplitAsync(writer, _thinking.Add(piece.Text), piece.Logprobs, ct);
                     break;
                 case GenerationCompleted done:
+                    if (_thinking is not null) await SplitAsync(writer, _thinking.Finish(), null, ct);
                     if (_tools is not null) await ParsedAsync(writer, _tools.Finish(), ct);
+                    else if (_held.Count > 0) await FlushHeldAsync(writer, ct);
                     var outcome = Outcome(done);
                     _pipeline.Finished(_origin, _model, outcome);
                     await writer.FinishedAsync(outcome, ct);
@@ -129,6 +133,56 @@ public sealed class PipelineRun : IAsyncDisposable
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// A piece's reasoning goes to the writer first, then its content through the tool-call parser. Log-probabilities
+    /// travel with the reasoning when the piece is only reasoning, else with the content (held while the splitter holds text).
+    /// </summary>
+    private async ValueTask SplitAsync(IGenerationWriter writer, (string Thinking, string Content) split, IReadOnlyList<TokenLogprob>? logprobs,
+        CancellationToken ct)
+    {
+        if (split.Thinking.Length > 0)
+        {
+            bool onlyThinking = split.Content.Length == 0;
+            IReadOnlyList<TokenLogprob>? thinkingLogprobs = null;
+            if (onlyThinking && (logprobs is not null || _held.Count > 0))
+            {
+                thinkingLogprobs = [.. _held, .. logprobs ?? []];
+                _held.Clear();
+                logprobs = null;
+            }
+            await writer.ThinkingAsync(split.Thinking, thinkingLogprobs, ct);
+            if (onlyThinking) return;
+        }
+        if (split.Content.Length == 0)
+        {
+            if (logprobs is not null) _held.AddRange(logprobs);
+            return;
+        }
+        await ContentAsync(writer, split.Content, logprobs, ct);
+    }
+
+    /// <summary>Content, straight to the writer or through the tool-call parser.</summary>
+    private ValueTask ContentAsync(IGenerationWriter writer, string text, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
+    {
+        if (_tools is not null)
+        {
+            if (logprobs is not null) _held.AddRange(logprobs);
+            return ParsedAsync(writer, _tools.Add(text), ct);
+        }
+        if (_held.Count == 0) return writer.DeltaAsync(text, [], logprobs, ct);
+        IReadOnlyList<TokenLogprob> all = [.. _held, .. logprobs ?? []];
+        _held.Clear();
+        return writer.DeltaAsync(text, [], all, ct);
+    }
+
+    /// <summary>Log-probabilities of text the splitter held and then dropped (whitespace around the tags) go out with an empty delta.</summary>
+    private ValueTask FlushHeldAsync(IGenerationWriter writer, CancellationToken ct)
+    {
+        IReadOnlyList<TokenLogprob> held = [.. _held];
+        _held.Clear();
+        return writer.DeltaAsync("", [], held, ct);
     }
 
     /// <summary>Held-back text is sent once it turns out to be content, calls as they complete, held log-probabilities with the next delta.</summary>
@@ -171,6 +225,7 @@ public sealed class PipelineRun : IAsyncDisposable
     private sealed class Collector : IGenerationWriter
     {
         public StringBuilder Text { get; } = new();
+        public StringBuilder Thinking { get; } = new();
         public List<ToolCall> Calls { get; } = [];
         public List<TokenLogprob> Logprobs { get; } = [];
         public GenerationOutcome? Outcome { get; private set; }
@@ -179,6 +234,13 @@ public sealed class PipelineRun : IAsyncDisposable
         {
             Text.Append(text);
             Calls.AddRange(calls);
+            if (logprobs is not null) Logprobs.AddRange(logprobs);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask ThinkingAsync(string thinking, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
+        {
+            Thinking.Append(thinking);
             if (logprobs is not null) Logprobs.AddRange(logprobs);
             return ValueTask.CompletedTask;
         }

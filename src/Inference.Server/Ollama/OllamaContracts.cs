@@ -23,6 +23,10 @@ public sealed record GenerateRequest
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
+    /// <summary>true, false, "low", "medium", "high" or "max" (Ollama's ThinkValue).</summary>
+    [JsonPropertyName("think")] public JsonElement? Think { get; init; }
+    /// <summary>A GBNF grammar for the output (llama-server's field; not in Ollama).</summary>
+    [JsonPropertyName("grammar")] public string? Grammar { get; init; }
 }
 
 public sealed record ChatMessageDto
@@ -34,6 +38,8 @@ public sealed record ChatMessageDto
     /// <summary>For role "tool": the function whose result this is.</summary>
     [JsonPropertyName("tool_name")] public string? ToolName { get; init; }
     [JsonPropertyName("tool_call_id")] public string? ToolCallId { get; init; }
+    /// <summary>An assistant's reasoning in an earlier turn (shown to the template as .Thinking).</summary>
+    [JsonPropertyName("thinking")] public string? Thinking { get; init; }
 }
 
 public sealed record ChatRequest
@@ -47,6 +53,10 @@ public sealed record ChatRequest
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
+    /// <summary>true, false, "low", "medium", "high" or "max" (Ollama's ThinkValue).</summary>
+    [JsonPropertyName("think")] public JsonElement? Think { get; init; }
+    /// <summary>A GBNF grammar for the output (llama-server's field; not in Ollama).</summary>
+    [JsonPropertyName("grammar")] public string? Grammar { get; init; }
 }
 
 /// <summary>Timing and token counts of the final object (durations in nanoseconds).</summary>
@@ -72,12 +82,16 @@ public sealed record GenerateResponse : GenerationSummary
     [JsonPropertyName("response")]
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string Response { get; init; } = "";
+
+    /// <summary>The reasoning (think on a thinking model); left out when empty, as Ollama does.</summary>
+    [JsonPropertyName("thinking")] public string? Thinking { get; init; }
 }
 
 public sealed record ChatResponseMessage(
     [property: JsonPropertyName("role")] string Role,
     [property: JsonPropertyName("content")] string Content)
 {
+    [JsonPropertyName("thinking")] public string? Thinking { get; init; }
     [JsonPropertyName("tool_calls")] public IReadOnlyList<ToolCallDto>? ToolCalls { get; init; }
 }
 

@@ -45,8 +45,13 @@ public static class OllamaGenerationApi
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
         if (req.Images is { Length: > 0 }) return OllamaErrors.BadRequest("images are not supported yet: this server has no vision models");
         if (!StructuredOutput.TryFromOllamaFormat(req.Format, out var grammar, out var formatError)) return OllamaErrors.BadRequest(formatError!);
+        if (!RawGrammar.TryRead(req.Grammar, RawGrammar.Set(("format", grammar is not null)), out var raw, out var grammarError))
+            return OllamaErrors.BadRequest(grammarError!);
+        if (!ThinkOption.TryRead(req.Think, out var think, out var thinkError)) return OllamaErrors.BadRequest(thinkError!);
         var model = ModelLookup.Resolve(req.Model, catalog);
         if (!RequestSettings.TryRead(req.Options, req.KeepAlive, engine.Value, out var options, out var keepAlive, out var invalid)) return invalid;
+        think = ThinkingSetup.Resolve(model, req.Model!, think);
+        grammar ??= raw;
 
         string name = req.Model!;
         if (string.IsNullOrEmpty(req.Prompt) && string.IsNullOrEmpty(req.Suffix))
@@ -58,12 +63,16 @@ public static class OllamaGenerationApi
 
         if (TopLogprobs(req.Logprobs, req.TopLogprobs, out var top) is { } logprobsError) return logprobsError;
         var input = req.Raw == true || req.Suffix is not null
-            ? new GenerationInput { Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options, TopLogprobs = top, Grammar = grammar }
+            ? new GenerationInput
+            {
+                Model = model, RawPrompt = req.Prompt ?? "", Suffix = req.Suffix, Options = options, TopLogprobs = top, Grammar = grammar, Think = think,
+            }
             : new GenerationInput
             {
                 Model = model,
                 TopLogprobs = top,
                 Grammar = grammar,
+                Think = think,
                 Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt!)], req.System),
                 Template = req.Template,
                 Options = options,
@@ -71,7 +80,7 @@ public static class OllamaGenerationApi
 
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, tools: null,
             (text, _) => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
-            OllamaJsonContext.Wire.GenerateResponse);
+            (response, thinking) => response with { Thinking = thinking }, OllamaJsonContext.Wire.GenerateResponse);
     }
 
     private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationPipeline pipeline,
@@ -83,6 +92,9 @@ public static class OllamaGenerationApi
         if (req is null) return OllamaErrors.BadRequest(bodyError!);
         if (!StructuredOutput.TryFromOllamaFormat(req.Format, out var grammar, out var formatError)) return OllamaErrors.BadRequest(formatError!);
         if (!ToolDefinition.TryParseList(req.Tools, out var tools, out var toolsError)) return OllamaErrors.BadRequest(toolsError!.Message);
+        if (!RawGrammar.TryRead(req.Grammar, RawGrammar.Set(("format", grammar is not null), ("tools", tools.Count > 0)), out var raw, out var grammarError))
+            return OllamaErrors.BadRequest(grammarError!);
+        if (!ThinkOption.TryRead(req.Think, out var think, out var thinkError)) return OllamaErrors.BadRequest(thinkError!);
 
         var messages = new List<ChatMessage>();
         for (int i = 0; i < (req.Messages?.Length ?? 0); i++)
@@ -94,7 +106,7 @@ public static class OllamaGenerationApi
             if (m.Images is { Length: > 0 }) return OllamaErrors.BadRequest($"messages[{i}].images: images are not supported yet");
             if (!ToolCall.TryParseList(m.ToolCalls, $"messages[{i}].tool_calls", out var calls, out var callsError))
                 return OllamaErrors.BadRequest(callsError!.Message);
-            messages.Add(new ChatMessage(m.Role, m.Content ?? "") { ToolCalls = calls, ToolName = m.ToolName, ToolCallId = m.ToolCallId });
+            messages.Add(new ChatMessage(m.Role, m.Content ?? "") { ToolCalls = calls, ToolName = m.ToolName, ToolCallId = m.ToolCallId, Thinking = m.Thinking });
         }
 
         var model = ModelLookup.Resolve(req.Model, catalog);
@@ -102,6 +114,8 @@ public static class OllamaGenerationApi
         // Ollama checks the model's capabilities before anything else, even for a load-only request.
         // Ollama has no tool_choice: the model is always free to answer or call.
         var toolSetup = tools.Count > 0 ? ToolSetup.For(model, tools, ToolChoice.Auto) : null;
+        think = ThinkingSetup.Resolve(model, req.Model!, think);
+        grammar ??= raw;
 
         string name = req.Model!;
         if (messages.Count == 0)
@@ -122,6 +136,7 @@ public static class OllamaGenerationApi
             Options = options,
             TopLogprobs = top,
             Tools = toolSetup?.Tools,
+            Think = think,
             // A format constrains the whole output (calls are still read out of it, as Ollama does).
             Grammar = grammar ?? toolSetup?.Grammar,
             GrammarTrigger = grammar is null ? toolSetup?.GrammarTrigger : null,
@@ -129,7 +144,7 @@ public static class OllamaGenerationApi
         static ChatResponseMessage Message(string text, IReadOnlyList<ToolCall> calls) => new("assistant", text) { ToolCalls = ToolCallDto.From(calls) };
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, toolSetup?.CreateParser(),
             (text, calls) => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = Message(text, calls) },
-            OllamaJsonContext.Wire.ChatResponse);
+            (response, thinking) => response with { Message = response.Message with { Thinking = thinking } }, OllamaJsonContext.Wire.ChatResponse);
     }
 
     /// <summary>logprobs / top_logprobs (0 to 20) as the engine's alternative count; null when not asked for.</summary>
@@ -157,20 +172,23 @@ public static class OllamaGenerationApi
 
     /// <summary>Runs one generation through the pipeline and answers with one object or an NDJSON stream.</summary>
     /// <param name="piece">The response object for a piece of text and the calls it completed.</param>
+    /// <param name="withThinking">The response object with reasoning added (Ollama's thinking field).</param>
     private static async Task<IResult> RunAsync<T>(HttpContext http, GenerationPipeline pipeline, GenerationInput input,
         TimeSpan keepAlive, bool stream, long started, ToolCallParser? tools, Func<string, IReadOnlyList<ToolCall>, T> piece,
-        JsonTypeInfo<T> type) where T : GenerationSummary
+        Func<T, string, T> withThinking, JsonTypeInfo<T> type) where T : GenerationSummary
     {
         var ct = http.RequestAborted;
         await using var run = await pipeline.StartAsync(input, keepAlive, GenerationOrigin.Of(http, started), tools, ct);
         if (stream)
         {
             Ndjson.Start(http.Response);
-            await run.StreamAsync(new NdjsonWriter<T>(http.Response, piece, type), ct);
+            await run.StreamAsync(new NdjsonWriter<T>(http.Response, piece, withThinking, type), ct);
             return Results.Empty;
         }
         var whole = await run.CollectAsync(ct);
-        return TypedResults.Json(Summarize(piece(whole.Text, whole.Calls), whole.Outcome)
+        var response = piece(whole.Text, whole.Calls);
+        if (whole.Thinking is { Length: > 0 } thinking) response = withThinking(response, thinking);
+        return TypedResults.Json(Summarize(response, whole.Outcome)
             with { Logprobs = input.TopLogprobs is null ? null : LogprobDto.From(whole.Logprobs) }, type);
     }
 
@@ -178,11 +196,14 @@ public static class OllamaGenerationApi
     /// The pipeline's events as Ollama's NDJSON lines: a line per delta, then the summary line or the error object.
     /// The methods hand back the write's own task (no async wrapper of their own: nothing more is allocated per token).
     /// </summary>
-    private sealed class NdjsonWriter<T>(HttpResponse response, Func<string, IReadOnlyList<ToolCall>, T> piece, JsonTypeInfo<T> type)
-        : IGenerationWriter where T : GenerationSummary
+    private sealed class NdjsonWriter<T>(HttpResponse response, Func<string, IReadOnlyList<ToolCall>, T> piece, Func<T, string, T> withThinking,
+        JsonTypeInfo<T> type) : IGenerationWriter where T : GenerationSummary
     {
         public ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) =>
             new(Ndjson.WriteAsync(response, piece(text, calls) with { Logprobs = LogprobDto.From(logprobs) }, type, ct));
+
+        public ValueTask ThinkingAsync(string thinking, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) =>
+            new(Ndjson.WriteAsync(response, withThinking(piece("", []), thinking) with { Logprobs = LogprobDto.From(logprobs) }, type, ct));
 
         public ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
             new(Ndjson.WriteAsync(response, Summarize(piece("", []), outcome), type, ct));

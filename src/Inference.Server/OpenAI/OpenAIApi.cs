@@ -124,6 +124,11 @@ public static class OpenAIApi
             return Error(400, choiceError!.Message, choiceError.Param);
         if (!StructuredOutput.TryFromResponseFormat(req.ResponseFormat, out var grammar, out var formatError))
             return Error(400, formatError!, "response_format");
+        if (!RawGrammar.TryRead(req.Grammar, RawGrammar.Set(("response_format", grammar is not null), ("tools", tools.Count > 0)), out var raw, out var grammarError))
+            return Error(400, grammarError!, "grammar");
+        if (!ThinkOption.TryFromReasoningEffort(req.Reasoning, req.ReasoningEffort, out var think, out var thinkError, out var thinkParam))
+            return Error(400, thinkError!, thinkParam);
+        grammar ??= raw;
 
         var messages = new List<ChatMessage>();
         for (int i = 0; i < req.Messages.Length; i++)
@@ -139,6 +144,7 @@ public static class OpenAIApi
             messages.Add(new ChatMessage(role, text)
             {
                 ToolCalls = calls, ToolCallId = m.ToolCallId, ToolName = role == "tool" ? OpenAITools.ToolNameFor(m, messages) : null,
+                Thinking = m.Reasoning ?? m.ReasoningContent,
             });
         }
         var model = ModelLookup.Resolve(req.Model, catalog);
@@ -146,6 +152,7 @@ public static class OpenAIApi
         if (optionsError is not null) return optionsError;
         // tool_choice "none" leaves the tools out altogether.
         var toolSetup = choice is not null && tools.Count > 0 ? ToolSetup.For(model, tools, choice) : null;
+        think = ThinkingSetup.Resolve(model, req.Model!, think);
 
         if (req.TopLogprobs is < 0 or > GenerationRequest.MaxTopLogprobs)
             return Error(400, $"top_logprobs must be between 0 and {GenerationRequest.MaxTopLogprobs}", "top_logprobs");
@@ -157,6 +164,7 @@ public static class OpenAIApi
         {
             Model = model, Messages = PromptBuilder.Conversation(model, messages), Options = options, TopLogprobs = top,
             Tools = toolSetup?.Tools,
+            Think = think,
             Grammar = forced ? toolSetup!.Grammar : grammar ?? toolSetup?.Grammar,
             GrammarTrigger = forced || grammar is not null ? null : toolSetup?.GrammarTrigger,
         };
@@ -172,7 +180,11 @@ public static class OpenAIApi
             Id = id, Created = created, Model = name, Usage = UsageOf(whole.Outcome),
             Choices = [new ChatChoice(0,
                 new AssistantMessage("assistant", whole.Calls.Count > 0 && whole.Text.Length == 0 ? null : whole.Text)
-                    { ToolCalls = OpenAITools.ToWire(whole.Calls, streamed: false) },
+                    {
+                        ToolCalls = OpenAITools.ToWire(whole.Calls, streamed: false),
+                        ReasoningContent = whole.Thinking is { Length: > 0 } ? whole.Thinking : null,
+                        Reasoning = whole.Thinking is { Length: > 0 } ? whole.Thinking : null,
+                    },
                 whole.Outcome.FinishReason, top is null ? null : new ChoiceLogprobs(LogprobDto.From(whole.Logprobs)!))],
         }, OpenAIJsonContext.Wire.ChatCompletion);
     }
@@ -194,8 +206,9 @@ public static class OpenAIApi
         var model = ModelLookup.Resolve(req.Model, catalog);
         var (options, optionsError) = ReadOptions(req, req.MaxTokens);
         if (optionsError is not null) return optionsError;
+        if (!RawGrammar.TryRead(req.Grammar, [], out var grammar, out var grammarError)) return Error(400, grammarError!, "grammar");
 
-        var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options };
+        var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options, Grammar = grammar };
         string id = "cmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, GenerationOrigin.Of(http, started), tools: null, http.RequestAborted);

@@ -15,6 +15,9 @@ public sealed record OpenAIMessage
     [JsonPropertyName("tool_calls")] public JsonElement? ToolCalls { get; init; }
     /// <summary>For role "tool": the call this message answers.</summary>
     [JsonPropertyName("tool_call_id")] public string? ToolCallId { get; init; }
+    /// <summary>An assistant's earlier reasoning: Ollama's compatibility layer reads "reasoning", llama-server "reasoning_content".</summary>
+    [JsonPropertyName("reasoning")] public string? Reasoning { get; init; }
+    [JsonPropertyName("reasoning_content")] public string? ReasoningContent { get; init; }
 }
 
 public sealed record StreamOptions
@@ -40,6 +43,8 @@ public abstract record OpenAISamplingRequest
     [JsonPropertyName("logprobs")] public JsonElement? Logprobs { get; init; }
     /// <summary>This server's extension: false returns structured output cut where the budget ran out instead of closed.</summary>
     [JsonPropertyName("close_json")] public bool? CloseJson { get; init; }
+    /// <summary>A GBNF grammar for the output, as llama-server and vLLM take it.</summary>
+    [JsonPropertyName("grammar")] public string? Grammar { get; init; }
 }
 
 public sealed record ChatCompletionRequest : OpenAISamplingRequest
@@ -52,6 +57,10 @@ public sealed record ChatCompletionRequest : OpenAISamplingRequest
     /// <summary>"none", "auto", "required" or {"type": "function", "function": {"name": ...}}.</summary>
     [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; init; }
     [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get; init; }
+    /// <summary>"none", "minimal", "low", "medium", "high", "xhigh", "ultra" or "max": think, as Ollama maps it.</summary>
+    [JsonPropertyName("reasoning_effort")] public string? ReasoningEffort { get; init; }
+    /// <summary>{"effort": ...}: the same, in Ollama's compatibility layer's other spelling.</summary>
+    [JsonPropertyName("reasoning")] public JsonElement? Reasoning { get; init; }
 }
 
 public sealed record CompletionRequest : OpenAISamplingRequest
@@ -73,6 +82,10 @@ public sealed record AssistantMessage(
     [property: JsonPropertyName("role")] string Role,
     [property: JsonPropertyName("content")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content)
 {
+    /// <summary>The reasoning, under llama-server's (and DeepSeek's) name; null when the model did not think.</summary>
+    [JsonPropertyName("reasoning_content")] public string? ReasoningContent { get; init; }
+    /// <summary>The same reasoning under Ollama's name.</summary>
+    [JsonPropertyName("reasoning")] public string? Reasoning { get; init; }
     [JsonPropertyName("tool_calls")] public IReadOnlyList<OpenAIToolCall>? ToolCalls { get; init; }
 }
 
@@ -111,6 +124,8 @@ public sealed record ChunkDelta
 {
     [JsonPropertyName("role")] public string? Role { get; init; }
     [JsonPropertyName("content")] public string? Content { get; init; }
+    [JsonPropertyName("reasoning_content")] public string? ReasoningContent { get; init; }
+    [JsonPropertyName("reasoning")] public string? Reasoning { get; init; }
     [JsonPropertyName("tool_calls")] public IReadOnlyList<OpenAIToolCall>? ToolCalls { get; init; }
 }
 

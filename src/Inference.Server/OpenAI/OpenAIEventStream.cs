@@ -14,6 +14,8 @@ internal abstract class OpenAIChunks<TChunk>
     /// <param name="first">The stream's first chunk (a chat chunk then names the role).</param>
     public abstract TChunk Text(string text, IReadOnlyList<LogprobDto>? logprobs, bool first);
     public abstract TChunk Calls(IReadOnlyList<ToolCall> calls, IReadOnlyList<LogprobDto>? logprobs, bool first);
+    /// <summary>A piece of reasoning; null where the format has no place for it (completions).</summary>
+    public virtual TChunk? Thinking(string thinking, IReadOnlyList<LogprobDto>? logprobs, bool first) => default;
     public abstract TChunk Finish(string reason);
     public abstract TChunk UsageOnly(Usage usage);
 }
@@ -28,6 +30,9 @@ internal sealed class ChatChunks(string id, long created, string model) : OpenAI
 
     public override ChatCompletionChunk Calls(IReadOnlyList<ToolCall> calls, IReadOnlyList<LogprobDto>? logprobs, bool first) =>
         Chunk(new ChunkDelta { Role = first ? "assistant" : null, ToolCalls = OpenAITools.ToWire(calls, streamed: true) }, logprobs: logprobs);
+
+    public override ChatCompletionChunk? Thinking(string thinking, IReadOnlyList<LogprobDto>? logprobs, bool first) =>
+        Chunk(new ChunkDelta { Role = first ? "assistant" : null, ReasoningContent = thinking, Reasoning = thinking }, logprobs: logprobs);
 
     public override ChatCompletionChunk Finish(string reason) => Chunk(new ChunkDelta(), reason);
 
@@ -75,6 +80,11 @@ internal sealed class OpenAIEventStream<TChunk>(HttpResponse response, OpenAIChu
             lp = null;
         }
         if (calls.Count > 0) await WriteAsync(chunks.Calls(calls, lp, _first), ct);
+    }
+
+    public async ValueTask ThinkingAsync(string thinking, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
+    {
+        if (chunks.Thinking(thinking, LogprobDto.From(logprobs), _first) is { } chunk) await WriteAsync(chunk, ct);
     }
 
     public async ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct)
