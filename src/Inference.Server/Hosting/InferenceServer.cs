@@ -67,6 +67,7 @@ public static class InferenceServer
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton<GenerationPipeline>();
         builder.Services.AddSingleton<EmbeddingService>();
+        builder.Services.AddSingleton<Vocabularies>();
         // Model downloads can take hours: no overall timeout, the client's disconnect cancels.
         builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient<ModelPuller>();
@@ -102,6 +103,7 @@ public static class InferenceServer
         compatible.MapOllamaModelApi();
         compatible.MapOllamaGenerationApi();
         compatible.MapOllamaEmbedApi();
+        compatible.MapOllamaTokenizeApi();
         compatible.MapOllamaPullApi();
         compatible.MapOpenAIApi();
         app.MapPlatformApi();
