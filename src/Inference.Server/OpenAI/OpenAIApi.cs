@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
