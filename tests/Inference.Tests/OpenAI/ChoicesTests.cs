@@ -37,7 +37,7 @@ public sealed class ChoicesTests(SharedServer server)
     {
         await server.PostAsync("/v1/chat/completions", Chat("warm up", 1, 1)); // loads the model, so that its counters exist
         var stats = Stories;
-        long evaluated = stats.PromptTokensEvaluated, cached = stats.PromptTokensCached;
+        long evaluated = stats.PromptTokensEvaluated, cached = stats.PromptTokensCached, steps = stats.DecodeSteps;
         // A prompt unique to this test, so nothing of it is in the prefix cache yet.
         const string prompt = "Chat 7f3a: once upon a time there was a little girl named Lily who loved to play in the big green park with her dog";
 
@@ -63,6 +63,9 @@ public sealed class ChoicesTests(SharedServer server)
         Assert.Equal(3 * L, evaluatedNow + (int)(stats.PromptTokensCached - cached));
         Assert.InRange(evaluatedNow, L - cachedReported, L - cachedReported + 2);
         Assert.True(L > 20, $"a prompt of {L} tokens");
+        // The three decode together (submitted back to back, they share steps): one after another would take 3 x 6 steps
+        // or more; together about 6 (the first token of each comes from the prompt's step), a few more for the forks' starts.
+        Assert.InRange(stats.DecodeSteps - steps, 6, 17);
         var metrics = await server.Client.GetStringAsync("/metrics");
         Assert.Equal(stats.PromptTokensEvaluated, PrometheusText.Value(metrics, "inference_prompt_tokens_evaluated_total{model=\"stories:latest\"}"));
 
