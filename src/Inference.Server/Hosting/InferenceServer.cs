@@ -69,6 +69,7 @@ public static class InferenceServer
         builder.Services.AddSingleton<GenerationService>();
         builder.Services.AddSingleton<GenerationPipeline>();
         builder.Services.AddSingleton<EmbeddingService>();
+        builder.Services.AddSingleton<Vocabularies>();
         // Model downloads can take hours: no overall timeout, the client's disconnect cancels.
         builder.Services.AddHttpClient<RegistryClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient<ModelPuller>();
@@ -105,6 +106,7 @@ public static class InferenceServer
         compatible.MapOllamaModelApi();
         compatible.MapOllamaGenerationApi();
         compatible.MapOllamaEmbedApi();
+        compatible.MapOllamaTokenizeApi();
         compatible.MapOllamaPullApi();
         compatible.MapOllamaPushApi();
         compatible.MapOpenAIApi();

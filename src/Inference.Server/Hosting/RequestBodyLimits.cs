@@ -16,8 +16,8 @@ public static class RequestBodyLimits
     public const long Generation = 16L << 20;
 
     private static readonly string[] GenerationPaths =
-        ["/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
-        "/v1/messages", "/v1/responses"];
+        ["/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/tokenize", "/api/detokenize", "/v1/chat/completions",
+        "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"];
 
     /// <summary>The limit for a path in bytes; null = unlimited.</summary>
     public static long? For(PathString path)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
@@ -51,8 +50,7 @@ public static class OpenAIApi
     /// <summary>OpenAI's sampling fields as our options; null error when all are usable.</summary>
     private static (ModelOptions Options, IResult? Error) ReadOptions(OpenAISamplingRequest req, int? maxTokens)
     {
-        if (req.N is > 1) return (new(), Error(400, "n > 1 is not supported", "n"));
-        if (req.N is < 1) return (new(), Error(400, "n must be 1", "n"));
+        if (req.N is < 1 or > OpenAIChoices.MaxChoices) return (new(), Error(400, $"n must be between 1 and {OpenAIChoices.MaxChoices}", "n"));
         string[]? stop = null;
         switch (req.Stop)
         {
@@ -171,21 +169,26 @@ public static class OpenAIApi
         string id = "chatcmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var origin = GenerationOrigin.Of(http, started);
-        await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, origin, toolSetup?.CreateParser(), http.RequestAborted);
+        await using var runs = await OpenAIChoices.StartAsync(pipeline, input, req.N ?? 1, engine.Value.KeepAlive, origin,
+            () => toolSetup?.CreateParser(), http.RequestAborted);
         if (req.Stream == true)
-            return await StreamAsync(http, run, new ChatChunks(id, created, name), OpenAIJsonContext.Wire.ChatCompletionChunk, req.StreamOptions?.IncludeUsage == true);
-        var whole = await run.CollectAsync(http.RequestAborted);
+        {
+            await runs.StreamAsync(http.Response, i => new ChatChunks(id, created, name, i), OpenAIJsonContext.Wire.ChatCompletionChunk,
+                req.StreamOptions?.IncludeUsage == true);
+            return Results.Empty;
+        }
+        var choices = await runs.CollectAsync();
         return TypedResults.Json(new ChatCompletion
         {
-            Id = id, Created = created, Model = name, Usage = UsageOf(whole.Outcome),
-            Choices = [new ChatChoice(0,
+            Id = id, Created = created, Model = name, Usage = OpenAIChoices.UsageOf([.. choices.Select(c => c.Outcome)]),
+            Choices = [.. choices.Select((whole, i) => new ChatChoice(i,
                 new AssistantMessage("assistant", whole.Calls.Count > 0 && whole.Text.Length == 0 ? null : whole.Text)
                     {
                         ToolCalls = OpenAITools.ToWire(whole.Calls, streamed: false),
                         ReasoningContent = whole.Thinking is { Length: > 0 } ? whole.Thinking : null,
                         Reasoning = whole.Thinking is { Length: > 0 } ? whole.Thinking : null,
                     },
-                whole.Outcome.FinishReason, top is null ? null : new ChoiceLogprobs(LogprobDto.From(whole.Logprobs)!))],
+                whole.Outcome.FinishReason, top is null ? null : new ChoiceLogprobs(LogprobDto.From(whole.Logprobs)!)))],
         }, OpenAIJsonContext.Wire.ChatCompletion);
     }
 
@@ -201,31 +204,34 @@ public static class OpenAIApi
             _ => null,
         };
         if (prompt is null) return Error(400, "prompt must be a string (or an array of one string)", "prompt");
-        if (req.Logprobs is { ValueKind: not (JsonValueKind.Null or JsonValueKind.False) })
-            return Error(400, "logprobs are not supported on /v1/completions (use /v1/chat/completions)", "logprobs");
+        // The legacy field: how many alternatives to list per token (0 = only the sampled tokens).
+        int? logprobs = null;
+        if (req.Logprobs is { ValueKind: not (JsonValueKind.Null or JsonValueKind.False) } asked)
+        {
+            if (asked.ValueKind != JsonValueKind.Number || !asked.TryGetInt32(out int count) || count is < 0 or > LegacyLogprobs.MaxAlternatives)
+                return Error(400, $"logprobs must be an integer between 0 and {LegacyLogprobs.MaxAlternatives}", "logprobs");
+            logprobs = count;
+        }
         var model = ModelLookup.Resolve(req.Model, catalog);
         var (options, optionsError) = ReadOptions(req, req.MaxTokens);
         if (optionsError is not null) return optionsError;
         if (!RawGrammar.TryRead(req.Grammar, [], out var grammar, out var grammarError)) return Error(400, grammarError!, "grammar");
 
-        var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options, Grammar = grammar };
+        var input = new GenerationInput { Model = model, RawPrompt = prompt, Suffix = req.Suffix, Options = options, TopLogprobs = logprobs, Grammar = grammar };
         string id = "cmpl-" + RandomId(), name = req.Model!;
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, GenerationOrigin.Of(http, started), tools: null, http.RequestAborted);
-        var chunks = new CompletionChunks(id, created, name);
+        await using var runs = await OpenAIChoices.StartAsync(pipeline, input, req.N ?? 1, engine.Value.KeepAlive, GenerationOrigin.Of(http, started),
+            () => null, http.RequestAborted);
+        // One per choice: each continues its own text offsets.
+        var chunks = Enumerable.Range(0, req.N ?? 1).Select(i => new CompletionChunks(id, created, name, i, logprobs is not null)).ToArray();
         if (req.Stream == true)
-            return await StreamAsync(http, run, chunks, OpenAIJsonContext.Wire.Completion, req.StreamOptions?.IncludeUsage == true);
-        var whole = await run.CollectAsync(http.RequestAborted);
-        return TypedResults.Json(chunks.Whole(whole.Text, whole.Outcome.FinishReason, UsageOf(whole.Outcome)), OpenAIJsonContext.Wire.Completion);
-    }
-
-    /// <summary>Streams a generation as server-sent events of TChunk, ending with [DONE].</summary>
-    private static async Task<IResult> StreamAsync<TChunk>(HttpContext http, PipelineRun run, OpenAIChunks<TChunk> chunks, JsonTypeInfo<TChunk> type,
-        bool includeUsage)
-    {
-        ServerSentEvents.Start(http.Response);
-        await run.StreamAsync(new OpenAIEventStream<TChunk>(http.Response, chunks, type, includeUsage), http.RequestAborted);
-        return Results.Empty;
+        {
+            await runs.StreamAsync(http.Response, i => chunks[i], OpenAIJsonContext.Wire.Completion, req.StreamOptions?.IncludeUsage == true);
+            return Results.Empty;
+        }
+        var choices = await runs.CollectAsync();
+        return TypedResults.Json(chunks[0].Whole(choices, i => chunks[i], OpenAIChoices.UsageOf([.. choices.Select(c => c.Outcome)])),
+            OpenAIJsonContext.Wire.Completion);
     }
 
     private static async Task<IResult> EmbeddingsAsync(HttpContext http, ModelCatalog catalog, EmbeddingService embeddings, IOptions<EngineOptions> engine)
@@ -250,13 +256,6 @@ public static class OpenAIApi
             : JsonSerializer.SerializeToElement(v, OpenAIJsonContext.Wire.SingleArray))).ToList();
         return TypedResults.Json(new EmbeddingList("list", data, req.Model!, new EmbeddingUsage(result.PromptTokens, result.PromptTokens)),
             OpenAIJsonContext.Wire.EmbeddingList);
-    }
-
-    /// <summary>OpenAI counts cached tokens inside prompt_tokens and reports them separately.</summary>
-    internal static Usage UsageOf(GenerationOutcome done)
-    {
-        int prompt = done.PromptEvalCount + done.CachedPromptCount;
-        return new Usage(prompt, done.EvalCount, prompt + done.EvalCount, new PromptTokensDetails(done.CachedPromptCount));
     }
 
     private static IResult ListModels(ModelCatalog catalog) =>

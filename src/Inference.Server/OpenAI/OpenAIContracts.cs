@@ -149,7 +149,7 @@ public sealed record ChatCompletionChunk
 public sealed record CompletionChoice(
     [property: JsonPropertyName("text")] string Text,
     [property: JsonPropertyName("index")] int Index,
-    [property: JsonPropertyName("logprobs")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] object? Logprobs,
+    [property: JsonPropertyName("logprobs")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] LegacyLogprobs? Logprobs,
     [property: JsonPropertyName("finish_reason")] [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason);
 
 public sealed record Completion

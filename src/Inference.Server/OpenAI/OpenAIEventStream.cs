@@ -20,10 +20,10 @@ internal abstract class OpenAIChunks<TChunk>
     public abstract TChunk UsageOnly(Usage usage);
 }
 
-internal sealed class ChatChunks(string id, long created, string model) : OpenAIChunks<ChatCompletionChunk>
+internal sealed class ChatChunks(string id, long created, string model, int index = 0) : OpenAIChunks<ChatCompletionChunk>
 {
     private ChatCompletionChunk Chunk(ChunkDelta delta, string? finish = null, IReadOnlyList<LogprobDto>? logprobs = null) =>
-        new() { Id = id, Created = created, Model = model, Choices = [new ChunkChoice(0, delta, finish, logprobs is null ? null : new(logprobs))] };
+        new() { Id = id, Created = created, Model = model, Choices = [new ChunkChoice(index, delta, finish, logprobs is null ? null : new(logprobs))] };
 
     public override ChatCompletionChunk Text(string text, IReadOnlyList<LogprobDto>? logprobs, bool first) =>
         Chunk(new ChunkDelta { Role = first ? "assistant" : null, Content = text }, logprobs: logprobs);
@@ -40,33 +40,48 @@ internal sealed class ChatChunks(string id, long created, string model) : OpenAI
         new() { Id = id, Created = created, Model = model, Choices = [], Usage = usage };
 }
 
-internal sealed class CompletionChunks(string id, long created, string model) : OpenAIChunks<Completion>
+/// <summary>The completions of one choice; with <paramref name="logprobs"/>, each carries its tokens' legacy log-probabilities.</summary>
+internal sealed class CompletionChunks(string id, long created, string model, int index = 0, bool logprobs = false) : OpenAIChunks<Completion>
 {
-    public Completion Whole(string text, string finish, Usage usage) => Chunk(text, finish) with { Usage = usage };
+    // Where the next token starts in this choice's text (the legacy text_offset), continued across chunks.
+    private int _offset;
 
-    private Completion Chunk(string text, string? finish) =>
-        new() { Id = id, Created = created, Model = model, Choices = [new CompletionChoice(text, 0, null, finish)] };
+    /// <summary>The whole response of n choices: choice i is written by chunks(i) (this one being choice 0's).</summary>
+    public Completion Whole(IReadOnlyList<GeneratedText> choices, Func<int, CompletionChunks> chunks, Usage usage) => new()
+    {
+        Id = id, Created = created, Model = model, Usage = usage,
+        Choices = [.. choices.Select((c, i) => chunks(i).Choice(c.Text, LogprobDto.From(c.Logprobs), c.Outcome.FinishReason))],
+    };
 
-    public override Completion Text(string text, IReadOnlyList<LogprobDto>? logprobs, bool first) => Chunk(text, null);
+    private CompletionChoice Choice(string text, IReadOnlyList<LogprobDto>? tokens, string? finish) =>
+        new(text, index, logprobs ? LegacyLogprobs.From(tokens ?? [], ref _offset) : null, finish);
+
+    private Completion Chunk(CompletionChoice choice) => new() { Id = id, Created = created, Model = model, Choices = [choice] };
+
+    public override Completion Text(string text, IReadOnlyList<LogprobDto>? logprobs, bool first) => Chunk(Choice(text, logprobs, null));
 
     // A completion has no tools: the pipeline never sends calls for it.
     public override Completion Calls(IReadOnlyList<ToolCall> calls, IReadOnlyList<LogprobDto>? logprobs, bool first) =>
         throw new InvalidOperationException("completions have no tool calls");
 
-    public override Completion Finish(string reason) => Chunk("", reason);
+    public override Completion Finish(string reason) => Chunk(new CompletionChoice("", index, null, reason));
 
     public override Completion UsageOnly(Usage usage) => new() { Id = id, Created = created, Model = model, Choices = [], Usage = usage };
 }
 
 /// <summary>
-/// The pipeline's events as OpenAI's server-sent events: text and tool-call deltas as chunks (the first naming
-/// the role), then a chunk with the finish reason, the usage chunk when stream_options asked for it, and [DONE].
-/// A failure after the stream started is an error event.
+/// One choice's events as OpenAI's server-sent events: text and tool-call deltas as chunks (the first naming the
+/// role), then a chunk with the finish reason. The n choices of a request share the response, so every write
+/// holds <paramref name="gate"/>; the usage chunk and [DONE] are written once all have finished (see
+/// <see cref="OpenAIChoices"/>). A failure after the stream started is an error event.
 /// </summary>
-internal sealed class OpenAIEventStream<TChunk>(HttpResponse response, OpenAIChunks<TChunk> chunks, JsonTypeInfo<TChunk> type, bool includeUsage)
+internal sealed class OpenAIEventStream<TChunk>(HttpResponse response, OpenAIChunks<TChunk> chunks, JsonTypeInfo<TChunk> type, SemaphoreSlim gate)
     : IGenerationWriter
 {
     private bool _first = true;
+
+    /// <summary>How the choice finished; null until it has (or when it failed).</summary>
+    public GenerationOutcome? Outcome { get; private set; }
 
     // Pooled: a delta that awaits a flush reuses its state machine instead of allocating one per token.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -91,17 +106,34 @@ internal sealed class OpenAIEventStream<TChunk>(HttpResponse response, OpenAIChu
     {
         if (_first) await WriteAsync(chunks.Text("", null, true), ct);
         await WriteAsync(chunks.Finish(outcome.FinishReason), ct);
-        if (includeUsage) await WriteAsync(chunks.UsageOnly(OpenAIApi.UsageOf(outcome)), ct);
-        await ServerSentEvents.DoneAsync(response, ct);
+        Outcome = outcome;
     }
 
-    public async ValueTask FailedAsync(string message, CancellationToken ct) =>
-        await ServerSentEvents.WriteAsync(response, new OpenAIError(new OpenAIErrorBody(message, "server_error", null, null)),
-            OpenAIJsonContext.Wire.OpenAIError, ct);
+    public async ValueTask FailedAsync(string message, CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
+        try
+        {
+            await ServerSentEvents.WriteAsync(response, new OpenAIError(new OpenAIErrorBody(message, "server_error", null, null)),
+                OpenAIJsonContext.Wire.OpenAIError, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
 
-    private Task WriteAsync(TChunk chunk, CancellationToken ct)
+    private async Task WriteAsync(TChunk chunk, CancellationToken ct)
     {
         _first = false;
-        return ServerSentEvents.WriteAsync(response, chunk, type, ct);
+        await gate.WaitAsync(ct);
+        try
+        {
+            await ServerSentEvents.WriteAsync(response, chunk, type, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 }

@@ -122,7 +122,7 @@ public sealed class OptionBoundsTests(SharedServer server)
         await Refused(new { model = "stories", messages, stop = Enumerable.Range(0, 40).Select(i => "s" + i).ToArray() }, "stop must hold at most 32 strings", "stop");
         await Refused(new { model = "stories", messages, logprobs = true, top_logprobs = 21 }, "top_logprobs must be between 0 and 20", "top_logprobs");
         await Refused(new { model = "stories", messages, max_tokens = 0 }, "max_tokens must be at least 1", "max_tokens");
-        await Refused(new { model = "stories", messages, n = 0 }, "n must be 1", "n");
+        await Refused(new { model = "stories", messages, n = 0 }, "n must be between 1 and 8", "n");
         var (status, ok) = await server.PostAsync("/v1/chat/completions", new { model = "stories", messages, max_tokens = 3, frequency_penalty = 1.5 });
         Assert.Equal(200, status);
         Assert.Equal(3, (int)ok!["usage"]!["completion_tokens"]!);

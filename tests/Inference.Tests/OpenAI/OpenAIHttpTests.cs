@@ -26,7 +26,7 @@ public sealed class OpenAIHttpTests(SharedServer server)
     }
 
     [Theory]
-    [InlineData("{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":2}", "n > 1 is not supported", "n")]
+    [InlineData("{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"n\":9}", "n must be between 1 and 8", "n")]
     [InlineData("{\"model\":\"stories\",\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", "invalid role 'wizard' in messages[0]", "messages[0].role")]
     [InlineData("{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":7}", "stop must be a string or an array of strings", "stop")]
     [InlineData("{\"model\":\"stories\",\"messages\":[]}", "messages must be a non-empty array", "messages")]
