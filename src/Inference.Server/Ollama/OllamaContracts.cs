@@ -23,6 +23,8 @@ public sealed record GenerateRequest
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
+    [JsonPropertyName("truncate")] public bool? Truncate { get; init; }
+    [JsonPropertyName("shift")] public bool? Shift { get; init; }
 }
 
 public sealed record ChatMessageDto
@@ -47,6 +49,8 @@ public sealed record ChatRequest
     [JsonPropertyName("keep_alive")] public JsonElement? KeepAlive { get; init; }
     [JsonPropertyName("logprobs")] public bool? Logprobs { get; init; }
     [JsonPropertyName("top_logprobs")] public int? TopLogprobs { get; init; }
+    [JsonPropertyName("truncate")] public bool? Truncate { get; init; }
+    [JsonPropertyName("shift")] public bool? Shift { get; init; }
 }
 
 /// <summary>Timing and token counts of the final object (durations in nanoseconds).</summary>
@@ -62,6 +66,10 @@ public abstract record GenerationSummary
     [JsonPropertyName("prompt_eval_duration")] public long? PromptEvalDuration { get; init; }
     [JsonPropertyName("eval_count")] public int? EvalCount { get; init; }
     [JsonPropertyName("eval_duration")] public long? EvalDuration { get; init; }
+    /// <summary>This server's addition (Ollama only logs it): prompt tokens dropped to fit the context; omitted when none.</summary>
+    [JsonPropertyName("truncated_tokens")] public long? TruncatedTokens { get; init; }
+    /// <summary>This server's addition: times the full context was shifted to go on generating; omitted when none.</summary>
+    [JsonPropertyName("context_shifts")] public int? ContextShifts { get; init; }
     /// <summary>Per generated token, when the request asked for logprobs.</summary>
     [JsonPropertyName("logprobs")] public IReadOnlyList<LogprobDto>? Logprobs { get; init; }
 }
@@ -72,6 +80,9 @@ public sealed record GenerateResponse : GenerationSummary
     [JsonPropertyName("response")]
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string Response { get; init; } = "";
+
+    /// <summary>The prompt's and the answer's token ids (final object of a non-raw generate), to send back as the next request's context.</summary>
+    [JsonPropertyName("context")] public IReadOnlyList<int>? Context { get; init; }
 }
 
 public sealed record ChatResponseMessage(

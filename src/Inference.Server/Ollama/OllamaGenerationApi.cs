@@ -67,11 +67,14 @@ public static class OllamaGenerationApi
                 Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt!)], req.System),
                 Template = req.Template,
                 Options = options,
+                // Ollama answers a templated generate with its tokens ("context"), to be sent back for a short memory.
+                ReturnTokens = true,
             };
+        input = input with { Context = req.Context, Truncate = req.Truncate ?? true, Shift = req.Shift ?? true };
 
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, tools: null,
             (text, _) => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
-            OllamaJsonContext.Wire.GenerateResponse);
+            OllamaJsonContext.Wire.GenerateResponse, (response, outcome) => response with { Context = outcome.Context });
     }
 
     private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationPipeline pipeline,
@@ -125,6 +128,8 @@ public static class OllamaGenerationApi
             // A format constrains the whole output (calls are still read out of it, as Ollama does).
             Grammar = grammar ?? toolSetup?.Grammar,
             GrammarTrigger = grammar is null ? toolSetup?.GrammarTrigger : null,
+            Truncate = req.Truncate ?? true,
+            Shift = req.Shift ?? true,
         };
         static ChatResponseMessage Message(string text, IReadOnlyList<ToolCall> calls) => new("assistant", text) { ToolCalls = ToolCallDto.From(calls) };
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, toolSetup?.CreateParser(),
@@ -159,18 +164,19 @@ public static class OllamaGenerationApi
     /// <param name="piece">The response object for a piece of text and the calls it completed.</param>
     private static async Task<IResult> RunAsync<T>(HttpContext http, GenerationPipeline pipeline, GenerationInput input,
         TimeSpan keepAlive, bool stream, long started, ToolCallParser? tools, Func<string, IReadOnlyList<ToolCall>, T> piece,
-        JsonTypeInfo<T> type) where T : GenerationSummary
+        JsonTypeInfo<T> type, Func<T, GenerationOutcome, T>? final = null) where T : GenerationSummary
     {
         var ct = http.RequestAborted;
+        final ??= (response, _) => response;
         await using var run = await pipeline.StartAsync(input, keepAlive, GenerationOrigin.Of(http, started), tools, ct);
         if (stream)
         {
             Ndjson.Start(http.Response);
-            await run.StreamAsync(new NdjsonWriter<T>(http.Response, piece, type), ct);
+            await run.StreamAsync(new NdjsonWriter<T>(http.Response, piece, type, final), ct);
             return Results.Empty;
         }
         var whole = await run.CollectAsync(ct);
-        return TypedResults.Json(Summarize(piece(whole.Text, whole.Calls), whole.Outcome)
+        return TypedResults.Json(final(Summarize(piece(whole.Text, whole.Calls), whole.Outcome), whole.Outcome)
             with { Logprobs = input.TopLogprobs is null ? null : LogprobDto.From(whole.Logprobs) }, type);
     }
 
@@ -178,14 +184,15 @@ public static class OllamaGenerationApi
     /// The pipeline's events as Ollama's NDJSON lines: a line per delta, then the summary line or the error object.
     /// The methods hand back the write's own task (no async wrapper of their own: nothing more is allocated per token).
     /// </summary>
-    private sealed class NdjsonWriter<T>(HttpResponse response, Func<string, IReadOnlyList<ToolCall>, T> piece, JsonTypeInfo<T> type)
+    private sealed class NdjsonWriter<T>(HttpResponse response, Func<string, IReadOnlyList<ToolCall>, T> piece, JsonTypeInfo<T> type,
+        Func<T, GenerationOutcome, T> final)
         : IGenerationWriter where T : GenerationSummary
     {
         public ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) =>
             new(Ndjson.WriteAsync(response, piece(text, calls) with { Logprobs = LogprobDto.From(logprobs) }, type, ct));
 
         public ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
-            new(Ndjson.WriteAsync(response, Summarize(piece("", []), outcome), type, ct));
+            new(Ndjson.WriteAsync(response, final(Summarize(piece("", []), outcome), outcome), type, ct));
 
         public ValueTask FailedAsync(string message, CancellationToken ct) =>
             new(Ndjson.WriteAsync(response, new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct));
@@ -203,6 +210,8 @@ public static class OllamaGenerationApi
             PromptEvalDuration = Nanoseconds(outcome.PromptEvalDuration),
             EvalCount = outcome.EvalCount,
             EvalDuration = Nanoseconds(outcome.EvalDuration),
+            TruncatedTokens = outcome.TruncatedTokens > 0 ? outcome.TruncatedTokens : null,
+            ContextShifts = outcome.ContextShifts > 0 ? outcome.ContextShifts : null,
         };
 
     private static long Nanoseconds(TimeSpan t) => t.Ticks * 100;
