@@ -27,17 +27,25 @@ public sealed record GenerationInput
     public string? GrammarTrigger { get; init; }
     /// <summary>Functions the model may call, shown to it by the template (.Tools); null = none.</summary>
     public IReadOnlyList<ToolDefinition>? Tools { get; init; }
-    /// <summary>
-    /// Ollama's truncate: a prompt longer than the context drops old chat turns, then its oldest tokens after
-    /// the kept start (<see cref="PromptTruncation"/>); false = it is refused (400). Fill-in-the-middle prompts are never cut.
-    /// </summary>
-    public bool Truncate { get; init; } = true;
+    /// <summary>What happens to a prompt longer than the context (see <see cref="PromptFit"/>).</summary>
+    public PromptFit Fit { get; init; } = PromptFit.DropOldTurns;
     /// <summary>Ollama's shift: a full context is shifted and generation goes on (see <see cref="ContextShift"/>); false = it ends with "length".</summary>
-    public bool Shift { get; init; } = true;
+    public bool Shift { get; init; }
     /// <summary>Token ids placed before the prompt (Ollama's deprecated generate "context" from a previous answer).</summary>
     public IReadOnlyList<int>? Context { get; init; }
     /// <summary>Report the prompt's and the answer's token ids (<see cref="GenerationCompleted.OutputTokens"/>, <see cref="RunningGeneration.PromptTokenIds"/>).</summary>
     public bool ReturnTokens { get; init; }
+}
+
+/// <summary>What happens to a prompt longer than the context.</summary>
+public enum PromptFit
+{
+    /// <summary>The oldest chat turns (never system messages or the last one) are dropped; what is still too long is refused (400).</summary>
+    DropOldTurns,
+    /// <summary>Ollama's truncate: old turns are dropped, then the oldest tokens after the kept start (<see cref="PromptTruncation"/>).</summary>
+    Cut,
+    /// <summary>Ollama's truncate: false: nothing is dropped; a prompt too long is refused (400).</summary>
+    Refuse,
 }
 
 /// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
@@ -89,7 +97,7 @@ public sealed class GenerationService(ModelManager models)
             var (tokens, truncated) = Tokenize(input, runner, PromptTruncation.KeepTokens(options.NumKeep, int.MaxValue, addsBos, ctx));
             tokens = WithContext(input.Context, tokens, runner);
             int keep = PromptTruncation.KeepTokens(options.NumKeep, tokens.Length, addsBos, ctx);
-            if (tokens.Length >= ctx && input.Truncate && input.Suffix is null)
+            if (tokens.Length >= ctx && input.Fit == PromptFit.Cut && input.Suffix is null)
             {
                 int limit = PromptTruncation.Limit(ctx, keep);
                 truncated += tokens.Length - limit;
@@ -186,7 +194,7 @@ public sealed class GenerationService(ModelManager models)
         var bound = runner.TextBound;
         int ctx = runner.Settings.ContextLength;
         if (bound.CanFit(text, ctx)) return (runner.Tokenize(text, runner.Model.Vocab.ShouldAddBOS, special: true), 0);
-        if (!input.Truncate) throw bound.TooLong("the input", text, ctx);
+        if (input.Fit != PromptFit.Cut) throw bound.TooLong("the input", text, ctx);
         return PromptTruncation.CutLongText(text, bound, keep, PromptTruncation.Limit(ctx, keep),
             (part, first) => runner.Tokenize(part, first && runner.Model.Vocab.ShouldAddBOS, special: true));
     }
@@ -232,10 +240,11 @@ public sealed class GenerationService(ModelManager models)
 
         var whole = Attempt(0);
         // Without truncate nothing is dropped (as Ollama's chatPrompt): a prompt too long is refused.
-        if (Fits(whole) || !input.Truncate) return (whole.Tokens ?? throw TooLong(whole.TooLong), 0);
-        if (droppable.Count == 0) return LatestCut([.. messages]);
+        if (Fits(whole) || input.Fit == PromptFit.Refuse) return (whole.Tokens ?? throw TooLong(whole.TooLong), 0);
+        if (droppable.Count == 0) return input.Fit == PromptFit.Cut ? LatestCut([.. messages]) : (whole.Tokens ?? throw TooLong(whole.TooLong), 0);
         var shortest = Attempt(droppable.Count);
-        if (!Fits(shortest)) return LatestCut(messages.Where((_, i) => !droppable.Contains(i)).ToList());
+        if (!Fits(shortest))
+            return input.Fit == PromptFit.Cut ? LatestCut(messages.Where((_, i) => !droppable.Contains(i)).ToList()) : (shortest.Tokens ?? throw TooLong(shortest.TooLong), 0);
         // Invariant: dropping lo turns does not fit, dropping hi does.
         int lo = 0, hi = droppable.Count;
         var best = shortest.Tokens!;

@@ -70,7 +70,7 @@ public static class OllamaGenerationApi
                 // Ollama answers a templated generate with its tokens ("context"), to be sent back for a short memory.
                 ReturnTokens = true,
             };
-        input = input with { Context = req.Context, Truncate = req.Truncate ?? true, Shift = req.Shift ?? true };
+        input = input with { Context = req.Context, Fit = PromptFitOf(req.Truncate), Shift = req.Shift ?? true };
 
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, tools: null,
             (text, _) => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
@@ -128,7 +128,7 @@ public static class OllamaGenerationApi
             // A format constrains the whole output (calls are still read out of it, as Ollama does).
             Grammar = grammar ?? toolSetup?.Grammar,
             GrammarTrigger = grammar is null ? toolSetup?.GrammarTrigger : null,
-            Truncate = req.Truncate ?? true,
+            Fit = PromptFitOf(req.Truncate),
             Shift = req.Shift ?? true,
         };
         static ChatResponseMessage Message(string text, IReadOnlyList<ToolCall> calls) => new("assistant", text) { ToolCalls = ToolCallDto.From(calls) };
@@ -136,6 +136,9 @@ public static class OllamaGenerationApi
             (text, calls) => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = Message(text, calls) },
             OllamaJsonContext.Wire.ChatResponse);
     }
+
+    /// <summary>Ollama's truncate (default true): cut an over-long prompt; false: refuse it.</summary>
+    private static PromptFit PromptFitOf(bool? truncate) => truncate == false ? PromptFit.Refuse : PromptFit.Cut;
 
     /// <summary>logprobs / top_logprobs (0 to 20) as the engine's alternative count; null when not asked for.</summary>
     private static IResult? TopLogprobs(bool? logprobs, int? top, out int? count)
