@@ -167,7 +167,17 @@ public sealed record ShowResponse
     [JsonPropertyName("model_info")] public required IReadOnlyDictionary<string, object?> ModelInfo { get; init; }
     [JsonPropertyName("capabilities")] public required string[] Capabilities { get; init; }
     [JsonPropertyName("modified_at")] public required DateTimeOffset ModifiedAt { get; init; }
+    /// <summary>The model's MESSAGE layer (role and content), omitted when it has none, as Ollama's ShowResponse.Messages.</summary>
+    [JsonPropertyName("messages")] public IReadOnlyList<ChatMessageDto>? Messages { get; init; }
+    /// <summary>Every tensor of the GGUF (name, ggml type, shape), as Ollama's ShowResponse.Tensors.</summary>
+    [JsonPropertyName("tensors")] public IReadOnlyList<TensorDto>? Tensors { get; init; }
 }
+
+/// <summary>One tensor as Ollama's api.Tensor: shape from the innermost dimension outwards, as ggml stores it.</summary>
+public sealed record TensorDto(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("shape")] ulong[] Shape);
 
 public sealed record CreateRequest
 {
