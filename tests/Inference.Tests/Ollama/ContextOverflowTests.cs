@@ -222,3 +222,28 @@ public sealed class ContextOverflowTests(OverflowServer server) : IClassFixture<
         Assert.Equal("context[1] = 512 is not a token of this model (0 to 511)", (string)r!["error"]!);
     }
 }
+
+/// <summary>The same features through the unmodified ollama npm client (tests/compat/ollama-overflow.mjs).</summary>
+public sealed class OllamaClientOverflowTests(OverflowServer server) : IClassFixture<OverflowServer>
+{
+    [Fact]
+    public async Task The_ollama_js_client_sends_truncate_shift_and_context_unchanged()
+    {
+        var r = await CompatClient.RunAsync("ollama-overflow.mjs", "ollama", new Dictionary<string, string> { ["OLLAMA_URL"] = server.BaseUrl });
+        Assert.Equal(67, (int)r["truncated"]!["prompt_eval_count"]!);
+        Assert.True((int)r["truncated"]!["truncated_tokens"]! > 0);
+        Assert.Equal(400, (int)r["refused"]!["status"]!);
+        Assert.Matches(@"^the input length \(\d+ tokens\) exceeds the context length \(128 tokens\)$", (string)r["refused"]!["message"]!);
+
+        Assert.Equal(100, (int)r["shifted"]!["eval_count"]!);
+        Assert.True((int)r["shifted"]!["context_shifts"]! >= 1);
+        Assert.Equal("length", (string)r["stopped"]!["done_reason"]!);
+        Assert.True((int)r["stopped"]!["eval_count"]! < 32);
+        Assert.Null(r["stopped"]!["context_shifts"]);
+
+        var first = r["first"]!["context"]!.AsArray().Select(t => (int)t!).ToList();
+        var second = r["second"]!["context"]!.AsArray().Select(t => (int)t!).ToList();
+        Assert.Equal(first, second[..first.Count]);
+        Assert.Equal(6, (int)r["second"]!["eval_count"]!);
+    }
+}
