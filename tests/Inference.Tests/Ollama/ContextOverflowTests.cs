@@ -197,6 +197,23 @@ public sealed class ContextOverflowTests(OverflowServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_shift_touches_only_its_own_sequence()
+    {
+        const int ctx = 48;
+        var shifting = new { model = "tiny", prompt = "Many words follow here", stream = false, options = new { temperature = 0, num_predict = 120, num_ctx = ctx } };
+        var neighbour = new { model = "tiny", prompt = "A quiet neighbour", shift = false, stream = false, options = new { temperature = 0, num_ctx = ctx } };
+        var alone = await GenerateAsync(neighbour);
+        Assert.Equal("length", (string)alone["done_reason"]!);
+
+        // Decoded in the same batches while the first one shifts several times: the second's answer is unchanged.
+        var both = await Task.WhenAll(GenerateAsync(shifting), GenerateAsync(neighbour));
+        Assert.True((int)both[0]["context_shifts"]! >= 2);
+        Assert.Equal(120, (int)both[0]["eval_count"]!);
+        Assert.Equal((string)alone["response"]!, (string)both[1]["response"]!);
+        Assert.Equal((int)alone["eval_count"]!, (int)both[1]["eval_count"]!);
+    }
+
+    [Fact]
     public async Task Context_from_an_answer_continues_the_conversation()
     {
         var first = await GenerateAsync(new { model = "stories", prompt = "Lily had a red ball", stream = false, options = new { temperature = 0, num_predict = 10 } });
