@@ -52,6 +52,13 @@ public sealed class EngineOptions : IValidatableObject
     [Range(16, 1_048_576)]
     public int DefaultContextLength { get; set; } = 2048;
 
+    /// <summary>
+    /// How long loading a model may take before the request that asked for it fails (OLLAMA_LOAD_TIMEOUT,
+    /// default 5 minutes as Ollama's); zero or negative = no limit. The abandoned load finishes in the
+    /// background and is freed; no other model loads meanwhile.
+    /// </summary>
+    public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Tokens decoded per scheduler step at most (prompt chunks share what running streams leave).</summary>
     [Range(16, 65_536)]
     public int StepTokenBudget { get; set; } = 512;

@@ -32,15 +32,38 @@ public sealed record GenerationInput
     /// the output is split into reasoning and content; null = not set (the model cannot think, or raw prompts).
     /// </summary>
     public ThinkValue? Think { get; init; }
+    /// <summary>What happens to a prompt longer than the context (see <see cref="PromptFit"/>).</summary>
+    public PromptFit Fit { get; init; } = PromptFit.DropOldTurns;
+    /// <summary>Ollama's shift: a full context is shifted and generation goes on (see <see cref="ContextShift"/>); false = it ends with "length".</summary>
+    public bool Shift { get; init; }
+    /// <summary>Token ids placed before the prompt (Ollama's deprecated generate "context" from a previous answer).</summary>
+    public IReadOnlyList<int>? Context { get; init; }
+    /// <summary>Report the prompt's and the answer's token ids (<see cref="GenerationCompleted.OutputTokens"/>, <see cref="RunningGeneration.PromptTokenIds"/>).</summary>
+    public bool ReturnTokens { get; init; }
+}
+
+/// <summary>What happens to a prompt longer than the context.</summary>
+public enum PromptFit
+{
+    /// <summary>The oldest chat turns (never system messages or the last one) are dropped; what is still too long is refused (400).</summary>
+    DropOldTurns,
+    /// <summary>Ollama's truncate: old turns are dropped, then the oldest tokens after the kept start (<see cref="PromptTruncation"/>).</summary>
+    Cut,
+    /// <summary>Ollama's truncate: false: nothing is dropped; a prompt too long is refused (400).</summary>
+    Refuse,
 }
 
 /// <summary>A generation that has been admitted: read its events, then dispose to release the model.</summary>
-public sealed class RunningGeneration(ModelLease lease, GenerationStream stream, int promptTokens, TimeSpan keepAlive)
+public sealed class RunningGeneration(ModelLease lease, GenerationStream stream, LLamaToken[] prompt, long truncatedTokens, TimeSpan keepAlive)
     : IAsyncDisposable
 {
     public ModelLease Lease { get; } = lease;
     public GenerationStream Stream { get; } = stream;
-    public int PromptTokens { get; } = promptTokens;
+    public int PromptTokens => PromptTokenIds.Length;
+    /// <summary>The prompt as submitted to the model (after truncation).</summary>
+    public LLamaToken[] PromptTokenIds { get; } = prompt;
+    /// <summary>Prompt tokens dropped to fit the context (a lower bound for text too long to tokenize whole).</summary>
+    public long TruncatedTokens { get; } = truncatedTokens;
     public TimeSpan LoadDuration => Lease.LoadDuration;
     /// <summary>The prompt ends with the model's opening thinking tag: the output starts inside the reasoning.</summary>
     public bool PromptOpensThinking { get; init; }
@@ -76,19 +99,35 @@ public sealed class GenerationService(ModelManager models)
         try
         {
             var runner = lease.Runner;
-            var tokens = Tokenize(input, runner);
             int ctx = runner.Settings.ContextLength;
+            bool addsBos = runner.Model.Vocab.ShouldAddBOS;
+            var (tokens, truncated) = Tokenize(input, runner, PromptTruncation.KeepTokens(options.NumKeep, int.MaxValue, addsBos, ctx));
+            tokens = WithContext(input.Context, tokens, runner);
+            int keep = PromptTruncation.KeepTokens(options.NumKeep, tokens.Length, addsBos, ctx);
+            if (tokens.Length >= ctx && input.Fit == PromptFit.Cut && input.Suffix is null)
+            {
+                int limit = PromptTruncation.Limit(ctx, keep);
+                truncated += tokens.Length - limit;
+                tokens = PromptTruncation.Cut(tokens, keep, limit);
+            }
+            if (truncated > 0) runner.Stats.RecordTruncated(truncated);
+            int maxTokens = options.NumPredict switch { null or -1 => -1, -2 => ctx, var n => n.Value };
+            // A shifting sequence never runs out of context: like Ollama, bound it at 10 contexts' worth of tokens.
+            if (input.Shift && (maxTokens < 0 || maxTokens > MaxShiftedContexts * ctx)) maxTokens = MaxShiftedContexts * ctx;
             var request = new GenerationRequest
             {
                 PromptTokens = tokens,
-                MaxTokens = options.NumPredict switch { null or -1 => -1, -2 => ctx, var n => n.Value },
+                MaxTokens = maxTokens,
+                Shift = input.Shift,
+                KeepTokens = keep,
+                ReturnTokens = input.ReturnTokens,
                 Stop = options.Stop ?? [],
                 CloseGrammar = options.CloseJson ?? true,
                 Sampling = options.ToSampling(ctx) with { Grammar = input.Grammar, GrammarTrigger = input.GrammarTrigger },
                 Cancellation = ct,
                 TopLogprobs = input.TopLogprobs,
             };
-            return new RunningGeneration(lease, runner.Submit(request), tokens.Length, keepAlive)
+            return new RunningGeneration(lease, runner.Submit(request), tokens, truncated, keepAlive)
             {
                 PromptOpensThinking = ThinkingSetup.PromptOpensThinking(input, runner, tokens),
             };
@@ -101,10 +140,37 @@ public sealed class GenerationService(ModelManager models)
     }
 
     /// <summary>
-    /// The prompt's tokens. Client text is measured before it is tokenized: text longer than the
-    /// context can hold (see <see cref="TokenizerBound"/>) is refused at once, whatever its size.
+    /// With shift on and no num_predict (or a larger one), a generation ends after this many contexts' worth of
+    /// tokens (Ollama's openEndedGenerationContextMultiplier), so a model that never writes EOS cannot run forever.
     /// </summary>
-    private static LLamaToken[] Tokenize(GenerationInput input, ModelRunner runner)
+    public const int MaxShiftedContexts = 10;
+
+    /// <summary>
+    /// The request's context tokens (a previous answer's "context") before the prompt, whose own BOS is then
+    /// dropped (Ollama detokenizes them in front of the prompt text, which is tokenized with one BOS). Every id
+    /// must be in the model's vocabulary: anything else would index outside llama.cpp's tables.
+    /// </summary>
+    private static LLamaToken[] WithContext(IReadOnlyList<int>? context, LLamaToken[] tokens, ModelRunner runner)
+    {
+        if (context is not { Count: > 0 }) return tokens;
+        int vocabulary = runner.Model.Vocab.Count;
+        for (int i = 0; i < context.Count; i++)
+            if (context[i] < 0 || context[i] >= vocabulary)
+                throw new InvalidOptionException($"context[{i}] = {context[i]} is not a token of this model (0 to {vocabulary - 1})");
+        var vocab = runner.Model.Vocab;
+        int skip = tokens.Length > 0 && vocab.ShouldAddBOS && vocab.BOS is { } bos && tokens[0] == bos ? 1 : 0;
+        var joined = new LLamaToken[context.Count + tokens.Length - skip];
+        for (int i = 0; i < context.Count; i++) joined[i] = (LLamaToken)context[i];
+        tokens.AsSpan(skip).CopyTo(joined.AsSpan(context.Count));
+        return joined;
+    }
+
+    /// <summary>
+    /// The prompt's tokens, and how many were dropped to fit. Client text is measured before it is tokenized:
+    /// text longer than the context can hold (see <see cref="TokenizerBound"/>) is refused at once, whatever
+    /// its size, or with truncate only its start and end are tokenized (<see cref="PromptTruncation.CutLongText"/>).
+    /// </summary>
+    private static (LLamaToken[] Tokens, long Dropped) Tokenize(GenerationInput input, ModelRunner runner, int keep)
     {
         var vocab = runner.Model.Vocab;
         var bound = runner.TextBound;
@@ -125,15 +191,22 @@ public sealed class GenerationService(ModelManager models)
             list.Add(suf);
             list.AddRange(suffixTokens);
             list.Add(mid);
-            return [.. list];
+            return ([.. list], 0);
         }
 
-        if (input.RawPrompt is { } raw)
-        {
-            if (!bound.CanFit(raw, ctx)) throw bound.TooLong("the input", raw, ctx);
-            return runner.Tokenize(raw, vocab.ShouldAddBOS, special: true);
-        }
-        return FitConversation(input, runner);
+        if (input.RawPrompt is { } raw) return TokenizeOrCut(raw, input, runner, keep);
+        return FitConversation(input, runner, keep);
+    }
+
+    /// <summary>A whole prompt's tokens; text too long to fit is cut (with truncate) or refused.</summary>
+    private static (LLamaToken[] Tokens, long Dropped) TokenizeOrCut(string text, GenerationInput input, ModelRunner runner, int keep)
+    {
+        var bound = runner.TextBound;
+        int ctx = runner.Settings.ContextLength;
+        if (bound.CanFit(text, ctx)) return (runner.Tokenize(text, runner.Model.Vocab.ShouldAddBOS, special: true), 0);
+        if (input.Fit != PromptFit.Cut) throw bound.TooLong("the input", text, ctx);
+        return PromptTruncation.CutLongText(text, bound, keep, PromptTruncation.Limit(ctx, keep),
+            (part, first) => runner.Tokenize(part, first && runner.Model.Vocab.ShouldAddBOS, special: true));
     }
 
     /// <summary>
@@ -143,7 +216,7 @@ public sealed class GenerationService(ModelManager models)
     /// a few renders, each stopped as soon as it passes what the context can hold, whatever the
     /// size of the conversation. If even the shortest is too long, it is refused with a clear error.
     /// </summary>
-    private static LLamaToken[] FitConversation(GenerationInput input, ModelRunner runner)
+    private static (LLamaToken[] Tokens, long Dropped) FitConversation(GenerationInput input, ModelRunner runner, int keep)
     {
         var messages = input.Messages ?? [];
         int limit = runner.Settings.ContextLength;
@@ -176,9 +249,12 @@ public sealed class GenerationService(ModelManager models)
         bool Fits((LLamaToken[]? Tokens, string? _) a) => a.Tokens is { } t && t.Length < limit;
 
         var whole = Attempt(0);
-        if (Fits(whole) || droppable.Count == 0) return whole.Tokens ?? throw TooLong(whole.TooLong);
+        // Without truncate nothing is dropped (as Ollama's chatPrompt): a prompt too long is refused.
+        if (Fits(whole) || input.Fit == PromptFit.Refuse) return (whole.Tokens ?? throw TooLong(whole.TooLong), 0);
+        if (droppable.Count == 0) return input.Fit == PromptFit.Cut ? LatestCut([.. messages]) : (whole.Tokens ?? throw TooLong(whole.TooLong), 0);
         var shortest = Attempt(droppable.Count);
-        if (!Fits(shortest)) return shortest.Tokens ?? throw TooLong(shortest.TooLong);
+        if (!Fits(shortest))
+            return input.Fit == PromptFit.Cut ? LatestCut(messages.Where((_, i) => !droppable.Contains(i)).ToList()) : (shortest.Tokens ?? throw TooLong(shortest.TooLong), 0);
         // Invariant: dropping lo turns does not fit, dropping hi does.
         int lo = 0, hi = droppable.Count;
         var best = shortest.Tokens!;
@@ -193,7 +269,13 @@ public sealed class GenerationService(ModelManager models)
             }
             else lo = mid;
         }
-        return best;
+        return (best, 0);
+
+        // Even the system messages and the latest one are too long: rendered whole (up to the template's own
+        // output limit), then cut to their start and most recent tokens as a raw prompt is.
+        (LLamaToken[] Tokens, long Dropped) LatestCut(IReadOnlyList<ChatMessage> kept) =>
+            TokenizeOrCut(PromptBuilder.Render(input.Model, runner.Model, kept, requestTemplate, input.Tools, TemplateLimits.MaxOutputChars),
+                input, runner, keep);
 
         // A render stopped at maxChars characters wrote at least as many bytes.
         InputTooLongException TooLong(string? prompt) => prompt is null

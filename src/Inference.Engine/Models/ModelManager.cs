@@ -132,6 +132,7 @@ public sealed class ModelManager : IAsyncDisposable
             }
 
             await _loading.WaitAsync(ct);
+            bool handedOver = false;
             try
             {
                 lock (_gate)
@@ -139,7 +140,13 @@ public sealed class ModelManager : IAsyncDisposable
                     if (_loaded.ContainsKey(model.Key)) continue; // someone else loaded it meanwhile
                 }
                 MakeRoomFor(model, settings);
-                var loaded = await Task.Run(() => Load(model, settings), ct);
+                var loaded = await LoadWithinTimeoutAsync(model, settings, ct);
+                if (loaded is null)
+                {
+                    handedOver = true;
+                    throw new ModelLoadException($"timed out loading model '{model.DisplayName}': it took longer than {_options.LoadTimeout} " +
+                        "(OLLAMA_LOAD_TIMEOUT / Inference:LoadTimeout)");
+                }
                 lock (_gate)
                 {
                     loaded.References = 1;
@@ -149,7 +156,7 @@ public sealed class ModelManager : IAsyncDisposable
             }
             finally
             {
-                _loading.Release();
+                if (!handedOver) _loading.Release();
             }
         }
     }
@@ -302,6 +309,36 @@ public sealed class ModelManager : IAsyncDisposable
         Task idle;
         lock (_gate) idle = model.References == 0 ? Task.CompletedTask : model.Idle.Task;
         return idle.WaitAsync(ct);
+    }
+
+    /// <summary>
+    /// Loads on a worker thread, waiting at most <see cref="EngineOptions.LoadTimeout"/> (OLLAMA_LOAD_TIMEOUT);
+    /// null when it took longer. Such a load cannot be stopped inside llama.cpp: it is left to finish, then
+    /// freed, and the loading slot the caller holds is handed over to it and released only then, so loads
+    /// never overlap in memory.
+    /// </summary>
+    private async Task<LoadedModel?> LoadWithinTimeoutAsync(ModelDefinition model, LoadSettings settings, CancellationToken ct)
+    {
+        var loading = Task.Run(() => Load(model, settings), ct);
+        var timeout = _options.LoadTimeout;
+        // Zero or negative: no limit (as Ollama); beyond what a timer takes, no limit either.
+        if (timeout <= TimeSpan.Zero || timeout.TotalMilliseconds >= int.MaxValue) return await loading;
+        try
+        {
+            return await loading.WaitAsync(timeout, CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Loading model {Model} took longer than {Timeout}; the request fails and the model is freed once loaded",
+                model.DisplayName, timeout);
+            _ = loading.ContinueWith(t =>
+            {
+                if (t.IsCompletedSuccessfully) t.Result.Dispose();
+                else _ = t.Exception; // observed: the request already failed with the timeout
+                _loading.Release();
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return null;
+        }
     }
 
     private LoadedModel Load(ModelDefinition model, LoadSettings settings)

@@ -21,6 +21,8 @@ public sealed record ModelOptions
     [JsonPropertyName("seed")] public long? Seed { get; init; }
     [JsonPropertyName("num_predict")] public int? NumPredict { get; init; }
     [JsonPropertyName("num_ctx")] public int? NumCtx { get; init; }
+    /// <summary>Tokens at the start of the prompt kept through truncation and context shifts (-1 = the whole prompt); Ollama's default is 4.</summary>
+    [JsonPropertyName("num_keep")] public int? NumKeep { get; init; }
     [JsonPropertyName("num_gpu")] public int? NumGpu { get; init; }
     [JsonPropertyName("num_thread")] public int? NumThread { get; init; }
     [JsonPropertyName("stop")] public string[]? Stop { get; init; }
@@ -45,6 +47,7 @@ public sealed record ModelOptions
         Seed = Seed ?? defaults.Seed,
         NumPredict = NumPredict ?? defaults.NumPredict,
         NumCtx = NumCtx ?? defaults.NumCtx,
+        NumKeep = NumKeep ?? defaults.NumKeep,
         NumGpu = NumGpu ?? defaults.NumGpu,
         NumThread = NumThread ?? defaults.NumThread,
         Stop = Stop ?? defaults.Stop,
@@ -69,6 +72,7 @@ public sealed record ModelOptions
         // Without limits (a request's options before its model is known) only what holds for every model is checked.
         if (limits is not null && NumCtx is { } ctx && (ctx < OptionLimits.MinContextLength || ctx > limits.MaxContextLength))
             return new("num_ctx", $"must be between {OptionLimits.MinContextLength} and {limits.MaxContextLength} (the model's training context)");
+        if (NumKeep is < -1) return new("num_keep", "must be -1 (the whole prompt) or a number of tokens");
         if (Temperature is { } t && (!float.IsFinite(t) || t < 0)) return new("temperature", "must be a finite number, 0 or more");
         if (!InUnitRange(TopP)) return new("top_p", "must be between 0 and 1");
         if (!InUnitRange(MinP)) return new("min_p", "must be between 0 and 1");

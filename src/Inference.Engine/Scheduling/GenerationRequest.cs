@@ -65,6 +65,19 @@ public sealed class GenerationRequest
 
     /// <summary>Cancelled when the client goes away; the loop drops the sequence at its next step.</summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// Ollama's shift: when the sequence fills its context, half of its tokens after the first
+    /// <see cref="KeepTokens"/> are discarded and generation goes on (see <see cref="ContextShift"/>);
+    /// false = it ends with Length. Needs a bounded <see cref="MaxTokens"/> (the service caps it).
+    /// </summary>
+    public bool Shift { get; init; }
+
+    /// <summary>Tokens at the start of the sequence that a shift never discards (Ollama's num_keep, plus BOS).</summary>
+    public int KeepTokens { get; init; }
+
+    /// <summary>Report the ids of the generated tokens in <see cref="GenerationCompleted.OutputTokens"/> (Ollama's context).</summary>
+    public bool ReturnTokens { get; init; }
 }
 
 public enum FinishReason { Stop, Length, Cancelled, Unload }
@@ -87,6 +100,8 @@ public sealed record TokenPiece(string Text, IReadOnlyList<TokenLogprob>? Logpro
 /// <summary>
 /// The last event of a generation. PromptEvalCount counts only prompt tokens actually evaluated;
 /// CachedPromptCount those reused from the prefix cache. Durations are measured around real decode calls.
+/// ContextShifts counts the times the full context was shifted; OutputTokens holds the generated token ids
+/// when the request asked for them.
 /// </summary>
 public sealed record GenerationCompleted(
     FinishReason Reason,
@@ -94,7 +109,9 @@ public sealed record GenerationCompleted(
     TimeSpan PromptEvalDuration,
     int EvalCount,
     TimeSpan EvalDuration,
-    int CachedPromptCount = 0) : GenerationEvent
+    int CachedPromptCount = 0,
+    int ContextShifts = 0,
+    IReadOnlyList<LLamaToken>? OutputTokens = null) : GenerationEvent
 {
     /// <summary>The request's stop string that ended the output; null when none did.</summary>
     public string? StopSequence { get; init; }

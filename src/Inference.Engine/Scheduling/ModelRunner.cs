@@ -376,7 +376,7 @@ public sealed class ModelRunner : IDisposable
         // A sequence still running (e.g. the first of many clients sharing a system prompt) is a source too.
         foreach (var slot in _active)
         {
-            int n = PrefixCache.CommonPrefix(CollectionsMarshal.AsSpan(slot.KvTokens), prompt);
+            int n = PrefixCache.CommonPrefix(ReusableKv(slot), prompt);
             if (n > length)
             {
                 length = n;
@@ -386,6 +386,13 @@ public sealed class ModelRunner : IDisposable
         }
         length = Math.Min(length, prompt.Length - 1);
         return PromptSharing.WorthReusing(length, prompt.Length) ? (entry, running, length) : (null, null, 0);
+    }
+
+    /// <summary>The start of a running slot's KV tokens that another prompt may reuse (all of them unless it was shifted).</summary>
+    private static ReadOnlySpan<LLamaToken> ReusableKv(SequenceSlot slot)
+    {
+        var tokens = CollectionsMarshal.AsSpan(slot.KvTokens);
+        return tokens[..Math.Min(tokens.Length, slot.ReusableKvCount)];
     }
 
     /// <summary>An id for a sequence that starts empty: a free one, or a cached entry's (evicted), as <see cref="SequenceIds.Choose"/> picks.</summary>
@@ -611,6 +618,7 @@ public sealed class ModelRunner : IDisposable
         slot.EvalCount++;
         Stats.RecordGenerated();
         slot.LastToken = token;
+        slot.OutputTokens?.Add(token);
         slot.Decoder.Add(token);
         var text = slot.Decoder.Read();
         if (slot.ObserveOutput(text)) Stats.RecordGrammarReleased();
@@ -625,6 +633,9 @@ public sealed class ModelRunner : IDisposable
         if (decision.Action == CloseAction.CloseAfter) return Close(slot, decision);
 
         int max = slot.Request.MaxTokens;
+        // A full context is shifted when the request allows it (the token goes in at the shifted position).
+        if (slot.Position + 1 >= slot.ContextLength && !(max >= 0 && slot.EvalCount >= max) && ContextShift.TryShift(_context.NativeHandle, slot))
+            Stats.RecordContextShift();
         if ((max >= 0 && slot.EvalCount >= max) || slot.Position + 1 >= slot.ContextLength)
         {
             // Within the budget the document is already complete here; below the shortest document it is closed now.
@@ -641,6 +652,7 @@ public sealed class ModelRunner : IDisposable
     private FinishReason Close(SequenceSlot slot, CloseDecision decision)
     {
         slot.EvalCount += decision.Tokens;
+        slot.OutputTokens?.AddRange(_context.NativeHandle.Tokenize(decision.Text, false, false, System.Text.Encoding.UTF8));
         for (int i = 0; i < decision.Tokens; i++) Stats.RecordGenerated();
         Stats.RecordClosed();
         var (emit, stopped) = slot.Stops.Push(decision.Text);
@@ -661,9 +673,10 @@ public sealed class ModelRunner : IDisposable
     {
         var slot = _active[index];
         _active.RemoveAt(index);
-        bool useful = reason is FinishReason.Stop or FinishReason.Length ||
+        // A shifted sequence's moved cells are not what its tokens evaluate to from scratch (see ContextShift): not kept.
+        bool useful = slot.ContextShifts == 0 && (reason is FinishReason.Stop or FinishReason.Length ||
                       reason is FinishReason.Cancelled && _deferred.Exists(d => PromptSharing.WorthReusing(
-                          PrefixCache.CommonPrefix(CollectionsMarshal.AsSpan(slot.KvTokens), d.Request.PromptTokens), d.Request.PromptTokens.Length));
+                          PrefixCache.CommonPrefix(CollectionsMarshal.AsSpan(slot.KvTokens), d.Request.PromptTokens), d.Request.PromptTokens.Length)));
         bool keep = useful && _cache.MaxEntries > 0 && slot.KvTokens.Count > 0;
         if (keep)
         {

@@ -15,7 +15,7 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public string Model { get; } = model;
 
     private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred, _closed,
-        _reusedInPlace, _streamsCopied;
+        _reusedInPlace, _streamsCopied, _contextShifts, _truncated;
     private int _maxSequencesInStep;
 
     public long DecodeSteps => Interlocked.Read(ref _decodeSteps);
@@ -37,6 +37,10 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public long DocumentsClosed => Interlocked.Read(ref _closed);
     /// <summary>Requests that waited for a running prompt they share, to fork its KV cells instead of evaluating it.</summary>
     public long DeferredRequests => Interlocked.Read(ref _deferred);
+    /// <summary>Times a generating sequence filled its context and was shifted (Ollama's shift).</summary>
+    public long ContextShifts => Interlocked.Read(ref _contextShifts);
+    /// <summary>Prompt tokens dropped to fit prompts into the context (Ollama's truncate).</summary>
+    public long PromptTokensTruncated => Interlocked.Read(ref _truncated);
     public int ActiveSequences { get; internal set; }
     public int QueuedRequests { get; internal set; }
     public int CachedSequences { get; internal set; }
@@ -58,4 +62,6 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     internal void RecordGrammarReleased() => Interlocked.Increment(ref _grammarsReleased);
     internal void RecordClosed() => Interlocked.Increment(ref _closed);
     internal void RecordDeferred() => Interlocked.Increment(ref _deferred);
+    internal void RecordContextShift() => Interlocked.Increment(ref _contextShifts);
+    public void RecordTruncated(long tokens) => Interlocked.Add(ref _truncated, tokens);
 }

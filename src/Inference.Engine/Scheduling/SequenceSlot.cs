@@ -18,6 +18,7 @@ internal sealed class SequenceSlot : IDisposable
         Sampler = new TokenSampler(request.Sampling, context.ModelHandle);
         Decoder = new StreamingTokenDecoder(System.Text.Encoding.UTF8, context);
         Stops = new StopSequenceFilter(request.Stop);
+        OutputTokens = request.ReturnTokens ? [] : null;
         _grammarTrigger = request.Sampling.Grammar is null ? null : request.Sampling.GrammarTrigger;
         _context = context;
         // The follower runs with every grammar: it also tells the sampler which tokens can be skipped unchecked.
@@ -86,6 +87,18 @@ internal sealed class SequenceSlot : IDisposable
     /// <summary>The tokens whose KV cells this sequence holds, in position order.</summary>
     public List<LLamaToken> KvTokens { get; } = [];
 
+    /// <summary>
+    /// How many of <see cref="KvTokens"/> (from the start) hold what a fresh evaluation of those tokens
+    /// would: all of them until a context shift, then only the kept start (see <see cref="ContextShift"/>).
+    /// </summary>
+    public int ReusableKvCount { get; set; } = int.MaxValue;
+
+    /// <summary>Times this sequence's full context was shifted.</summary>
+    public int ContextShifts { get; set; }
+
+    /// <summary>The generated token ids, when the request asked for them (<see cref="GenerationRequest.ReturnTokens"/>).</summary>
+    public List<LLamaToken>? OutputTokens { get; }
+
     /// <summary>Prompt tokens reused from the prefix cache instead of evaluated.</summary>
     public int CachedTokens { get; set; }
 
@@ -130,7 +143,8 @@ internal sealed class SequenceSlot : IDisposable
     /// <summary>Tokens this sequence may still generate, the one being sampled included (num_predict, then the context).</summary>
     public int TokensLeft()
     {
-        int left = ContextLength - Position;
+        // With a shift the context never runs out; MaxTokens (bounded when shifting) does.
+        int left = Request.Shift && Request.MaxTokens >= 0 ? int.MaxValue : ContextLength - Position;
         if (Request.MaxTokens >= 0) left = Math.Min(left, Request.MaxTokens - EvalCount);
         return left;
     }
@@ -169,8 +183,8 @@ internal sealed class SequenceSlot : IDisposable
     {
         var rest = Stops.Flush();
         if (reason != FinishReason.Stop && rest.Length > 0) Output.Writer.TryWrite(new TokenPiece(rest));
-        Output.Writer.TryWrite(new GenerationCompleted(reason, PromptDone - CachedTokens, PromptEvalTime, EvalCount, EvalTime, CachedTokens)
-            { StopSequence = reason == FinishReason.Stop ? Stops.Matched : null });
+        Output.Writer.TryWrite(new GenerationCompleted(reason, PromptDone - CachedTokens, PromptEvalTime, EvalCount, EvalTime, CachedTokens,
+            ContextShifts, OutputTokens) { StopSequence = reason == FinishReason.Stop ? Stops.Matched : null });
         Output.Writer.TryComplete();
     }
 

@@ -54,6 +54,12 @@ public sealed record GenerationOutcome
     public TimeSpan EvalDuration { get; init; }
     /// <summary>From the request's start to the end of the generation.</summary>
     public TimeSpan TotalDuration { get; init; }
+    /// <summary>Prompt tokens dropped to fit the context (Ollama's truncate; a lower bound for text too long to tokenize whole).</summary>
+    public long TruncatedTokens { get; init; }
+    /// <summary>Times the full context was shifted to go on generating (Ollama's shift).</summary>
+    public int ContextShifts { get; init; }
+    /// <summary>The prompt's token ids and the generated ones, when the input asked for them (Ollama's generate "context").</summary>
+    public IReadOnlyList<int>? Context { get; init; }
 
     /// <summary>The finish reason a stream without tools reports: OpenAI's and the /ai routes' "length" or "stop".</summary>
     public static string NameOf(FinishReason reason, bool calledTools) =>

@@ -217,6 +217,9 @@ public sealed class PipelineRun : IAsyncDisposable
         PromptEvalDuration = done.PromptEvalDuration,
         EvalDuration = done.EvalDuration,
         TotalDuration = Stopwatch.GetElapsedTime(_origin.StartedTimestamp),
+        TruncatedTokens = _run.TruncatedTokens,
+        ContextShifts = done.ContextShifts,
+        Context = done.OutputTokens is { } output ? [.. _run.PromptTokenIds.Select(t => (int)t), .. output.Select(t => (int)t)] : null,
     };
 
     public ValueTask DisposeAsync() => _run.DisposeAsync();

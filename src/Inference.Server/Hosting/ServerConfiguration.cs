@@ -46,6 +46,14 @@ public static class ServerConfiguration
         Integer("OLLAMA_NUM_PARALLEL", nameof(EngineOptions.NumParallel), 1);
         Integer("OLLAMA_MAX_QUEUE", nameof(EngineOptions.MaxQueue), 1);
         Integer("OLLAMA_MAX_LOADED_MODELS", nameof(EngineOptions.MaxLoadedModels), 0);
+        Integer("OLLAMA_CONTEXT_LENGTH", nameof(EngineOptions.DefaultContextLength), 16);
+        // Ollama reads a Go duration or a number of seconds; zero or negative means no limit.
+        if (Get("OLLAMA_LOAD_TIMEOUT") is { } loadTimeout)
+        {
+            if (!KeepAlive.TryParseDuration(loadTimeout, out var t))
+                throw new InvalidOperationException($"OLLAMA_LOAD_TIMEOUT='{loadTimeout}' is invalid: expected a duration such as 5m or 30s, or a number of seconds");
+            mapped[$"{EngineOptions.Section}:{nameof(EngineOptions.LoadTimeout)}"] = (t == TimeSpan.MaxValue ? TimeSpan.Zero : t).ToString("c", CultureInfo.InvariantCulture);
+        }
         if (Get("OLLAMA_KEEP_ALIVE") is { } keepAlive)
         {
             if (!KeepAlive.TryParseDuration(keepAlive, out var t))

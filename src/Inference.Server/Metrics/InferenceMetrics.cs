@@ -12,7 +12,7 @@ namespace Inference.Server.Metrics;
 public sealed class InferenceMetrics : ISchedulerObserver
 {
     private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
-    private readonly Counter _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased,
+    private readonly Counter _truncated, _shifts, _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased,
         _reusedInPlace, _streamsCopied;
     private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory;
 
@@ -29,6 +29,10 @@ public sealed class InferenceMetrics : ISchedulerObserver
         _interToken = f.CreateHistogram("inference_inter_token_seconds", "Between successive pieces of a stream.",
             new HistogramConfiguration { LabelNames = model, Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         _promptEvaluated = f.CreateCounter("inference_prompt_tokens_evaluated_total", "Prompt tokens evaluated by the model.", model);
+        _truncated = f.CreateCounter("inference_prompt_tokens_truncated_total",
+            "Prompt tokens dropped to fit prompts into the context (truncate; text too long to tokenize whole counts at least what it must hold).", model);
+        _shifts = f.CreateCounter("inference_context_shifts_total",
+            "Times a generating sequence filled its context and half of its tokens after num_keep were discarded to go on (shift).", model);
         _promptCached = f.CreateCounter("inference_prompt_tokens_cached_total", "Prompt tokens reused from the prefix cache instead of evaluated.", model);
         _generated = f.CreateCounter("inference_generated_tokens_total", "Tokens generated.", model);
         _steps = f.CreateCounter("inference_decode_steps_total", "Decode steps run by the scheduler loop.", model);
@@ -61,6 +65,8 @@ public sealed class InferenceMetrics : ISchedulerObserver
             {
                 _promptEvaluated.WithLabels(s.Model).IncTo(s.PromptTokensEvaluated);
                 _promptCached.WithLabels(s.Model).IncTo(s.PromptTokensCached);
+                _truncated.WithLabels(s.Model).IncTo(s.PromptTokensTruncated);
+                _shifts.WithLabels(s.Model).IncTo(s.ContextShifts);
                 _generated.WithLabels(s.Model).IncTo(s.TokensGenerated);
                 _steps.WithLabels(s.Model).IncTo(s.DecodeSteps);
                 _cancelled.WithLabels(s.Model).IncTo(s.CancelledSequences);

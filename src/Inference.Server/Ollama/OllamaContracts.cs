@@ -27,6 +27,8 @@ public sealed record GenerateRequest
     [JsonPropertyName("think")] public JsonElement? Think { get; init; }
     /// <summary>A GBNF grammar for the output (llama-server's field; not in Ollama).</summary>
     [JsonPropertyName("grammar")] public string? Grammar { get; init; }
+    [JsonPropertyName("truncate")] public bool? Truncate { get; init; }
+    [JsonPropertyName("shift")] public bool? Shift { get; init; }
 }
 
 public sealed record ChatMessageDto
@@ -57,6 +59,8 @@ public sealed record ChatRequest
     [JsonPropertyName("think")] public JsonElement? Think { get; init; }
     /// <summary>A GBNF grammar for the output (llama-server's field; not in Ollama).</summary>
     [JsonPropertyName("grammar")] public string? Grammar { get; init; }
+    [JsonPropertyName("truncate")] public bool? Truncate { get; init; }
+    [JsonPropertyName("shift")] public bool? Shift { get; init; }
 }
 
 /// <summary>Timing and token counts of the final object (durations in nanoseconds).</summary>
@@ -72,6 +76,10 @@ public abstract record GenerationSummary
     [JsonPropertyName("prompt_eval_duration")] public long? PromptEvalDuration { get; init; }
     [JsonPropertyName("eval_count")] public int? EvalCount { get; init; }
     [JsonPropertyName("eval_duration")] public long? EvalDuration { get; init; }
+    /// <summary>This server's addition (Ollama only logs it): prompt tokens dropped to fit the context; omitted when none.</summary>
+    [JsonPropertyName("truncated_tokens")] public long? TruncatedTokens { get; init; }
+    /// <summary>This server's addition: times the full context was shifted to go on generating; omitted when none.</summary>
+    [JsonPropertyName("context_shifts")] public int? ContextShifts { get; init; }
     /// <summary>Per generated token, when the request asked for logprobs.</summary>
     [JsonPropertyName("logprobs")] public IReadOnlyList<LogprobDto>? Logprobs { get; init; }
 }
@@ -85,6 +93,8 @@ public sealed record GenerateResponse : GenerationSummary
 
     /// <summary>The reasoning (think on a thinking model); left out when empty, as Ollama does.</summary>
     [JsonPropertyName("thinking")] public string? Thinking { get; init; }
+    /// <summary>The prompt's and the answer's token ids (final object of a non-raw generate), to send back as the next request's context.</summary>
+    [JsonPropertyName("context")] public IReadOnlyList<int>? Context { get; init; }
 }
 
 public sealed record ChatResponseMessage(
@@ -170,7 +180,17 @@ public sealed record ShowResponse
     [JsonPropertyName("model_info")] public required IReadOnlyDictionary<string, object?> ModelInfo { get; init; }
     [JsonPropertyName("capabilities")] public required string[] Capabilities { get; init; }
     [JsonPropertyName("modified_at")] public required DateTimeOffset ModifiedAt { get; init; }
+    /// <summary>The model's MESSAGE layer (role and content), omitted when it has none, as Ollama's ShowResponse.Messages.</summary>
+    [JsonPropertyName("messages")] public IReadOnlyList<ChatMessageDto>? Messages { get; init; }
+    /// <summary>Every tensor of the GGUF (name, ggml type, shape), as Ollama's ShowResponse.Tensors.</summary>
+    [JsonPropertyName("tensors")] public IReadOnlyList<TensorDto>? Tensors { get; init; }
 }
+
+/// <summary>One tensor as Ollama's api.Tensor: shape from the innermost dimension outwards, as ggml stores it.</summary>
+public sealed record TensorDto(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("shape")] ulong[] Shape);
 
 public sealed record CreateRequest
 {

@@ -30,6 +30,7 @@ public static class OllamaExamples
             Model = "llama3.2:1b", CreatedAt = Created, Response = "Because air scatters blue light more than red.", Done = true,
             DoneReason = "stop", TotalDuration = 1_204_000_000, LoadDuration = 3_000_000, PromptEvalCount = 12,
             PromptEvalDuration = 95_000_000, EvalCount = 14, EvalDuration = 1_100_000_000,
+            Context = [1, 3750, 338, 278, 14744, 7254, 29973, 13, 13, 29933, 5658, 4799],
         }, OllamaJsonContext.Wire.GenerateResponse),
         [typeof(ChatRequest)] = () => Node(new ChatRequest
         {

@@ -76,11 +76,15 @@ public static class OllamaGenerationApi
                 Messages = PromptBuilder.Conversation(model, [new ChatMessage("user", req.Prompt!)], req.System),
                 Template = req.Template,
                 Options = options,
+                // Ollama answers a templated generate with its tokens ("context"), to be sent back for a short memory.
+                ReturnTokens = true,
             };
+        input = input with { Context = req.Context, Fit = PromptFitOf(req.Truncate), Shift = req.Shift ?? true };
 
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, tools: null,
             (text, _) => new GenerateResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Response = text },
-            (response, thinking) => response with { Thinking = thinking }, OllamaJsonContext.Wire.GenerateResponse);
+            (response, thinking) => response with { Thinking = thinking }, OllamaJsonContext.Wire.GenerateResponse,
+            (response, outcome) => response with { Context = outcome.Context });
     }
 
     private static async Task<IResult> ChatAsync(HttpContext http, ModelCatalog catalog, GenerationPipeline pipeline,
@@ -140,12 +144,17 @@ public static class OllamaGenerationApi
             // A format constrains the whole output (calls are still read out of it, as Ollama does).
             Grammar = grammar ?? toolSetup?.Grammar,
             GrammarTrigger = grammar is null ? toolSetup?.GrammarTrigger : null,
+            Fit = PromptFitOf(req.Truncate),
+            Shift = req.Shift ?? true,
         };
         static ChatResponseMessage Message(string text, IReadOnlyList<ToolCall> calls) => new("assistant", text) { ToolCalls = ToolCallDto.From(calls) };
         return await RunAsync(http, pipeline, input, keepAlive, req.Stream ?? true, started, toolSetup?.CreateParser(),
             (text, calls) => new ChatResponse { Model = name, CreatedAt = DateTimeOffset.UtcNow, Message = Message(text, calls) },
             (response, thinking) => response with { Message = response.Message with { Thinking = thinking } }, OllamaJsonContext.Wire.ChatResponse);
     }
+
+    /// <summary>Ollama's truncate (default true): cut an over-long prompt; false: refuse it.</summary>
+    private static PromptFit PromptFitOf(bool? truncate) => truncate == false ? PromptFit.Refuse : PromptFit.Cut;
 
     /// <summary>logprobs / top_logprobs (0 to 20) as the engine's alternative count; null when not asked for.</summary>
     private static IResult? TopLogprobs(bool? logprobs, int? top, out int? count)
@@ -175,20 +184,21 @@ public static class OllamaGenerationApi
     /// <param name="withThinking">The response object with reasoning added (Ollama's thinking field).</param>
     private static async Task<IResult> RunAsync<T>(HttpContext http, GenerationPipeline pipeline, GenerationInput input,
         TimeSpan keepAlive, bool stream, long started, ToolCallParser? tools, Func<string, IReadOnlyList<ToolCall>, T> piece,
-        Func<T, string, T> withThinking, JsonTypeInfo<T> type) where T : GenerationSummary
+        Func<T, string, T> withThinking, JsonTypeInfo<T> type, Func<T, GenerationOutcome, T>? final = null) where T : GenerationSummary
     {
         var ct = http.RequestAborted;
+        final ??= (response, _) => response;
         await using var run = await pipeline.StartAsync(input, keepAlive, GenerationOrigin.Of(http, started), tools, ct);
         if (stream)
         {
             Ndjson.Start(http.Response);
-            await run.StreamAsync(new NdjsonWriter<T>(http.Response, piece, withThinking, type), ct);
+            await run.StreamAsync(new NdjsonWriter<T>(http.Response, piece, withThinking, type, final), ct);
             return Results.Empty;
         }
         var whole = await run.CollectAsync(ct);
         var response = piece(whole.Text, whole.Calls);
         if (whole.Thinking is { Length: > 0 } thinking) response = withThinking(response, thinking);
-        return TypedResults.Json(Summarize(response, whole.Outcome)
+        return TypedResults.Json(final(Summarize(response, whole.Outcome), whole.Outcome)
             with { Logprobs = input.TopLogprobs is null ? null : LogprobDto.From(whole.Logprobs) }, type);
     }
 
@@ -197,7 +207,7 @@ public static class OllamaGenerationApi
     /// The methods hand back the write's own task (no async wrapper of their own: nothing more is allocated per token).
     /// </summary>
     private sealed class NdjsonWriter<T>(HttpResponse response, Func<string, IReadOnlyList<ToolCall>, T> piece, Func<T, string, T> withThinking,
-        JsonTypeInfo<T> type) : IGenerationWriter where T : GenerationSummary
+        JsonTypeInfo<T> type, Func<T, GenerationOutcome, T> final) : IGenerationWriter where T : GenerationSummary
     {
         public ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct) =>
             new(Ndjson.WriteAsync(response, piece(text, calls) with { Logprobs = LogprobDto.From(logprobs) }, type, ct));
@@ -206,7 +216,7 @@ public static class OllamaGenerationApi
             new(Ndjson.WriteAsync(response, withThinking(piece("", []), thinking) with { Logprobs = LogprobDto.From(logprobs) }, type, ct));
 
         public ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct) =>
-            new(Ndjson.WriteAsync(response, Summarize(piece("", []), outcome), type, ct));
+            new(Ndjson.WriteAsync(response, final(Summarize(piece("", []), outcome), outcome), type, ct));
 
         public ValueTask FailedAsync(string message, CancellationToken ct) =>
             new(Ndjson.WriteAsync(response, new ErrorResponse(message), SharedJsonContext.Wire.ErrorResponse, ct));
@@ -224,6 +234,8 @@ public static class OllamaGenerationApi
             PromptEvalDuration = Nanoseconds(outcome.PromptEvalDuration),
             EvalCount = outcome.EvalCount,
             EvalDuration = Nanoseconds(outcome.EvalDuration),
+            TruncatedTokens = outcome.TruncatedTokens > 0 ? outcome.TruncatedTokens : null,
+            ContextShifts = outcome.ContextShifts > 0 ? outcome.ContextShifts : null,
         };
 
     private static long Nanoseconds(TimeSpan t) => t.Ticks * 100;

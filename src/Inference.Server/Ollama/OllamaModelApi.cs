@@ -66,7 +66,7 @@ public static class OllamaModelApi
             Details = DetailsOf(m.Definition.Gguf),
             ExpiresAt = m.ExpiresAtUtc == DateTimeOffset.MaxValue ? new DateTimeOffset(2318, 1, 1, 0, 0, 0, TimeSpan.Zero) : m.ExpiresAtUtc,
             ContextLength = m.Settings.ContextLength,
-        }).ToList();
+        }).OrderByDescending(m => m.ExpiresAt).ToList(); // longest time left first, as Ollama lists them
         return TypedResults.Json(new PsResponse(running), OllamaJsonContext.Wire.PsResponse);
     }
 
@@ -93,6 +93,9 @@ public static class OllamaModelApi
         foreach (var (key, value) in gguf.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             info[key] = value is GgufArraySummary ? null : value;
         info["general.parameter_count"] = gguf.ParameterCount;
+        // As Ollama: the name is the model's own, and the chat template is in "template".
+        info.Remove("general.name");
+        info.Remove("tokenizer.chat_template");
 
         var parameters = FormatParameters(model.Parameters);
         var capabilities = model.Prepared.Capabilities;
@@ -108,6 +111,8 @@ public static class OllamaModelApi
             ModelInfo = info,
             Capabilities = [.. capabilities],
             ModifiedAt = model.Stored.ModifiedAt,
+            Messages = model.Messages.Count == 0 ? null : model.Messages.Select(m => new ChatMessageDto { Role = m.Role, Content = m.Content }).ToList(),
+            Tensors = gguf.Tensors.Select(t => new TensorDto(t.Name, t.TypeName, t.Dimensions)).ToList(),
         }, OllamaJsonContext.Wire.ShowResponse);
     }
 

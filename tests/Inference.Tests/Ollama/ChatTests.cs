@@ -78,7 +78,7 @@ public sealed class ChatTests(SharedServer server)
         Assert.True((int)r!["prompt_eval_count"]! < 256);
 
         var huge = new[] { new { role = "user", content = string.Concat(Enumerable.Repeat(turn, 40)) } };
-        (status, r) = await server.PostAsync("/api/chat", new { model = "stories", messages = huge, stream = false, options = new { num_ctx = 256 } });
+        (status, r) = await server.PostAsync("/api/chat", new { model = "stories", messages = huge, truncate = false, stream = false, options = new { num_ctx = 256 } });
         Assert.Equal(400, status);
         Assert.Contains("exceeds the context length (256 tokens)", (string)r!["error"]!);
     }

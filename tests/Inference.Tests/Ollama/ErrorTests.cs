@@ -90,7 +90,7 @@ public sealed class ErrorTests(SharedServer server)
         var prompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 70));
         Assert.True(prompt.Length <= 256 * 9);
         var (status, r) = await server.PostAsync("/api/generate",
-            new { model = "stories", prompt, stream = false, options = new { num_ctx = 256 } });
+            new { model = "stories", prompt, truncate = false, stream = false, options = new { num_ctx = 256 } });
         Assert.Equal(400, status);
         Assert.Matches(@"^the input length \(\d+ tokens\) exceeds the context length \(256 tokens\)$", (string)r!["error"]!);
 
@@ -98,12 +98,12 @@ public sealed class ErrorTests(SharedServer server)
         // whole; a templated one is rendered only until it passes 256 x 9 bytes.
         var longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 200));
         (status, r) = await server.PostAsync("/api/generate",
-            new { model = "stories", prompt = longPrompt, raw = true, stream = false, options = new { num_ctx = 256 } });
+            new { model = "stories", prompt = longPrompt, raw = true, truncate = false, stream = false, options = new { num_ctx = 256 } });
         Assert.Equal(400, status);
         Assert.Equal("the input length (4800 bytes, so at least 534 tokens at 9 bytes per token, the longest in the model's vocabulary) " +
             "exceeds the context length (256 tokens)", (string)r!["error"]!);
         (status, r) = await server.PostAsync("/api/generate",
-            new { model = "stories", prompt = longPrompt, stream = false, options = new { num_ctx = 256 } });
+            new { model = "stories", prompt = longPrompt, truncate = false, stream = false, options = new { num_ctx = 256 } });
         Assert.Equal(400, status);
         Assert.Equal("the input length (more than 2304 bytes, so at least 257 tokens at 9 bytes per token, the longest in the model's vocabulary) " +
             "exceeds the context length (256 tokens)", (string)r!["error"]!);

@@ -60,15 +60,15 @@ public sealed class LongInputTests(PlatformServer server, ITestOutputHelper outp
     public async Task A_15_MB_prompt_is_a_fast_400_on_the_ollama_routes()
     {
         Assert.True(Huge.Length >= Megabytes << 20);
-        var (status, r) = await TimedAsync("/api/generate", new { model = "stories", prompt = Huge, raw = true, stream = false });
+        var (status, r) = await TimedAsync("/api/generate", new { model = "stories", prompt = Huge, raw = true, truncate = false, stream = false });
         Assert.Equal(400, status);
         Assert.Equal(TooLong, (string)r!["error"]!);
 
-        (status, r) = await TimedAsync("/api/generate", new { model = "stories", prompt = Huge, stream = false });
+        (status, r) = await TimedAsync("/api/generate", new { model = "stories", prompt = Huge, truncate = false, stream = false });
         Assert.Equal(400, status);
         Assert.Equal(TooLongRendered, (string)r!["error"]!);
 
-        (status, r) = await TimedAsync("/api/chat", new { model = "stories", messages = new[] { new { role = "user", content = Huge } }, stream = false });
+        (status, r) = await TimedAsync("/api/chat", new { model = "stories", messages = new[] { new { role = "user", content = Huge } }, truncate = false, stream = false });
         Assert.Equal(400, status);
         Assert.Equal(TooLongRendered, (string)r!["error"]!);
         await AssertServingAsync();

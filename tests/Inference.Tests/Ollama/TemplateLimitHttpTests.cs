@@ -107,7 +107,7 @@ public sealed class TemplateLimitHttpTests(SharedServer server)
     {
         // 1,000,000 characters: far more than stories' 2048 tokens x 9 bytes; rendering stops at 18432.
         await CreateAsync("hostile-output", "{{ range 500000 }}xx{{ end }}{{ .Prompt }}");
-        var (status, error, elapsed) = await GenerateAsync(new { model = "hostile-output", prompt = "Once", stream = false });
+        var (status, error, elapsed) = await GenerateAsync(new { model = "hostile-output", prompt = "Once", truncate = false, stream = false });
         Assert.Equal(400, status);
         Assert.Equal("the input length (more than 18432 bytes, so at least 2049 tokens at 9 bytes per token, the longest in the model's vocabulary) " +
             "exceeds the context length (2048 tokens)", error);

@@ -227,7 +227,7 @@ public sealed class GenerationPipelineTests(PipelineServer server) : IClassFixtu
         // A prompt longer than the context can hold is refused by the engine (PromptTooLong / InputTooLong) before anything streams.
         var prompt = string.Join(' ', Enumerable.Repeat("story", 40_000));
 
-        var (ollama, o) = await server.PostAsync("/api/generate", new { model = "stories", prompt, raw = true });
+        var (ollama, o) = await server.PostAsync("/api/generate", new { model = "stories", prompt, raw = true, truncate = false });
         Assert.Equal(400, ollama);
         var message = (string)o!["error"]!;
         Assert.Contains("context length", message);
