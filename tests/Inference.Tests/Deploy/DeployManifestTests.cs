@@ -73,6 +73,9 @@ public sealed class DeployManifestTests(DeployManifestTests.Server server) : ICl
         Assert.Equal(Env(container, "OLLAMA_MODELS"), (string)container["volumeMounts"]![0]!["mountPath"]!);
         Assert.Equal("inference-models", (string)pod["spec"]!["volumes"]![0]!["persistentVolumeClaim"]!["claimName"]!);
         Assert.Equal("1", Env(container, "OLLAMA_NOPRUNE"));
+        // runAsNonRoot with the images' user given by name only ("USER app") would keep the pod from starting.
+        Assert.True((bool)pod["spec"]!["securityContext"]!["runAsNonRoot"]!);
+        Assert.Equal(1654, (int)pod["spec"]!["securityContext"]!["runAsUser"]!);
         Assert.Equal("llama3.2", Env(container, "Inference__Preload"));
 
         // Kubernetes waits for the preStop sleep, the drain (Server:ShutdownGracePeriod) and the host's 10 s to unload.
