@@ -15,6 +15,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
 
 if [ -z "${INFERENCE_TEST_POSTGRES:-}" ]; then
   source scripts/postgres-test.sh

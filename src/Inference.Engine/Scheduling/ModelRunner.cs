@@ -90,6 +90,9 @@ public sealed class ModelRunner : IDisposable
     public ModelRunner(LLamaWeights weights, RunnerSettings settings, SchedulerStats stats, ILogger logger)
     {
         Stats = stats;
+        // The stats outlive reloads: a new runner starts with its own, empty cells.
+        Stats.KvCellsTotal = (long)settings.ContextLength * (settings.Parallel + settings.CachedSequences);
+        Stats.KvCellsUsed = 0;
         _settings = settings;
         _logger = logger;
         var contextParams = new ModelParams(string.Empty)
@@ -166,6 +169,7 @@ public sealed class ModelRunner : IDisposable
                 // Cancelled sequences go first: a waiting request may then start from their cells.
                 DropCancelled();
                 Admit();
+                PublishKvUsage();
                 // Deferred requests only wait on a running sequence, so none are left here.
                 if (_active.Count == 0)
                 {
@@ -173,6 +177,7 @@ public sealed class ModelRunner : IDisposable
                     continue;
                 }
                 Step(batch);
+                PublishKvUsage();
             }
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
@@ -220,6 +225,14 @@ public sealed class ModelRunner : IDisposable
     {
         output.Writer.TryWrite(new GenerationFailed(message));
         output.Writer.TryComplete();
+    }
+
+    /// <summary>The cells the sequences hold now (read by the KV-cache utilization gauge).</summary>
+    private void PublishKvUsage()
+    {
+        long used = _cache.TotalTokens;
+        foreach (var slot in _active) used += slot.KvTokens.Count;
+        Stats.KvCellsUsed = used;
     }
 
     private void WaitForWork()

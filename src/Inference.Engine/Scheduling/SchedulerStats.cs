@@ -44,6 +44,14 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public int ActiveSequences { get; internal set; }
     public int QueuedRequests { get; internal set; }
     public int CachedSequences { get; internal set; }
+    /// <summary>
+    /// KV cells holding tokens: those of the running sequences plus those of cached prefixes still
+    /// resident (vLLM counts resident prefix blocks as used too, which the Gateway API Inference
+    /// Extension's picker expects).
+    /// </summary>
+    public long KvCellsUsed { get; internal set; }
+    /// <summary>KV cells allocated for the loaded model: one stream of the context length per sequence id.</summary>
+    public long KvCellsTotal { get; internal set; }
 
     internal void RecordStep(int sequences, int promptTokens, int tokens, TimeSpan elapsed)
     {

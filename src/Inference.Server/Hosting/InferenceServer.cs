@@ -75,6 +75,7 @@ public static class InferenceServer
         builder.Services.AddTransient<ModelPuller>();
         builder.Services.AddModelPush();
         builder.Services.AddHostedService<StartupService>();
+        builder.Services.AddModelPreload(builder.Configuration);
         builder.Services.AddOpenApi(o => o.AddBearerSecurity().AddSchemaTransformer((schema, context, _) =>
         {
             if (OllamaExamples.For(context.JsonTypeInfo.Type) is { } example) schema.Example = example;

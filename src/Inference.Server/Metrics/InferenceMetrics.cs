@@ -14,7 +14,7 @@ public sealed class InferenceMetrics : ISchedulerObserver
     private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
     private readonly Counter _truncated, _shifts, _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased,
         _reusedInPlace, _streamsCopied;
-    private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory;
+    private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory, _kvUsage;
 
     public InferenceMetrics()
     {
@@ -50,6 +50,9 @@ public sealed class InferenceMetrics : ISchedulerObserver
         _queued = f.CreateGauge("inference_queued_requests", "Requests waiting for a free sequence.", model);
         _cached = f.CreateGauge("inference_cached_sequences", "Finished sequences whose KV cells are kept for prefix reuse.", model);
         _maxBatch = f.CreateGauge("inference_max_batch_sequences", "Most sequences decoded together in one step so far.", model);
+        // The Gateway API Inference Extension's KVCacheUtilization (vLLM's kv_cache_usage_perc): a 0-1 fraction.
+        _kvUsage = f.CreateGauge("inference_kv_cache_usage_ratio",
+            "Fraction (0-1) of the loaded model's KV cells holding tokens: running sequences plus cached prefixes still resident.", model);
         _loaded = f.CreateGauge("inference_loaded_models", "Models in memory.");
         _memory = f.CreateGauge("inference_model_memory_bytes", "Estimated memory of a loaded model (weights and KV cache).", model);
     }
@@ -79,6 +82,7 @@ public sealed class InferenceMetrics : ISchedulerObserver
                 _queued.WithLabels(s.Model).Set(0);
                 _cached.WithLabels(s.Model).Set(0);
                 _memory.WithLabels(s.Model).Set(0);
+                _kvUsage.WithLabels(s.Model).Set(0);
             }
             var loaded = models.Loaded;
             _loaded.Set(loaded.Count);
@@ -89,6 +93,7 @@ public sealed class InferenceMetrics : ISchedulerObserver
                 _queued.WithLabels(s.Model).Set(s.QueuedRequests);
                 _cached.WithLabels(s.Model).Set(s.CachedSequences);
                 _memory.WithLabels(s.Model).Set(m.SizeBytes);
+                _kvUsage.WithLabels(s.Model).Set(s.KvCellsTotal > 0 ? (double)s.KvCellsUsed / s.KvCellsTotal : 0);
             }
         });
     }

@@ -17,7 +17,7 @@ public static class OperationsApi
         ops.MapGet("/health/ready", ReadyAsync)
             .Produces<HealthResponse>(StatusCodes.Status200OK)
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
-            .WithSummary("Readiness: the llama.cpp backend loaded");
+            .WithSummary("Readiness: the llama.cpp backend loaded and every Inference:Preload model loaded");
         ops.MapGet("/metrics", MetricsAsync)
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("Prometheus metrics");
