@@ -21,6 +21,7 @@ public sealed class PlatformOptionsValidator : IValidateOptions<PlatformOptions>
         if (PlatformAuth.IsConfigured(auth) && (string.IsNullOrWhiteSpace(auth.Issuer) || string.IsNullOrWhiteSpace(auth.Audience)))
             errors.Add("Platform:Auth:Issuer and Platform:Auth:Audience are required when a signing key is set");
         if (string.IsNullOrWhiteSpace(auth.TenantsClaim)) errors.Add("Platform:Auth:TenantsClaim must name a claim");
+        if (options.Redis.TimeoutMilliseconds is < 50 or > 30_000) errors.Add("Platform:Redis:TimeoutMilliseconds must be between 50 and 30000");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
