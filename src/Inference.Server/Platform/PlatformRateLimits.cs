@@ -21,6 +21,7 @@ public static class PlatformRateLimits
     public static IServiceCollection AddPlatformRateLimits(this IServiceCollection services)
     {
         services.AddSingleton<PlatformRedis>();
+        services.AddHostedService<PlatformRedisConnector>();
         services.AddRateLimiter(options =>
         {
             options.AddPolicy(Generation, new PerUserPolicy(Generation, o => o.GenerationPerHour));

@@ -20,7 +20,9 @@ public sealed class PlatformRedis(IOptions<PlatformOptions> options) : IDisposab
     {
         var config = ConfigurationOptions.Parse(redis.ConnectionString);
         config.AbortOnConnectFail = false; // start even while Redis is down, and reconnect when it is back
-        config.ConnectTimeout = config.SyncTimeout = config.AsyncTimeout = redis.TimeoutMilliseconds;
+        config.SyncTimeout = config.AsyncTimeout = redis.TimeoutMilliseconds;
+        // Only the handshake: commands never wait for it (FailFast), so a longer one cannot hold a request.
+        config.ConnectTimeout = Math.Max(redis.TimeoutMilliseconds, 5000);
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ClientName = "inference-server";
         return ConnectionMultiplexer.Connect(config);
@@ -30,4 +32,19 @@ public sealed class PlatformRedis(IOptions<PlatformOptions> options) : IDisposab
     {
         if (_connection.IsValueCreated) _connection.Value.Dispose();
     }
+}
+
+/// <summary>
+/// Connects at start-up, not on the first /ai request: otherwise the first burst of requests finds the
+/// connection still handshaking and (failing fast) gets the Redis-down answer.
+/// </summary>
+public sealed class PlatformRedisConnector(PlatformRedis redis) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (redis.Options.IsConfigured) _ = redis.Connection;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

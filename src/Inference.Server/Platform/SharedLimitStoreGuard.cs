@@ -13,8 +13,9 @@ public sealed class SharedLimitStoreGuard(RateLimiter inner, TimeSpan timeout, b
 
     public override RateLimiterStatistics? GetStatistics() => inner.GetStatistics();
 
-    // The middleware only acquires asynchronously; a synchronous attempt cannot ask Redis without blocking.
-    protected override RateLimitLease AttemptAcquireCore(int permitCount) => Unavailable(null);
+    // The middleware tries a synchronous attempt first and, when it is refused, acquires asynchronously;
+    // a synchronous attempt cannot ask Redis without blocking, so it is always refused here.
+    protected override RateLimitLease AttemptAcquireCore(int permitCount) => NotYet.Instance;
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
@@ -28,10 +29,10 @@ public sealed class SharedLimitStoreGuard(RateLimiter inner, TimeSpan timeout, b
         }
     }
 
-    private RateLimitLease Unavailable(Exception? error)
+    private RateLimitLease Unavailable(Exception error)
     {
         logger.LogWarning("Redis rate-limit store unavailable ({Error}); request {Outcome}",
-            error?.GetType().Name + ": " + error?.Message, failOpen ? "let through uncounted (Platform:Redis:FailOpen)" : "refused with 503");
+            error.GetType().Name + ": " + error.Message, failOpen ? "let through uncounted (Platform:Redis:FailOpen)" : "refused with 503");
         return failOpen ? GrantedLease.Instance : new StoreUnavailableLease();
     }
 
@@ -41,6 +42,14 @@ public sealed class SharedLimitStoreGuard(RateLimiter inner, TimeSpan timeout, b
     }
 
     protected override async ValueTask DisposeAsyncCore() => await inner.DisposeAsync();
+
+    private sealed class NotYet : RateLimitLease
+    {
+        public static readonly NotYet Instance = new();
+        public override bool IsAcquired => false;
+        public override IEnumerable<string> MetadataNames => [];
+        public override bool TryGetMetadata(string metadataName, out object? metadata) => (metadata = null) is not null;
+    }
 
     private sealed class GrantedLease : RateLimitLease
     {
