@@ -22,6 +22,7 @@ public static class PlatformRateLimits
     {
         services.AddSingleton<PlatformRedis>();
         services.AddHostedService<PlatformRedisConnector>();
+        services.AddSingleton<PlatformResponseCache>();
         services.AddRateLimiter(options =>
         {
             options.AddPolicy(Generation, new PerUserPolicy(Generation, o => o.GenerationPerHour));
