@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine with the .NET 10 SDK: test models, the Node
 # client used by the compatibility tests, a throwaway PostgreSQL cluster for the SQL tests
-# (scripts/postgres-test.sh; an INFERENCE_TEST_POSTGRES already set is used instead), then
+# (scripts/postgres-test.sh; an INFERENCE_TEST_POSTGRES already set is used instead), a throwaway
+# Redis for the replica tests (scripts/redis-test.sh, INFERENCE_TEST_REDIS), then
 # `dotnet test` over the solution.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,12 +18,20 @@ fi
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
 
+cleanup=()
 if [ -z "${INFERENCE_TEST_POSTGRES:-}" ]; then
   source scripts/postgres-test.sh
   postgres_test_start
-  trap postgres_test_stop EXIT
-  trap 'exit 143' TERM INT # so that the EXIT trap stops the cluster on Ctrl-C or a CI cancel
+  cleanup+=(postgres_test_stop)
 fi
+# A throwaway Redis for the replica tests (scripts/redis-test.sh); an INFERENCE_TEST_REDIS already set is used instead.
+if [ -z "${INFERENCE_TEST_REDIS:-}" ]; then
+  source scripts/redis-test.sh
+  redis_test_start
+  cleanup+=(redis_test_stop)
+fi
+trap 'for c in "${cleanup[@]}"; do "$c"; done' EXIT
+trap 'exit 143' TERM INT # so that the EXIT trap stops the cluster and Redis on Ctrl-C or a CI cancel
 
 log="$(mktemp)"
 set +e

@@ -2,6 +2,7 @@ using Inference.LoadTool;
 
 if (args.FirstOrDefault() == "versus") return await Versus.RunAsync(args[1..]);
 if (args.FirstOrDefault() == "versus-report") return VersusReport.Run(args[1..]);
+if (args.FirstOrDefault() == "limits") return await LimitsCheck.RunAsync(args[1..]);
 
 LoadOptions options;
 try

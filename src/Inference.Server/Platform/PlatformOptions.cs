@@ -10,6 +10,8 @@ public sealed class PlatformOptions
     public PlatformAuthOptions Auth { get; set; } = new();
     public PlatformRateLimitOptions RateLimits { get; set; } = new();
     public PlatformDatabaseOptions Database { get; set; } = new();
+    public PlatformRedisOptions Redis { get; set; } = new();
+    public PlatformResponseCacheOptions ResponseCache { get; set; } = new();
 
     /// <summary>Model for /ai/generate when a request names none; empty = the first installed model.</summary>
     public string DefaultModel { get; set; } = "";

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Inference.Engine.Backend;
 using Inference.Engine.Generation;
 using Inference.Engine.Models;
@@ -37,7 +38,7 @@ public static class CodeCompletionApi
     }
 
     private static async Task<IResult> CompleteAsync(HttpContext http, PlatformModels models, GenerationService generation, GenerationPipeline pipeline,
-        IOptions<EngineOptions> engine)
+        IOptions<EngineOptions> engine, PlatformResponseCache cache)
     {
         long started = Stopwatch.GetTimestamp();
         var ct = http.RequestAborted;
@@ -54,6 +55,15 @@ public static class CodeCompletionApi
             RepeatPenalty = model.Parameters.RepeatPenalty ?? 1f,
             NumPredict = job.MaxTokens,
         };
+        // Only a fixed seed makes the answer deterministic; the cache is looked up before the model is loaded or run.
+        string? cacheKey = job.Seed is { } fixedSeed && cache.Enabled
+            ? PlatformResponseCache.Key("code", PlatformUser.From(http), model.Prepared.ManifestDigest,
+                [job.Before, job.After, job.Language, job.N.ToString(CultureInfo.InvariantCulture), job.MaxTokens.ToString(CultureInfo.InvariantCulture),
+                 fixedSeed.ToString(CultureInfo.InvariantCulture),
+                 string.Create(CultureInfo.InvariantCulture, $"{options.Temperature}|{options.RepeatPenalty}")])
+            : null;
+        if (cacheKey is not null && await cache.GetAsync("code", cacheKey) is { } cached)
+            return TypedResults.Bytes(cached, "application/json");
         var keepAlive = engine.Value.KeepAlive;
         ModelLease? lease = null;
         try
@@ -73,7 +83,11 @@ public static class CodeCompletionApi
             var input = CodePrompt.Build(model, mode, before, after, options);
             uint seed = job.Seed ?? (uint)Random.Shared.NextInt64(0, CodeRequestValidation.MaxSeed + 1);
             var results = await SampleAsync(pipeline, GenerationOrigin.Of(http, started), input, job.N, seed, keepAlive, ct);
-            return TypedResults.Json(Response(model.DisplayName, mode, results, started), CodeJsonContext.Wire.CodeCompleteResponse);
+            var response = Response(model.DisplayName, mode, results, started);
+            if (cacheKey is null) return TypedResults.Json(response, CodeJsonContext.Wire.CodeCompleteResponse);
+            var answer = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(response, CodeJsonContext.Wire.CodeCompleteResponse);
+            await cache.SetAsync(cacheKey, answer);
+            return TypedResults.Bytes(answer, "application/json");
         }
         finally
         {
