@@ -33,6 +33,8 @@ public sealed record RunnerSettings
     public bool? FlashAttention { get; init; }
     /// <summary>Element type of the K and V cache (Inference:KvCacheType); quantized types come with flash attention on.</summary>
     public GGMLType KvCacheType { get; init; } = GGMLType.GGML_TYPE_F16;
+    /// <summary>Pads every sequence's part of a step to an even token count, so its output is the same whatever runs beside it (<see cref="StepPadding"/>).</summary>
+    public bool BatchInvariant { get; init; }
     /// <summary>LoRA adapters loaded onto the weights, set on the context (so on every sequence it decodes).</summary>
     public IReadOnlyList<LoraAdapter> LoraAdapters { get; init; } = [];
 }
@@ -442,6 +444,8 @@ public sealed class ModelRunner : IDisposable
             decoding++;
             generatingSince = Math.Min(generatingSince, slot.GeneratingSince);
         }
+        // Batch-invariant steps keep room for one padding token per sequence.
+        if (_settings.BatchInvariant) budget -= _active.Count;
         int promptBudget = budget - decoding;
         int pacedBudget = Math.Min(promptBudget, _pacer.PromptBudget(decoding, promptBudget));
         foreach (var slot in _active)
@@ -465,7 +469,7 @@ public sealed class ModelRunner : IDisposable
         if (_stepping.Count == 0) return;
 
         var started = Stopwatch.GetTimestamp();
-        var result = Decode(batch, _stepping);
+        var result = DecodePadded(batch, _stepping);
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (result == DecodeResult.Ok)
         {
@@ -490,7 +494,7 @@ public sealed class ModelRunner : IDisposable
             int n = slot.TokensInStep;
             AddToBatch(batch, slot, n);
             started = Stopwatch.GetTimestamp();
-            var alone = Decode(batch, [slot]);
+            var alone = DecodePadded(batch, [slot]);
             elapsed = Stopwatch.GetElapsedTime(started);
             if (alone != DecodeResult.Ok)
             {
@@ -536,6 +540,21 @@ public sealed class ModelRunner : IDisposable
         slot.PromptDone = promptDone;
         slot.KvTokens.RemoveRange(kvTokens, slot.KvTokens.Count - kvTokens);
         slot.LogitsIndex = -1;
+    }
+
+    /// <summary>Decodes, with each sequence's tokens padded to an even count first in batch-invariant mode; the padding's cells are removed after.</summary>
+    private DecodeResult DecodePadded(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
+    {
+        if (!_settings.BatchInvariant) return Decode(batch, slots);
+        var pads = StepPadding.Pad(batch, slots);
+        try
+        {
+            return Decode(batch, slots);
+        }
+        finally
+        {
+            foreach (var (seq, position) in pads) _context.NativeHandle.MemorySequenceRemove(seq, position, -1);
+        }
     }
 
     /// <summary>Decodes; when the KV cache is full, gives up cached prefixes and tries the same batch again.</summary>
