@@ -456,7 +456,7 @@ public sealed class ModelRunner : IDisposable
             bool paced = slot.Prefilling && generatingSince < slot.SubmittedAt;
             int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, paced ? Math.Min(promptBudget, pacedBudget) : promptBudget) : 1;
             if (n <= 0) continue;
-            AddToBatch(batch, slot, n);
+            AddToBatch(batch, slot, n, _settings.BatchInvariant);
             _stepping.Add(slot);
             if (slot.PromptInStep)
             {
@@ -492,7 +492,7 @@ public sealed class ModelRunner : IDisposable
         {
             batch.Clear();
             int n = slot.TokensInStep;
-            AddToBatch(batch, slot, n);
+            AddToBatch(batch, slot, n, _settings.BatchInvariant);
             started = Stopwatch.GetTimestamp();
             var alone = DecodePadded(batch, [slot]);
             elapsed = Stopwatch.GetElapsedTime(started);
@@ -511,7 +511,8 @@ public sealed class ModelRunner : IDisposable
     }
 
     /// <summary>Puts a slot's next n tokens (its last sampled token, or a chunk of its prompt) into the batch.</summary>
-    private static void AddToBatch(LLamaBatch batch, SequenceSlot slot, int n)
+    /// <remarks>Batch-invariant: a prompt's last chunk of an even length also asks for its second-to-last token's logits (see <see cref="StepPadding"/>).</remarks>
+    private static void AddToBatch(LLamaBatch batch, SequenceSlot slot, int n, bool invariant)
     {
         slot.StepStart = (slot.Position, slot.PromptDone, slot.KvTokens.Count);
         slot.TokensInStep = n;
@@ -524,7 +525,9 @@ public sealed class ModelRunner : IDisposable
         }
         var prompt = slot.Request.PromptTokens;
         bool last = slot.PromptDone + n == prompt.Length;
-        int index = batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
+        int index = invariant && last && n % 2 == 0
+            ? StepPadding.AddLastChunk(batch, prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId)
+            : batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
         slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
         slot.PromptDone += n;
         slot.Position += n;

@@ -13,6 +13,10 @@ namespace Inference.Engine.Scheduling;
 /// every micro-batch's per-sequence count even, so none holds a single token: each row is computed as it is in a solo
 /// run padded the same way. The padding token sits at the sequence's next position without logits; the causal mask
 /// hides it from the sequence's own rows, and its cell is removed right after the decode.
+/// The rows that produce logits need the same care: llama.cpp computes the last layer only for them, so a step with
+/// one output takes the matrix-vector path there (max |Δlogit| 3.8e-6). A sequence that needs logits asks for them
+/// on its last two tokens in the step (the padding token, or a prompt's second-to-last token), which the even split
+/// keeps in one micro-batch: no micro-batch has a single output.
 /// </summary>
 internal static class StepPadding
 {
@@ -24,9 +28,17 @@ internal static class StepPadding
         {
             if (slot.TokensInStep % 2 == 0) continue;
             // Any token will do (the cell is thrown away): the one just added, which the vocabulary surely has.
-            batch.Add(slot.KvTokens[^1], slot.Position, slot.SeqId, false);
+            batch.Add(slot.KvTokens[^1], slot.Position, slot.SeqId, slot.LogitsIndex >= 0);
             pads.Add((slot.SeqId, slot.Position));
         }
         return pads;
+    }
+
+    /// <summary>Adds a prompt's last chunk (an even number of tokens) with logits for its last two tokens; returns the last one's index.</summary>
+    public static int AddLastChunk(LLamaBatch batch, ReadOnlySpan<LLamaToken> chunk, int position, LLamaSeqId seq)
+    {
+        if (chunk.Length > 2) batch.AddRange(chunk[..^2], position, seq, false);
+        batch.Add(chunk[^2], position + chunk.Length - 2, seq, true);
+        return batch.Add(chunk[^1], position + chunk.Length - 1, seq, true);
     }
 }
