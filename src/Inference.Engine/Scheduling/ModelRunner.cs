@@ -99,9 +99,8 @@ public sealed class ModelRunner : IDisposable
             // One KV stream of ContextLength cells per sequence id (active ones plus cached prefixes).
             // Separate streams keep each sequence's cells in position order whatever else runs, so a
             // sequence's attention sums in the same order batched or alone (a shared, unified pool
-            // interleaves cells and changes the sums). Outputs still differ from a solo run in rare
-            // cases: matrix kernels tile a batch of several sequences differently, which can flip a
-            // near-tie between tokens after a few hundred tokens.
+            // interleaves cells and changes the sums). Outputs can still differ from a solo run: a row
+            // alone in a micro-batch takes ggml's matrix-vector path; BatchInvariant pads that away (StepPadding).
             ContextSize = (uint)(settings.ContextLength * (settings.Parallel + settings.CachedSequences)),
             SeqMax = (uint)(settings.Parallel + settings.CachedSequences),
             KVUnified = false,
