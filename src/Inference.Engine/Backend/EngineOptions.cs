@@ -78,6 +78,14 @@ public sealed class EngineOptions : IValidatableObject
     [Range(0, 100)]
     public double PrefillLatencyFactor { get; set; } = 1.5;
 
+    /// <summary>
+    /// Batch-invariant mode: a request's output depends only on its prompt, options and seed, not on what is
+    /// decoded beside it (every sequence's part of a step is padded to an even token count, so llama.cpp never
+    /// computes a row in a one-token micro-batch; see Scheduling/StepPadding.cs). Costs a padding token per
+    /// sequence and step.
+    /// </summary>
+    public bool BatchInvariant { get; set; }
+
     /// <summary>CPU threads for decoding; 0 = one per core.</summary>
     [Range(0, 1024)]
     public int Threads { get; set; }
@@ -123,6 +131,10 @@ public sealed class EngineOptions : IValidatableObject
         if (StepTokenBudget < NumParallel + PrefixCacheSequences)
             yield return new ValidationResult(
                 $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least Inference:NumParallel + Inference:PrefixCacheSequences ({NumParallel + PrefixCacheSequences})",
+                [nameof(StepTokenBudget)]);
+        if (BatchInvariant && StepTokenBudget < 2 * NumParallel + PrefixCacheSequences)
+            yield return new ValidationResult(
+                $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least 2 x Inference:NumParallel + Inference:PrefixCacheSequences ({2 * NumParallel + PrefixCacheSequences}) with Inference:BatchInvariant (a padding token per sequence)",
                 [nameof(StepTokenBudget)]);
         // A relative directory would depend on the working directory the server happens to start in.
         // A blank entry lists nothing (it is how a command line clears an entry a settings file gave).

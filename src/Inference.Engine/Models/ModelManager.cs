@@ -389,6 +389,7 @@ public sealed class ModelManager : IAsyncDisposable
                 StepTokenBudget = _options.StepTokenBudget,
                 CachedSequences = _options.PrefixCacheSequences,
                 PrefillLatencyFactor = _options.PrefillLatencyFactor,
+                BatchInvariant = _options.BatchInvariant,
                 Threads = settings.Threads,
                 LoraAdapters = adapters,
             }, StatsFor(model), _loggerFactory.CreateLogger<ModelRunner>());

@@ -33,6 +33,8 @@ public sealed record RunnerSettings
     public bool? FlashAttention { get; init; }
     /// <summary>Element type of the K and V cache (Inference:KvCacheType); quantized types come with flash attention on.</summary>
     public GGMLType KvCacheType { get; init; } = GGMLType.GGML_TYPE_F16;
+    /// <summary>Pads every sequence's part of a step to an even token count, so its output is the same whatever runs beside it (<see cref="StepPadding"/>).</summary>
+    public bool BatchInvariant { get; init; }
     /// <summary>LoRA adapters loaded onto the weights, set on the context (so on every sequence it decodes).</summary>
     public IReadOnlyList<LoraAdapter> LoraAdapters { get; init; } = [];
 }
@@ -100,9 +102,8 @@ public sealed class ModelRunner : IDisposable
             // One KV stream of ContextLength cells per sequence id (active ones plus cached prefixes).
             // Separate streams keep each sequence's cells in position order whatever else runs, so a
             // sequence's attention sums in the same order batched or alone (a shared, unified pool
-            // interleaves cells and changes the sums). Outputs still differ from a solo run in rare
-            // cases: matrix kernels tile a batch of several sequences differently, which can flip a
-            // near-tie between tokens after a few hundred tokens.
+            // interleaves cells and changes the sums). Outputs can still differ from a solo run: a row
+            // alone in a micro-batch takes ggml's matrix-vector path; BatchInvariant pads that away (StepPadding).
             ContextSize = (uint)(settings.ContextLength * (settings.Parallel + settings.CachedSequences)),
             SeqMax = (uint)(settings.Parallel + settings.CachedSequences),
             KVUnified = false,
@@ -462,6 +463,8 @@ public sealed class ModelRunner : IDisposable
             decoding++;
             generatingSince = Math.Min(generatingSince, slot.GeneratingSince);
         }
+        // Batch-invariant steps keep room for one padding token per sequence.
+        if (_settings.BatchInvariant) budget -= _active.Count;
         int promptBudget = budget - decoding;
         int pacedBudget = Math.Min(promptBudget, _pacer.PromptBudget(decoding, promptBudget));
         foreach (var slot in _active)
@@ -472,7 +475,7 @@ public sealed class ModelRunner : IDisposable
             bool paced = slot.Prefilling && generatingSince < slot.SubmittedAt;
             int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, paced ? Math.Min(promptBudget, pacedBudget) : promptBudget) : 1;
             if (n <= 0) continue;
-            AddToBatch(batch, slot, n);
+            AddToBatch(batch, slot, n, _settings.BatchInvariant);
             _stepping.Add(slot);
             if (slot.PromptInStep)
             {
@@ -485,7 +488,7 @@ public sealed class ModelRunner : IDisposable
         if (_stepping.Count == 0) return;
 
         var started = Stopwatch.GetTimestamp();
-        var result = Decode(batch, _stepping);
+        var result = DecodePadded(batch, _stepping);
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (result == DecodeResult.Ok)
         {
@@ -508,9 +511,9 @@ public sealed class ModelRunner : IDisposable
         {
             batch.Clear();
             int n = slot.TokensInStep;
-            AddToBatch(batch, slot, n);
+            AddToBatch(batch, slot, n, _settings.BatchInvariant);
             started = Stopwatch.GetTimestamp();
-            var alone = Decode(batch, [slot]);
+            var alone = DecodePadded(batch, [slot]);
             elapsed = Stopwatch.GetElapsedTime(started);
             if (alone != DecodeResult.Ok)
             {
@@ -527,7 +530,8 @@ public sealed class ModelRunner : IDisposable
     }
 
     /// <summary>Puts a slot's next n tokens (its last sampled token, or a chunk of its prompt) into the batch.</summary>
-    private static void AddToBatch(LLamaBatch batch, SequenceSlot slot, int n)
+    /// <remarks>Batch-invariant: a prompt's last chunk of an even length also asks for its second-to-last token's logits (see <see cref="StepPadding"/>).</remarks>
+    private static void AddToBatch(LLamaBatch batch, SequenceSlot slot, int n, bool invariant)
     {
         slot.StepStart = (slot.Position, slot.PromptDone, slot.KvTokens.Count);
         slot.TokensInStep = n;
@@ -540,7 +544,9 @@ public sealed class ModelRunner : IDisposable
         }
         var prompt = slot.Request.PromptTokens;
         bool last = slot.PromptDone + n == prompt.Length;
-        int index = batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
+        int index = invariant && last && n % 2 == 0
+            ? StepPadding.AddLastChunk(batch, prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId)
+            : batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
         slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
         slot.PromptDone += n;
         slot.Position += n;
@@ -556,6 +562,21 @@ public sealed class ModelRunner : IDisposable
         slot.PromptDone = promptDone;
         slot.KvTokens.RemoveRange(kvTokens, slot.KvTokens.Count - kvTokens);
         slot.LogitsIndex = -1;
+    }
+
+    /// <summary>Decodes, with each sequence's tokens padded to an even count first in batch-invariant mode; the padding's cells are removed after.</summary>
+    private DecodeResult DecodePadded(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
+    {
+        if (!_settings.BatchInvariant) return Decode(batch, slots);
+        var pads = StepPadding.Pad(batch, slots);
+        try
+        {
+            return Decode(batch, slots);
+        }
+        finally
+        {
+            foreach (var (seq, position) in pads) _context.NativeHandle.MemorySequenceRemove(seq, position, -1);
+        }
     }
 
     /// <summary>Decodes; when the KV cache is full, gives up cached prefixes and tries the same batch again.</summary>
