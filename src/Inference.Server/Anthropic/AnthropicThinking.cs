@@ -24,7 +24,7 @@ internal static class AnthropicThinking
             switch (type)
             {
                 case "enabled":
-                    if (t.TryGetProperty("budget_tokens", out var budget) && !(budget.TryGetInt32(out int n) && n >= 1))
+                    if (t.TryGetProperty("budget_tokens", out var budget) && !(budget.ValueKind == JsonValueKind.Number && budget.TryGetInt32(out int n) && n >= 1))
                     {
                         error = "thinking.budget_tokens: must be a positive integer";
                         return false;
