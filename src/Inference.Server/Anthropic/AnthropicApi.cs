@@ -47,6 +47,7 @@ public static class AnthropicApi
         if (!AnthropicMessages.TryRead(req.Messages, out var turns, out error)) return Error(error!);
         if (!AnthropicMessages.TryReadTools(req.Tools, out var tools, out error)) return Error(error!);
         if (!AnthropicMessages.TryReadChoice(req.ToolChoice, tools, out var choice, out error)) return Error(error!);
+        if (!AnthropicThinking.TryRead(req.Thinking, req.OutputConfig, out var think, out error)) return Error(error!);
         var options = new ModelOptions
         {
             NumPredict = req.MaxTokens, Temperature = req.Temperature, TopP = req.TopP, TopK = req.TopK, Stop = req.StopSequences,
@@ -61,9 +62,10 @@ public static class AnthropicApi
         if (system is { Length: > 0 }) turns.Insert(0, new ChatMessage("system", system));
         // tool_choice "none" leaves the tools out altogether.
         var toolSetup = choice is not null && tools.Count > 0 ? ToolSetup.For(model, tools, choice) : null;
+        think = ThinkingSetup.Resolve(model, req.Model!, think);
         var input = new GenerationInput
         {
-            Model = model, Messages = PromptBuilder.Conversation(model, turns), Options = options, Tools = toolSetup?.Tools,
+            Model = model, Messages = PromptBuilder.Conversation(model, turns), Options = options, Tools = toolSetup?.Tools, Think = think,
             Grammar = toolSetup?.Grammar, GrammarTrigger = toolSetup?.GrammarTrigger,
         };
         string id = "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), name = req.Model!;
@@ -79,7 +81,9 @@ public static class AnthropicApi
         }
         var whole = await run.CollectAsync(http.RequestAborted);
         var content = new List<ContentBlock>();
-        if (whole.Text.Length > 0 || whole.Calls.Count == 0) content.Add(ContentBlock.OfText(whole.Text));
+        // Reasoning first, as Anthropic orders blocks; an empty text block only when there is nothing else.
+        if (whole.Thinking is { Length: > 0 } thinking) content.Add(ContentBlock.OfThinking(thinking));
+        if (whole.Text.Length > 0 || (whole.Calls.Count == 0 && content.Count == 0)) content.Add(ContentBlock.OfText(whole.Text));
         content.AddRange(whole.Calls.Select(ToolUse));
         var (reason, sequence) = StopReason(whole.Outcome, req.StopSequences);
         return TypedResults.Json(new MessageResponse

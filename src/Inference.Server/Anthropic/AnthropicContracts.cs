@@ -29,17 +29,26 @@ public sealed record MessagesRequest
     [JsonPropertyName("temperature")] public float? Temperature { get; init; }
     [JsonPropertyName("top_p")] public float? TopP { get; init; }
     [JsonPropertyName("top_k")] public int? TopK { get; init; }
+    /// <summary>{type: enabled (with budget_tokens) | disabled | adaptive}: whether the model thinks.</summary>
+    [JsonPropertyName("thinking")] public JsonElement? Thinking { get; init; }
+    /// <summary>{effort: low | medium | high | xhigh | max}: the thinking level when thinking is not set.</summary>
+    [JsonPropertyName("output_config")] public JsonElement? OutputConfig { get; init; }
 }
 
-/// <summary>A block of the reply: {"type":"text","text"} or {"type":"tool_use","id","name","input"}.</summary>
+/// <summary>A block of the reply: {"type":"thinking","thinking","signature"}, {"type":"text","text"} or {"type":"tool_use","id","name","input"}.</summary>
 public sealed record ContentBlock([property: JsonPropertyName("type")] string Type)
 {
+    [JsonPropertyName("thinking")] public string? Thinking { get; init; }
+    /// <summary>Always "" on thinking blocks: nothing is signed here (Anthropic's SDK types expect the field).</summary>
+    [JsonPropertyName("signature")] public string? Signature { get; init; }
     [JsonPropertyName("text")] public string? Text { get; init; }
     [JsonPropertyName("id")] public string? Id { get; init; }
     [JsonPropertyName("name")] public string? Name { get; init; }
     [JsonPropertyName("input")] public JsonElement? Input { get; init; }
 
     public static ContentBlock OfText(string text) => new("text") { Text = text };
+
+    public static ContentBlock OfThinking(string thinking) => new("thinking") { Thinking = thinking, Signature = "" };
 }
 
 /// <summary>input_tokens counts the whole prompt, tokens reused from the prefix cache included (as Ollama reports it).</summary>
@@ -73,9 +82,10 @@ public sealed record ContentBlockStartEvent(
     [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "content_block_start";
 }
 
-/// <summary>{"type":"text_delta","text"} or {"type":"input_json_delta","partial_json"}.</summary>
+/// <summary>{"type":"text_delta","text"}, {"type":"thinking_delta","thinking"} or {"type":"input_json_delta","partial_json"}.</summary>
 public sealed record BlockDelta([property: JsonPropertyName("type")] string Type)
 {
+    [JsonPropertyName("thinking")] public string? Thinking { get; init; }
     [JsonPropertyName("text")] public string? Text { get; init; }
     [JsonPropertyName("partial_json")] public string? PartialJson { get; init; }
 }

@@ -8,14 +8,14 @@ namespace Inference.Server.Anthropic;
 
 /// <summary>
 /// The pipeline's events as Anthropic's stream: message_start; then per content block content_block_start,
-/// its deltas (text_delta, or one input_json_delta holding a tool call's whole input, since calls arrive
-/// complete) and content_block_stop; then message_delta (stop reason, usage) and message_stop. A failure after
+/// its deltas (thinking_delta for the reasoning, which comes first; text_delta; or one input_json_delta holding
+/// a tool call's whole input, since calls arrive complete) and content_block_stop; then message_delta (stop reason, usage) and message_stop. A failure after
 /// the stream started is an "error" event, as Anthropic sends one.
 /// </summary>
 internal sealed class AnthropicEventStream(HttpResponse response, string id, string model, IReadOnlyList<string>? stopSequences) : IGenerationWriter
 {
     private int _blocks;
-    private bool _textOpen;
+    private bool _textOpen, _thinkingOpen;
 
     public Task StartAsync(int inputTokens, CancellationToken ct) =>
         WriteAsync("message_start", new MessageStartEvent(new MessageResponse
@@ -23,8 +23,22 @@ internal sealed class AnthropicEventStream(HttpResponse response, string id, str
             Id = id, Model = model, Content = [], Usage = new AnthropicUsage(inputTokens, 0),
         }), AnthropicJsonContext.Wire.MessageStartEvent, ct);
 
+    public async ValueTask ThinkingAsync(string thinking, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
+    {
+        if (!_thinkingOpen)
+        {
+            await CloseTextAsync(ct);
+            await WriteAsync("content_block_start", new ContentBlockStartEvent(_blocks, ContentBlock.OfThinking("")),
+                AnthropicJsonContext.Wire.ContentBlockStartEvent, ct);
+            _thinkingOpen = true;
+        }
+        await WriteAsync("content_block_delta", new ContentBlockDeltaEvent(_blocks, new BlockDelta("thinking_delta") { Thinking = thinking }),
+            AnthropicJsonContext.Wire.ContentBlockDeltaEvent, ct);
+    }
+
     public async ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
     {
+        if (text.Length > 0 || calls.Count > 0) await CloseThinkingAsync(ct);
         if (text.Length > 0)
         {
             if (!_textOpen)
@@ -51,6 +65,7 @@ internal sealed class AnthropicEventStream(HttpResponse response, string id, str
 
     public async ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct)
     {
+        await CloseThinkingAsync(ct);
         await CloseTextAsync(ct);
         var (reason, sequence) = AnthropicApi.StopReason(outcome, stopSequences);
         await WriteAsync("message_delta", new MessageDeltaEvent(new StopDelta(reason, sequence), AnthropicApi.UsageOf(outcome)),
@@ -65,6 +80,13 @@ internal sealed class AnthropicEventStream(HttpResponse response, string id, str
     {
         if (!_textOpen) return;
         _textOpen = false;
+        await WriteAsync("content_block_stop", new ContentBlockStopEvent(_blocks++), AnthropicJsonContext.Wire.ContentBlockStopEvent, ct);
+    }
+
+    private async Task CloseThinkingAsync(CancellationToken ct)
+    {
+        if (!_thinkingOpen) return;
+        _thinkingOpen = false;
         await WriteAsync("content_block_stop", new ContentBlockStopEvent(_blocks++), AnthropicJsonContext.Wire.ContentBlockStopEvent, ct);
     }
 

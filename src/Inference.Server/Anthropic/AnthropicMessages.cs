@@ -8,8 +8,9 @@ namespace Inference.Server.Anthropic;
 
 /// <summary>
 /// A Messages request's system, messages, tools and tool_choice as the engine's chat turns and tools. Content
-/// blocks are allowlisted: text, tool_use (assistant) and tool_result (user); anything else (images,
-/// documents) is refused with the block's path. A user turn's tool_result blocks become tool messages, before
+/// blocks are allowlisted: text, tool_use and thinking (assistant) and tool_result (user); anything else (images,
+/// documents) is refused with the block's path. An assistant's thinking blocks become the turn's reasoning
+/// (the template's .Thinking); redacted_thinking blocks hold nothing readable and are left out. A user turn's tool_result blocks become tool messages, before
 /// its text, as Anthropic requires results to come first.
 /// </summary>
 internal static class AnthropicMessages
@@ -66,6 +67,7 @@ internal static class AnthropicMessages
     {
         error = null;
         var text = new StringBuilder();
+        var thinking = new StringBuilder();
         var calls = new List<ToolCall>();
         int j = 0, results = 0;
         foreach (var block in blocks.EnumerateArray())
@@ -78,6 +80,16 @@ internal static class AnthropicMessages
                 case "text" when block.TryGetProperty("text", out var s) && s.ValueKind == JsonValueKind.String:
                     text.Append(s.GetString());
                     break;
+                case "thinking" when role == "assistant":
+                    if (!block.TryGetProperty("thinking", out var th) || th.ValueKind != JsonValueKind.String)
+                    {
+                        error = $"{path}.thinking: must be a string";
+                        return false;
+                    }
+                    thinking.Append(th.GetString());
+                    break;
+                case "redacted_thinking" when role == "assistant":
+                    break;
                 case "tool_use" when role == "assistant":
                     if (ReadToolUse(block, path, calls.Count, out error) is not { } call) return false;
                     calls.Add(call);
@@ -88,13 +100,16 @@ internal static class AnthropicMessages
                     results++;
                     break;
                 default:
-                    error = $"{path}: only text blocks, tool_use blocks (assistant) and tool_result blocks (user) are supported";
+                    error = $"{path}: only text blocks, tool_use and thinking blocks (assistant) and tool_result blocks (user) are supported";
                     return false;
             }
         }
         // A user turn of only tool results has no text turn of its own.
         if (text.Length > 0 || calls.Count > 0 || role == "assistant" || results == 0)
-            turns.Add(new ChatMessage(role, text.ToString()) { ToolCalls = calls.Count > 0 ? calls : null });
+            turns.Add(new ChatMessage(role, text.ToString())
+            {
+                ToolCalls = calls.Count > 0 ? calls : null, Thinking = thinking.Length > 0 ? thinking.ToString() : null,
+            });
         return true;
     }
 

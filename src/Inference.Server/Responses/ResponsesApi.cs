@@ -48,6 +48,8 @@ public static class ResponsesApi
             || !ResponsesInput.TryReadTools(req.Tools, out var tools, out error)
             || !ResponsesInput.TryReadChoice(req.ToolChoice, req.ParallelToolCalls, tools, out var choice, out error))
             return Error(error!.Message, error.Param);
+        if (!ThinkOption.TryFromReasoningEffort(req.Reasoning, null, out var think, out var thinkError, out var thinkParam))
+            return Error(thinkError!, thinkParam);
         if (!StructuredOutput.TryFromTextFormat(req.Text?.Format, out var grammar, out var formatError)) return Error(formatError!, "text.format");
         if (req.MaxOutputTokens is < 1) return Error("max_output_tokens must be at least 1", "max_output_tokens");
         var options = new ModelOptions { NumPredict = req.MaxOutputTokens, Temperature = req.Temperature, TopP = req.TopP };
@@ -57,12 +59,13 @@ public static class ResponsesApi
         if (req.Instructions is { Length: > 0 } instructions) turns.Insert(0, new ChatMessage("system", instructions));
         // tool_choice "none" leaves the tools out altogether.
         var toolSetup = choice is not null && tools.Count > 0 ? ToolSetup.For(model, tools, choice) : null;
+        think = ThinkingSetup.Resolve(model, req.Model!, think);
         // As on chat completions: a forced call has no text for text.format to shape; otherwise the format constrains
         // the whole output and calls are only read out of it.
         bool forced = choice?.Forced == true && toolSetup is not null;
         var input = new GenerationInput
         {
-            Model = model, Messages = PromptBuilder.Conversation(model, turns), Options = options, Tools = toolSetup?.Tools,
+            Model = model, Messages = PromptBuilder.Conversation(model, turns), Options = options, Tools = toolSetup?.Tools, Think = think,
             Grammar = forced ? toolSetup!.Grammar : grammar ?? toolSetup?.Grammar,
             GrammarTrigger = forced || grammar is not null ? null : toolSetup?.GrammarTrigger,
         };
@@ -71,7 +74,7 @@ public static class ResponsesApi
             Id = NewId("resp_"), CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Status = "in_progress", Model = req.Model!, Output = [],
             Instructions = req.Instructions, MaxOutputTokens = req.MaxOutputTokens, Temperature = req.Temperature, TopP = req.TopP,
             Tools = req.Tools ?? EmptyArray, ToolChoice = req.ToolChoice ?? Auto, ParallelToolCalls = req.ParallelToolCalls ?? true,
-            Text = req.Text ?? new TextOptions { Format = TextFormat },
+            Text = req.Text ?? new TextOptions { Format = TextFormat }, Reasoning = req.Reasoning is { ValueKind: JsonValueKind.Object } r ? r : null,
         };
         await using var run = await pipeline.StartAsync(input, engine.Value.KeepAlive, GenerationOrigin.Of(http, started), toolSetup?.CreateParser(),
             http.RequestAborted);
@@ -86,6 +89,7 @@ public static class ResponsesApi
         var whole = await run.CollectAsync(http.RequestAborted);
         var final = Finished(shell, whole.Outcome);
         var output = new List<OutputItem>();
+        if (whole.Thinking is { Length: > 0 } thinking) output.Add(ResponsesReasoning.Item(NewId("rs_"), thinking));
         if (whole.Text.Length > 0 || whole.Calls.Count == 0) output.Add(Message(NewId("msg_"), whole.Text, final.Status));
         output.AddRange(whole.Calls.Select(FunctionCall));
         return TypedResults.Json(final with { Output = output }, ResponsesJsonContext.Wire.ResponseObject);

@@ -27,6 +27,8 @@ public sealed record ResponsesRequest
     [JsonPropertyName("max_output_tokens")] public int? MaxOutputTokens { get; init; }
     [JsonPropertyName("temperature")] public float? Temperature { get; init; }
     [JsonPropertyName("top_p")] public float? TopP { get; init; }
+    /// <summary>{"effort": none | minimal | low | medium | high | xhigh, "summary"}: think, as Ollama maps it.</summary>
+    [JsonPropertyName("reasoning")] public JsonElement? Reasoning { get; init; }
     // Stateful features, refused: this server keeps no responses.
     [JsonPropertyName("previous_response_id")] public string? PreviousResponseId { get; init; }
     [JsonPropertyName("store")] public bool? Store { get; init; }
@@ -34,13 +36,19 @@ public sealed record ResponsesRequest
     [JsonPropertyName("background")] public bool? Background { get; init; }
 }
 
+/// <summary>A message's output_text part, or (<see cref="SummaryText"/>) a reasoning item's summary_text part.</summary>
 public sealed record OutputText([property: JsonPropertyName("text")] string Text)
 {
-    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type => "output_text";
-    [JsonPropertyName("annotations")] public IReadOnlyList<JsonElement> Annotations { get; init; } = [];
+    [JsonPropertyName("type")] [JsonPropertyOrder(-1)] public string Type { get; init; } = "output_text";
+    [JsonPropertyName("annotations")] public IReadOnlyList<JsonElement>? Annotations { get; init; } = [];
+
+    public static OutputText SummaryText(string text) => new(text) { Type = "summary_text", Annotations = null };
 }
 
-/// <summary>An output item: {"type":"message","id","status","role","content"} or {"type":"function_call","id","call_id","name","arguments","status"}.</summary>
+/// <summary>
+/// An output item: {"type":"reasoning","id","summary","encrypted_content"}, {"type":"message","id","status","role","content"}
+/// or {"type":"function_call","id","call_id","name","arguments","status"}.
+/// </summary>
 public sealed record OutputItem([property: JsonPropertyName("type")] string Type, [property: JsonPropertyName("id")] string Id)
 {
     [JsonPropertyName("status")] public string? Status { get; init; }
@@ -49,6 +57,8 @@ public sealed record OutputItem([property: JsonPropertyName("type")] string Type
     [JsonPropertyName("call_id")] public string? CallId { get; init; }
     [JsonPropertyName("name")] public string? Name { get; init; }
     [JsonPropertyName("arguments")] public string? Arguments { get; init; }
+    [JsonPropertyName("summary")] public IReadOnlyList<OutputText>? Summary { get; init; }
+    [JsonPropertyName("encrypted_content")] public string? EncryptedContent { get; init; }
 }
 
 public sealed record InputTokensDetails([property: JsonPropertyName("cached_tokens")] int CachedTokens);
@@ -84,6 +94,8 @@ public sealed record ResponseObject
     [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; init; }
     [JsonPropertyName("parallel_tool_calls")] public bool ParallelToolCalls { get; init; } = true;
     [JsonPropertyName("text")] public TextOptions? Text { get; init; }
+    /// <summary>The request's reasoning settings, echoed as Ollama does; absent when the request had none.</summary>
+    [JsonPropertyName("reasoning")] public JsonElement? Reasoning { get; init; }
     [JsonPropertyName("previous_response_id")] [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? PreviousResponseId => null;
     /// <summary>Always false: nothing is kept (the API is stateless here).</summary>
     [JsonPropertyName("store")] public bool Store => false;
@@ -99,6 +111,7 @@ public sealed record ResponseStreamEvent([property: JsonPropertyName("type")] st
     [JsonPropertyName("output_index")] public int? OutputIndex { get; init; }
     [JsonPropertyName("item_id")] public string? ItemId { get; init; }
     [JsonPropertyName("content_index")] public int? ContentIndex { get; init; }
+    [JsonPropertyName("summary_index")] public int? SummaryIndex { get; init; }
     [JsonPropertyName("item")] public OutputItem? Item { get; init; }
     [JsonPropertyName("part")] public OutputText? Part { get; init; }
     [JsonPropertyName("delta")] public string? Delta { get; init; }

@@ -9,7 +9,9 @@ namespace Inference.Server.Responses;
 
 /// <summary>
 /// The pipeline's events as the Responses API's stream, each numbered by sequence_number: response.created and
-/// response.in_progress; for text a message item (output_item.added, content_part.added, output_text.delta...,
+/// response.in_progress; for reasoning, first, a reasoning item (output_item.added, reasoning_summary_part.added,
+/// reasoning_summary_text.delta..., reasoning_summary_text.done, reasoning_summary_part.done, output_item.done: Ollama's
+/// events plus OpenAI's summary part events around them); for text a message item (output_item.added, content_part.added, output_text.delta...,
 /// output_text.done, content_part.done, output_item.done); for each call a function_call item (output_item.added,
 /// function_call_arguments.delta with the whole arguments, since calls arrive complete, .done, output_item.done);
 /// then response.completed, or response.incomplete when max_output_tokens cut it. A failure after the stream
@@ -20,7 +22,8 @@ internal sealed class ResponsesEventStream(HttpResponse response, ResponseObject
     private static readonly IReadOnlyList<JsonElement> NoLogprobs = [];
     private readonly List<OutputItem> _output = [];
     private readonly StringBuilder _text = new();
-    private string? _messageId;
+    private readonly StringBuilder _thinking = new();
+    private string? _messageId, _reasoningId;
     private int _sequence;
 
     public async Task StartAsync(CancellationToken ct)
@@ -31,8 +34,28 @@ internal sealed class ResponsesEventStream(HttpResponse response, ResponseObject
         Task WriteAsync(ResponseStreamEvent e) => this.WriteAsync(e, ct);
     }
 
+    public async ValueTask ThinkingAsync(string thinking, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
+    {
+        if (_reasoningId is null)
+        {
+            await CloseMessageAsync("completed", ct);
+            _reasoningId = ResponsesApi.NewId("rs_");
+            await WriteAsync(Event("response.output_item.added") with { OutputIndex = _output.Count, Item = new OutputItem("reasoning", _reasoningId) { Summary = [] } }, ct);
+            await WriteAsync(Event("response.reasoning_summary_part.added") with
+            {
+                ItemId = _reasoningId, OutputIndex = _output.Count, SummaryIndex = 0, Part = OutputText.SummaryText(""),
+            }, ct);
+        }
+        _thinking.Append(thinking);
+        await WriteAsync(Event("response.reasoning_summary_text.delta") with
+        {
+            ItemId = _reasoningId, OutputIndex = _output.Count, SummaryIndex = 0, Delta = thinking,
+        }, ct);
+    }
+
     public async ValueTask DeltaAsync(string text, IReadOnlyList<ToolCall> calls, IReadOnlyList<TokenLogprob>? logprobs, CancellationToken ct)
     {
+        if (text.Length > 0 || calls.Count > 0) await CloseReasoningAsync(ct);
         if (text.Length > 0)
         {
             if (_messageId is null) await OpenMessageAsync(ct);
@@ -61,8 +84,9 @@ internal sealed class ResponsesEventStream(HttpResponse response, ResponseObject
     public async ValueTask FinishedAsync(GenerationOutcome outcome, CancellationToken ct)
     {
         var final = ResponsesApi.Finished(shell, outcome);
-        // A response always has an output item: an empty message when nothing was generated.
-        if (_output.Count == 0 && _messageId is null) await OpenMessageAsync(ct);
+        await CloseReasoningAsync(ct);
+        // Without calls there is always a message, empty when no text was generated (as in the whole response).
+        if (_output.All(i => i.Type == "reasoning") && _messageId is null) await OpenMessageAsync(ct);
         await CloseMessageAsync(final.Status, ct);
         await WriteAsync(Event(final.Status == "completed" ? "response.completed" : "response.incomplete") with
         {
@@ -101,6 +125,23 @@ internal sealed class ResponsesEventStream(HttpResponse response, ResponseObject
         _output.Add(item);
         _messageId = null;
         _text.Clear();
+    }
+
+    private async Task CloseReasoningAsync(CancellationToken ct)
+    {
+        if (_reasoningId is not { } id) return;
+        var thinking = _thinking.ToString();
+        int index = _output.Count;
+        await WriteAsync(Event("response.reasoning_summary_text.done") with { ItemId = id, OutputIndex = index, SummaryIndex = 0, Text = thinking }, ct);
+        await WriteAsync(Event("response.reasoning_summary_part.done") with
+        {
+            ItemId = id, OutputIndex = index, SummaryIndex = 0, Part = OutputText.SummaryText(thinking),
+        }, ct);
+        var item = ResponsesReasoning.Item(id, thinking);
+        await WriteAsync(Event("response.output_item.done") with { OutputIndex = index, Item = item }, ct);
+        _output.Add(item);
+        _reasoningId = null;
+        _thinking.Clear();
     }
 
     private ResponseStreamEvent Event(string type) => new(type, _sequence++);

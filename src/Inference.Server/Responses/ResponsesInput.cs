@@ -8,8 +8,8 @@ namespace Inference.Server.Responses;
 
 /// <summary>
 /// A Responses request's input, tools and tool_choice as the engine's chat turns and tools. Items are
-/// allowlisted: messages (text parts only), function_call and function_call_output; other items (images,
-/// files, reasoning, references to stored items) are refused with the item's path.
+/// allowlisted: messages (text parts only), reasoning, function_call and function_call_output; other items
+/// (images, files, references to stored items) are refused with the item's path.
 /// </summary>
 internal static class ResponsesInput
 {
@@ -55,7 +55,12 @@ internal static class ResponsesInput
                     return false;
                 }
                 if (TextOf(item, $"{at}.content", out error) is not { } text) return false;
-                turns.Add(new ChatMessage(role, text));
+                if (role == "assistant" && ResponsesReasoning.JoinsReasoning(turns)) turns[^1] = turns[^1] with { Content = text };
+                else turns.Add(new ChatMessage(role, text));
+                return true;
+            case "reasoning":
+                if (ResponsesReasoning.Read(item, at, out error) is not { } reasoning) return false;
+                turns.Add(reasoning);
                 return true;
             case "function_call":
                 if (Str(item, "call_id") is not { Length: > 0 } callId) error = new($"{at}.call_id must be a non-empty string", $"{at}.call_id");
@@ -91,7 +96,7 @@ internal static class ResponsesInput
                 turns.Add(ToolResult(answered, output, turns));
                 return true;
             default:
-                error = new($"{at}.type must be \"message\", \"function_call\" or \"function_call_output\" (this server keeps no items to refer to)", $"{at}.type");
+                error = new($"{at}.type must be \"message\", \"reasoning\", \"function_call\" or \"function_call_output\" (this server keeps no items to refer to)", $"{at}.type");
                 return false;
         }
     }

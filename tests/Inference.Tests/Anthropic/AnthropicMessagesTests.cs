@@ -229,7 +229,7 @@ public sealed class AnthropicMessagesTests(SharedServer server) : IAsyncLifetime
     [InlineData("""{"model":"stories","max_tokens":5,"messages":[]}""", "messages: must be a non-empty array")]
     [InlineData("""{"model":"stories","max_tokens":5,"messages":[{"role":"system","content":"x"}]}""", "messages[0].role: must be \"user\" or \"assistant\"")]
     [InlineData("""{"model":"stories","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA=="}}]}]}""",
-        "messages[0].content[0]: only text blocks, tool_use blocks (assistant) and tool_result blocks (user) are supported")]
+        "messages[0].content[0]: only text blocks, tool_use and thinking blocks (assistant) and tool_result blocks (user) are supported")]
     [InlineData("""{"model":"stories","max_tokens":5,"system":7,"messages":[{"role":"user","content":"x"}]}""", "system: must be a string or an array of text blocks")]
     [InlineData("""{"model":"stories","max_tokens":5,"temperature":-1,"messages":[{"role":"user","content":"x"}]}""", "temperature: must be a finite number, 0 or more")]
     [InlineData("""{"model":"stories","max_tokens":5,"stop_sequences":"x","messages":[{"role":"user","content":"x"}]}""", "invalid request: field 'stop_sequences' has the wrong type")]

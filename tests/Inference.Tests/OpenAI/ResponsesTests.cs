@@ -217,7 +217,7 @@ public sealed class ResponsesTests(SharedServer server) : IAsyncLifetime
         "store must be false: this server keeps no responses (the Responses API is stateless here): send the whole conversation as input", "store")]
     [InlineData("""{"model":"stories","input":[]}""", "input must be a string or a non-empty array of input items", "input")]
     [InlineData("""{"model":"stories","input":[{"type":"item_reference","id":"msg_1"}]}""",
-        "input[0].type must be \"message\", \"function_call\" or \"function_call_output\" (this server keeps no items to refer to)", "input[0].type")]
+        "input[0].type must be \"message\", \"reasoning\", \"function_call\" or \"function_call_output\" (this server keeps no items to refer to)", "input[0].type")]
     [InlineData("""{"model":"stories","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:,"}]}]}""",
         "input[0].content[0]: only input_text and output_text parts are supported", "input[0].content[0]")]
     [InlineData("""{"model":"stories","input":[{"role":"tool","content":"x"}]}""", "input[0].role must be \"user\", \"assistant\", \"system\" or \"developer\"", "input[0].role")]
