@@ -44,6 +44,13 @@ public sealed class PlatformResponseCache
 
     public bool Enabled => _options.Enabled && _redis.Options.IsConfigured;
 
+    /// <summary>
+    /// Whether an answer may be cached: greedy decoding (temperature 0, the model's own default when
+    /// the request sets none) or a fixed seed gives the same answer for the same request; anything
+    /// else samples afresh each time and is never cached.
+    /// </summary>
+    public static bool IsDeterministic(float temperature, uint? seed) => temperature == 0f || seed is not null;
+
     /// <summary>The Redis key: route plus a hash of everything the answer depends on.</summary>
     public static string Key(string route, PlatformUser user, string modelDigest, IEnumerable<string> request)
     {

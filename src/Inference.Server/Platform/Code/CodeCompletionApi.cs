@@ -55,11 +55,12 @@ public static class CodeCompletionApi
             RepeatPenalty = model.Parameters.RepeatPenalty ?? 1f,
             NumPredict = job.MaxTokens,
         };
-        // Only a fixed seed makes the answer deterministic; the cache is looked up before the model is loaded or run.
-        string? cacheKey = job.Seed is { } fixedSeed && cache.Enabled
+        // The temperature here is never 0 (see DefaultTemperature), so in practice a fixed seed is what
+        // makes a completion deterministic; the cache is looked up before the model is loaded or run.
+        string? cacheKey = PlatformResponseCache.IsDeterministic(options.Temperature ?? DefaultTemperature, job.Seed) && cache.Enabled
             ? PlatformResponseCache.Key("code", PlatformUser.From(http), model.Prepared.ManifestDigest,
                 [job.Before, job.After, job.Language, job.N.ToString(CultureInfo.InvariantCulture), job.MaxTokens.ToString(CultureInfo.InvariantCulture),
-                 fixedSeed.ToString(CultureInfo.InvariantCulture),
+                 job.Seed?.ToString(CultureInfo.InvariantCulture) ?? "unseeded",
                  string.Create(CultureInfo.InvariantCulture, $"{options.Temperature}|{options.RepeatPenalty}")])
             : null;
         if (cacheKey is not null && await cache.GetAsync("code", cacheKey) is { } cached)

@@ -36,7 +36,8 @@ public static class SqlAssistApi
     }
 
     private static async Task<IResult> AssistAsync(HttpContext http, PlatformModels models, GenerationService generation, GenerationPipeline pipeline,
-        IOptions<EngineOptions> engine, SqlAssistant assistant, TenantSchemaName names, IOptions<PlatformOptions> platform)
+        IOptions<EngineOptions> engine, SqlAssistant assistant, TenantSchemaName names, IOptions<PlatformOptions> platform,
+        PlatformResponseCache cache)
     {
         long started = Stopwatch.GetTimestamp();
         var ct = http.RequestAborted;
@@ -64,10 +65,22 @@ public static class SqlAssistApi
             if (schema is null) return PlatformErrors.Error(StatusCodes.Status404NotFound, $"schema {req.Schema} does not exist");
 
             var input = new SqlAssistInput(action, req.Query!, req.Error, req.Execute == true);
-            await using var session = await SqlAssistantEngineModel.OpenAsync(generation, pipeline, GenerationOrigin.Of(http, started), model, engine.Value.KeepAlive, ct,
-                platform.Value.SqlAnswerTokenLimit);
-            var response = await assistant.AssistAsync(input, schema, session, ct);
-            return TypedResults.Json(response, SqlJsonContext.Wire.SqlAssistResponse);
+            // Looked up after the schema is read (its fingerprint is part of the key), before the model is loaded or run.
+            string? cacheKey = cache.Enabled
+                ? SqlAssistCacheKey.For(PlatformUser.From(http), model.Prepared.ManifestDigest, input, schema, validated: catalog is not null)
+                : null;
+            if (cacheKey is not null && await cache.GetAsync(SqlAssistCacheKey.Route, cacheKey) is { } cached)
+                return TypedResults.Bytes(cached, "application/json");
+            SqlAssistResponse response;
+            await using (var session = await SqlAssistantEngineModel.OpenAsync(generation, pipeline, GenerationOrigin.Of(http, started), model,
+                engine.Value.KeepAlive, ct, platform.Value.SqlAnswerTokenLimit))
+            {
+                response = await assistant.AssistAsync(input, schema, session, ct);
+            }
+            if (cacheKey is null) return TypedResults.Json(response, SqlJsonContext.Wire.SqlAssistResponse);
+            var answer = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(response, SqlJsonContext.Wire.SqlAssistResponse);
+            await cache.SetAsync(cacheKey, answer);
+            return TypedResults.Bytes(answer, "application/json");
         }
         catch (SqlRefusedException ex)
         {
