@@ -7,13 +7,22 @@ namespace Inference.Server.OpenAI;
 /// <summary>OpenAI's tool fields: tool_choice and parallel_tool_calls, tool messages, and calls in responses.</summary>
 internal static class OpenAITools
 {
-    private const string ChoiceShape = "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": \"...\"}}";
+    /// <summary>
+    /// How tool_choice names one function: Chat Completions nests it ({"type": "function", "function": {"name"}}),
+    /// the Responses API does not ({"type": "function", "name"}). Everything else about tool_choice is the same.
+    /// </summary>
+    public enum NamedFunction { Nested, Flat }
 
     /// <summary>
     /// How the response may use the tools; null for "none" (the tools are then left out entirely, so the
     /// model cannot call one). "required" and a named function need tools; parallel_tool_calls false allows one call.
     /// </summary>
     public static bool TryReadChoice(JsonElement? toolChoice, bool? parallel, IReadOnlyList<ToolDefinition> tools,
+        out ToolChoice? choice, out RequestFieldError? error) =>
+        TryReadChoice(toolChoice, parallel, tools, NamedFunction.Nested, out choice, out error);
+
+    /// <inheritdoc cref="TryReadChoice(JsonElement?, bool?, IReadOnlyList{ToolDefinition}, out ToolChoice?, out RequestFieldError?)"/>
+    public static bool TryReadChoice(JsonElement? toolChoice, bool? parallel, IReadOnlyList<ToolDefinition> tools, NamedFunction named,
         out ToolChoice? choice, out RequestFieldError? error)
     {
         choice = null;
@@ -30,13 +39,13 @@ internal static class OpenAITools
             case { ValueKind: JsonValueKind.String } r when r.GetString() == "required":
                 choice = auto with { Required = true };
                 break;
-            case { ValueKind: JsonValueKind.Object } o when o.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
-                && type.GetString() == "function" && o.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object
-                && f.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String:
-                choice = auto with { Function = name.GetString() };
+            case { ValueKind: JsonValueKind.Object } o when Text(o, "type") == "function" && FunctionName(o, named) is { } name:
+                choice = auto with { Function = name };
                 break;
             default:
-                error = new(ChoiceShape, "tool_choice");
+                error = new("tool_choice must be \"none\", \"auto\", \"required\" or " + (named == NamedFunction.Nested
+                    ? "{\"type\": \"function\", \"function\": {\"name\": \"...\"}}"
+                    : "{\"type\": \"function\", \"name\": \"...\"}"), "tool_choice");
                 return false;
         }
         if (tools.Count == 0)
@@ -51,6 +60,13 @@ internal static class OpenAITools
         }
         return true;
     }
+
+    private static string? FunctionName(JsonElement choice, NamedFunction named) => named == NamedFunction.Flat
+        ? Text(choice, "name")
+        : choice.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? Text(f, "name") : null;
+
+    private static string? Text(JsonElement o, string property) =>
+        o.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>
     /// The function a tool message answers: its "name", else the call with its tool_call_id in an earlier

@@ -46,7 +46,7 @@ public static class ResponsesApi
         if (req.Background == true) return Error("background is not supported: " + Stateless, "background");
         if (!ResponsesInput.TryRead(req.Input, out var turns, out var error)
             || !ResponsesInput.TryReadTools(req.Tools, out var tools, out error)
-            || !ResponsesInput.TryReadChoice(req.ToolChoice, req.ParallelToolCalls, tools, out var choice, out error))
+            || !OpenAITools.TryReadChoice(req.ToolChoice, req.ParallelToolCalls, tools, OpenAITools.NamedFunction.Flat, out var choice, out error))
             return Error(error!.Message, error.Param);
         if (!ThinkOption.TryFromReasoningEffort(req.Reasoning, null, out var think, out var thinkError, out var thinkParam))
             return Error(thinkError!, thinkParam);

@@ -178,35 +178,4 @@ internal static class ResponsesInput
         definitions = list;
         return error is null;
     }
-
-    /// <summary>tool_choice "auto", "none" (null: the tools are left out), "required" or {"type": "function", "name"}.</summary>
-    public static bool TryReadChoice(JsonElement? toolChoice, bool? parallel, IReadOnlyList<ToolDefinition> tools, out ToolChoice? choice,
-        out RequestFieldError? error)
-    {
-        choice = null;
-        error = null;
-        var auto = new ToolChoice(MaxCalls: parallel == false ? 1 : ToolChoice.DefaultMaxCalls);
-        switch (toolChoice)
-        {
-            case null or { ValueKind: JsonValueKind.Null }:
-            case { ValueKind: JsonValueKind.String } a when a.GetString() == "auto":
-                choice = auto;
-                return true;
-            case { ValueKind: JsonValueKind.String } n when n.GetString() == "none":
-                return true;
-            case { ValueKind: JsonValueKind.String } r when r.GetString() == "required":
-                choice = auto with { Required = true };
-                break;
-            case { ValueKind: JsonValueKind.Object } o when Str(o, "type") == "function" && Str(o, "name") is { } name:
-                choice = auto with { Function = name };
-                break;
-            default:
-                error = new("tool_choice must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"name\": \"...\"}", "tool_choice");
-                return false;
-        }
-        if (tools.Count == 0) error = new("tool_choice requires tools", "tool_choice");
-        else if (choice.Function is { } function && tools.All(t => t.Name != function))
-            error = new($"tool_choice names the function '{function}', which is not in tools", "tool_choice");
-        return error is null;
-    }
 }
