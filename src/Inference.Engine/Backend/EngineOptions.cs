@@ -132,9 +132,9 @@ public sealed class EngineOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least Inference:NumParallel + Inference:PrefixCacheSequences ({NumParallel + PrefixCacheSequences})",
                 [nameof(StepTokenBudget)]);
-        if (BatchInvariant && StepTokenBudget < 2 * NumParallel + PrefixCacheSequences)
+        if (BatchInvariant && StepTokenBudget < 4 * NumParallel + PrefixCacheSequences)
             yield return new ValidationResult(
-                $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least 2 x Inference:NumParallel + Inference:PrefixCacheSequences ({2 * NumParallel + PrefixCacheSequences}) with Inference:BatchInvariant (a padding token per sequence)",
+                $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least 4 x Inference:NumParallel + Inference:PrefixCacheSequences ({4 * NumParallel + PrefixCacheSequences}) with Inference:BatchInvariant (up to 3 padding tokens per sequence)",
                 [nameof(StepTokenBudget)]);
         // A relative directory would depend on the working directory the server happens to start in.
         // A blank entry lists nothing (it is how a command line clears an entry a settings file gave).
