@@ -80,9 +80,9 @@ public sealed class EngineOptions : IValidatableObject
 
     /// <summary>
     /// Batch-invariant mode: a request's output depends only on its prompt, options and seed, not on what is
-    /// decoded beside it (every sequence's part of a step is padded to an even token count, so llama.cpp never
-    /// computes a row in a one-token micro-batch; see Scheduling/StepPadding.cs). Costs a padding token per
-    /// sequence and step.
+    /// decoded beside it (every sequence's part of a step is padded to a multiple of four tokens, so llama.cpp never
+    /// computes a row in a one-token micro-batch or as a leftover of a repacked 4-row GEMM; see
+    /// Scheduling/StepPadding.cs). Costs up to three padding tokens per sequence and step.
     /// </summary>
     public bool BatchInvariant { get; set; }
 

@@ -33,7 +33,7 @@ public sealed record RunnerSettings
     public bool? FlashAttention { get; init; }
     /// <summary>Element type of the K and V cache (Inference:KvCacheType); quantized types come with flash attention on.</summary>
     public GGMLType KvCacheType { get; init; } = GGMLType.GGML_TYPE_F16;
-    /// <summary>Pads every sequence's part of a step to an even token count, so its output is the same whatever runs beside it (<see cref="StepPadding"/>).</summary>
+    /// <summary>Pads every sequence's part of a step to a multiple of four tokens, so its output is the same whatever runs beside it (<see cref="StepPadding"/>).</summary>
     public bool BatchInvariant { get; init; }
     /// <summary>LoRA adapters loaded onto the weights, set on the context (so on every sequence it decodes).</summary>
     public IReadOnlyList<LoraAdapter> LoraAdapters { get; init; } = [];
