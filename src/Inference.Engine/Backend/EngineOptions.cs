@@ -80,9 +80,9 @@ public sealed class EngineOptions : IValidatableObject
 
     /// <summary>
     /// Batch-invariant mode: a request's output depends only on its prompt, options and seed, not on what is
-    /// decoded beside it (every sequence's part of a step is padded to an even token count, so llama.cpp never
-    /// computes a row in a one-token micro-batch; see Scheduling/StepPadding.cs). Costs a padding token per
-    /// sequence and step.
+    /// decoded beside it (every sequence's part of a step is padded to a multiple of four tokens, so llama.cpp never
+    /// computes a row in a one-token micro-batch or as a leftover of a repacked 4-row GEMM; see
+    /// Scheduling/StepPadding.cs). Costs up to three padding tokens per sequence and step.
     /// </summary>
     public bool BatchInvariant { get; set; }
 
@@ -132,9 +132,9 @@ public sealed class EngineOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least Inference:NumParallel + Inference:PrefixCacheSequences ({NumParallel + PrefixCacheSequences})",
                 [nameof(StepTokenBudget)]);
-        if (BatchInvariant && StepTokenBudget < 2 * NumParallel + PrefixCacheSequences)
+        if (BatchInvariant && StepTokenBudget < 4 * NumParallel + PrefixCacheSequences)
             yield return new ValidationResult(
-                $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least 2 x Inference:NumParallel + Inference:PrefixCacheSequences ({2 * NumParallel + PrefixCacheSequences}) with Inference:BatchInvariant (a padding token per sequence)",
+                $"Inference:StepTokenBudget ({StepTokenBudget}) must be at least 4 x Inference:NumParallel + Inference:PrefixCacheSequences ({4 * NumParallel + PrefixCacheSequences}) with Inference:BatchInvariant (up to 3 padding tokens per sequence)",
                 [nameof(StepTokenBudget)]);
         // A relative directory would depend on the working directory the server happens to start in.
         // A blank entry lists nothing (it is how a command line clears an entry a settings file gave).

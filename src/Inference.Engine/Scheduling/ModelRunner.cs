@@ -33,7 +33,7 @@ public sealed record RunnerSettings
     public bool? FlashAttention { get; init; }
     /// <summary>Element type of the K and V cache (Inference:KvCacheType); quantized types come with flash attention on.</summary>
     public GGMLType KvCacheType { get; init; } = GGMLType.GGML_TYPE_F16;
-    /// <summary>Pads every sequence's part of a step to an even token count, so its output is the same whatever runs beside it (<see cref="StepPadding"/>).</summary>
+    /// <summary>Pads every sequence's part of a step to a multiple of four tokens, so its output is the same whatever runs beside it (<see cref="StepPadding"/>).</summary>
     public bool BatchInvariant { get; init; }
     /// <summary>LoRA adapters loaded onto the weights, set on the context (so on every sequence it decodes).</summary>
     public IReadOnlyList<LoraAdapter> LoraAdapters { get; init; } = [];
@@ -463,8 +463,8 @@ public sealed class ModelRunner : IDisposable
             decoding++;
             generatingSince = Math.Min(generatingSince, slot.GeneratingSince);
         }
-        // Batch-invariant steps keep room for one padding token per sequence.
-        if (_settings.BatchInvariant) budget -= _active.Count;
+        // Batch-invariant steps keep room for each sequence's padding (up to StepPadding.Quantum - 1 tokens).
+        if (_settings.BatchInvariant) budget -= (StepPadding.Quantum - 1) * _active.Count;
         int promptBudget = budget - decoding;
         int pacedBudget = Math.Min(promptBudget, _pacer.PromptBudget(decoding, promptBudget));
         foreach (var slot in _active)
@@ -530,7 +530,7 @@ public sealed class ModelRunner : IDisposable
     }
 
     /// <summary>Puts a slot's next n tokens (its last sampled token, or a chunk of its prompt) into the batch.</summary>
-    /// <remarks>Batch-invariant: a prompt's last chunk of an even length also asks for its second-to-last token's logits (see <see cref="StepPadding"/>).</remarks>
+    /// <remarks>Batch-invariant: a prompt's last chunk also asks for logits of the tokens before its last one, up to <see cref="StepPadding.Quantum"/> outputs with the padding (see <see cref="StepPadding"/>).</remarks>
     private static void AddToBatch(LLamaBatch batch, SequenceSlot slot, int n, bool invariant)
     {
         slot.StepStart = (slot.Position, slot.PromptDone, slot.KvTokens.Count);
@@ -544,7 +544,7 @@ public sealed class ModelRunner : IDisposable
         }
         var prompt = slot.Request.PromptTokens;
         bool last = slot.PromptDone + n == prompt.Length;
-        int index = invariant && last && n % 2 == 0
+        int index = invariant && last
             ? StepPadding.AddLastChunk(batch, prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId)
             : batch.AddRange(prompt.AsSpan(slot.PromptDone, n), slot.Position, slot.SeqId, last);
         slot.KvTokens.AddRange(prompt.AsSpan(slot.PromptDone, n));
@@ -564,7 +564,7 @@ public sealed class ModelRunner : IDisposable
         slot.LogitsIndex = -1;
     }
 
-    /// <summary>Decodes, with each sequence's tokens padded to an even count first in batch-invariant mode; the padding's cells are removed after.</summary>
+    /// <summary>Decodes, with each sequence's tokens padded to a multiple of <see cref="StepPadding.Quantum"/> first in batch-invariant mode; the padding's cells are removed after.</summary>
     private DecodeResult DecodePadded(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
     {
         if (!_settings.BatchInvariant) return Decode(batch, slots);

@@ -4,41 +4,52 @@ using LLama.Native;
 namespace Inference.Engine.Scheduling;
 
 /// <summary>
-/// The batch-invariant mode's one change to a step (issue 18). On the CPU backend llama.cpp computes a row the same
-/// way in every micro-batch of two or more tokens, but a micro-batch of one token takes the matrix-vector path, whose
-/// sums round differently (max |Δlogit| 0.003-0.005 on stories260K; BatchVarianceLibraryTests). With one KV stream per
-/// sequence llama.cpp splits a step into "equal" micro-batches: the same token count from each of a run of
-/// consecutive sequence ids, so whether a sequence's token ends up alone depends on what else is in the step (which
-/// ids run, how long their prompt chunks are). Padding every sequence's part of the step to an even token count makes
-/// every micro-batch's per-sequence count even, so none holds a single token: each row is computed as it is in a solo
-/// run padded the same way. The padding token sits at the sequence's next position without logits; the causal mask
-/// hides it from the sequence's own rows, and its cell is removed right after the decode.
-/// The rows that produce logits need the same care: llama.cpp computes the last layer only for them, so a step with
-/// one output takes the matrix-vector path there (max |Δlogit| 3.8e-6). A sequence that needs logits asks for them
-/// on its last two tokens in the step (the padding token, or a prompt's second-to-last token), which the even split
-/// keeps in one micro-batch: no micro-batch has a single output.
+/// The batch-invariant mode's one change to a step (issue 18). On the CPU backend a row of a matrix product is not
+/// always computed the same way: a micro-batch of one token takes the matrix-vector path (max |Δlogit| 0.003-0.005 on
+/// stories260K; BatchVarianceLibraryTests), and quantized weights that llama.cpp repacks for the CPU (Q4_K: a 4-row
+/// GEMM, with a matrix-vector kernel for the rows left over) compute a row differently when it is one of a block of
+/// four or a leftover (max |Δlogit| 2.7e-5 on a Q4_K_M model padded to two tokens; QuantizedBatchVarianceTests).
+/// With one KV stream per sequence llama.cpp splits a step into "equal" micro-batches: the same token count from each
+/// of a run of consecutive sequence ids, so how a sequence's rows fall depends on what else is in the step. Padding
+/// every sequence's part of the step to a multiple of <see cref="Quantum"/> tokens makes every micro-batch's
+/// per-sequence count a multiple of four, so every row lies in a full block of four of its own sequence: each row is
+/// computed as it is in a solo run padded the same way. The padding tokens sit at the sequence's next positions; the
+/// causal mask hides them from the sequence's own rows, and their cells are removed right after the decode.
+/// The rows that produce logits need the same care: llama.cpp computes the last layer only for them, so a sequence
+/// that needs logits asks for them on its last four tokens in the step (its padding, or a prompt's last tokens),
+/// which the equal split keeps in one micro-batch.
 /// </summary>
 internal static class StepPadding
 {
-    /// <summary>Adds a padding token to every slot with an odd number of tokens in the batch; returns the cells to remove after the decode.</summary>
+    /// <summary>Every sequence's tokens in a step, and its outputs, come in multiples of this (the repacked GEMM's row block).</summary>
+    public const int Quantum = 4;
+
+    /// <summary>Pads every slot's tokens in the batch to a multiple of <see cref="Quantum"/>; returns the first padding cell of each, to remove after the decode.</summary>
     public static List<(LLamaSeqId Seq, int Position)> Pad(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
     {
         var pads = new List<(LLamaSeqId, int)>();
         foreach (var slot in slots)
         {
-            if (slot.TokensInStep % 2 == 0) continue;
-            // Any token will do (the cell is thrown away): the one just added, which the vocabulary surely has.
-            batch.Add(slot.KvTokens[^1], slot.Position, slot.SeqId, slot.LogitsIndex >= 0);
+            int missing = (Quantum - slot.TokensInStep % Quantum) % Quantum;
+            if (missing == 0) continue;
+            // Any token will do (the cells are thrown away): the one just added, which the vocabulary surely has.
+            for (int i = 0; i < missing; i++) batch.Add(slot.KvTokens[^1], slot.Position + i, slot.SeqId, slot.LogitsIndex >= 0);
             pads.Add((slot.SeqId, slot.Position));
         }
         return pads;
     }
 
-    /// <summary>Adds a prompt's last chunk (an even number of tokens) with logits for its last two tokens; returns the last one's index.</summary>
+    /// <summary>
+    /// Adds a prompt's last chunk with logits for its last tokens: as many as the chunk has beyond a multiple of
+    /// <see cref="Quantum"/> (all four when it is one), so that with <see cref="Pad"/>'s padding the sequence has
+    /// exactly <see cref="Quantum"/> outputs. Returns the last token's index.
+    /// </summary>
     public static int AddLastChunk(LLamaBatch batch, ReadOnlySpan<LLamaToken> chunk, int position, LLamaSeqId seq)
     {
-        if (chunk.Length > 2) batch.AddRange(chunk[..^2], position, seq, false);
-        batch.Add(chunk[^2], position + chunk.Length - 2, seq, true);
-        return batch.Add(chunk[^1], position + chunk.Length - 1, seq, true);
+        int outputs = (chunk.Length - 1) % Quantum + 1;
+        if (chunk.Length > outputs) batch.AddRange(chunk[..^outputs], position, seq, false);
+        int index = -1;
+        for (int i = chunk.Length - outputs; i < chunk.Length; i++) index = batch.Add(chunk[i], position + i, seq, true);
+        return index;
     }
 }
