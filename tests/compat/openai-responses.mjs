@@ -39,7 +39,7 @@ const called = await client.responses.create({ model: toolsModel, input: questio
 const call = called.output.find(item => item.type === 'function_call');
 // The client's stream helper on a forced call: it assembles function_call_arguments deltas into the final response.
 let helperArguments = '';
-const helper = client.responses.stream({ model: toolsModel, input: question, tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, max_output_tokens: 300 });
+const helper = client.responses.stream({ model: toolsModel, input: question, tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, parallel_tool_calls: false, max_output_tokens: 300 });
 helper.on('response.function_call_arguments.delta', (event) => { helperArguments += event.delta; });
 const final = await helper.finalResponse();
 const answer = await client.responses.create({
