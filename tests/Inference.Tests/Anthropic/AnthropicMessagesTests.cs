@@ -37,24 +37,7 @@ public sealed class AnthropicMessagesTests(SharedServer server) : IAsyncLifetime
     }
 
     /// <summary>The stream as (event name, data) pairs; every event's data names its own type.</summary>
-    private async Task<List<(string Name, JsonNode Data)>> StreamAsync(object body)
-    {
-        using var response = await server.Client.PostAsync("/v1/messages", TestServer.JsonContent(body));
-        Assert.Equal(200, (int)response.StatusCode);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        var events = new List<(string, JsonNode)>();
-        foreach (var e in (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
-        {
-            var lines = e.Split('\n');
-            Assert.Equal(2, lines.Length);
-            Assert.StartsWith("event: ", lines[0]);
-            Assert.StartsWith("data: ", lines[1]);
-            var data = JsonNode.Parse(lines[1]["data: ".Length..])!;
-            Assert.Equal(lines[0]["event: ".Length..], (string)data["type"]!);
-            events.Add((lines[0]["event: ".Length..], data));
-        }
-        return events;
-    }
+    private Task<List<(string Name, JsonNode Data)>> StreamAsync(object body) => SseEvents.ReadAsync(server, "/v1/messages", body);
 
     [Fact]
     public async Task A_message_is_the_chat_completion_of_the_same_conversation()
