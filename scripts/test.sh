@@ -2,7 +2,8 @@
 # The whole test suite on a fresh Debian machine with the .NET 10 SDK: test models, the Node
 # client used by the compatibility tests, a throwaway PostgreSQL cluster for the SQL tests
 # (scripts/postgres-test.sh; an INFERENCE_TEST_POSTGRES already set is used instead), a throwaway
-# Redis for the replica tests (scripts/redis-test.sh, INFERENCE_TEST_REDIS), then
+# Redis for the replica tests (scripts/redis-test.sh, INFERENCE_TEST_REDIS), Debian's Chromium and
+# chromedriver for the web console's browser tests, then
 # `dotnet test` over the solution.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,6 +15,10 @@ scripts/fetch-test-models.sh
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+# The web console's browser tests drive Debian's Chromium through Debian's chromedriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)

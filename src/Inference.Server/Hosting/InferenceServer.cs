@@ -12,6 +12,7 @@ using Inference.Server.Ollama;
 using Inference.Server.Operations;
 using Inference.Server.Platform;
 using Inference.Server.Responses;
+using Inference.Server.WebConsole;
 using Prometheus;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -51,6 +52,7 @@ public static class InferenceServer
                 ? grace + TimeSpan.FromSeconds(10)
                 : TimeSpan.FromSeconds(20));
         builder.Services.AddCors();
+        builder.Services.AddConsole();
         builder.Services.AddHealthChecks().AddCheck<BackendHealthCheck>("llama.cpp backend", tags: ["ready"]);
         builder.Services.AddHostedService<GracefulShutdown>();
         builder.Services.AddSingleton(startupModels);
@@ -87,6 +89,7 @@ public static class InferenceServer
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteInternalErrorAsync));
         app.UseBrowserGuards();
+        app.UseConsole();
         app.UseRequestBodyLimits();
         app.UseCors(policy => policy.SetIsOriginAllowed(origin => OriginPolicy.IsAllowed(origin,
                 app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.Origins))

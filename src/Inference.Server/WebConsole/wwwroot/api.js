@@ -1,0 +1,92 @@
+// @ts-check
+// Calls to this server's own routes (same origin). The bearer token, when the user gave one, lives
+// in this browser's localStorage and is sent with every call; nothing else is stored outside the page.
+
+const tokenKey = 'inference.console.token';
+
+export function getToken() { return localStorage.getItem(tokenKey) ?? ''; }
+/** @param {string} token */
+export function setToken(token) {
+  if (token) localStorage.setItem(tokenKey, token); else localStorage.removeItem(tokenKey);
+}
+
+/** An error answer from the server, with its status and the message from the API's own error shape. */
+export class ApiError extends Error {
+  /** @param {number} status @param {string} message */
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+/** @param {HeadersInit} [extra] */
+function headers(extra) {
+  const result = new Headers(extra);
+  const token = getToken();
+  if (token) result.set('Authorization', `Bearer ${token}`);
+  return result;
+}
+
+/** Reads the message of Ollama's {"error": "..."}, OpenAI's {"error": {"message"}} or a problem's "detail". @param {Response} response */
+async function errorOf(response) {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text);
+    const message = typeof body.error === 'string' ? body.error : body.error?.message ?? body.detail ?? body.title;
+    if (message) return new ApiError(response.status, message);
+  } catch { /* not JSON: fall through */ }
+  return new ApiError(response.status, text || `${response.status} ${response.statusText}`);
+}
+
+/**
+ * A JSON call: getJson('/api/tags'), send('/api/copy', 'POST', {...}). Throws ApiError on a non-2xx answer.
+ * @param {string} path @param {string} [method] @param {any} [body] @param {AbortSignal} [signal]
+ */
+export async function send(path, method = 'GET', body = undefined, signal = undefined) {
+  const response = await fetch(path, {
+    method,
+    headers: headers(body === undefined ? undefined : { 'Content-Type': 'application/json' }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  });
+  if (!response.ok) throw await errorOf(response);
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/** @param {string} path @param {AbortSignal} [signal] */
+export const getJson = (path, signal) => send(path, 'GET', undefined, signal);
+
+/** @param {string} path @param {AbortSignal} [signal] */
+export async function getText(path, signal) {
+  const response = await fetch(path, { headers: headers(), signal });
+  if (!response.ok) throw await errorOf(response);
+  return response.text();
+}
+
+/**
+ * POSTs a body and calls onLine with each parsed line of an NDJSON answer (Ollama's streams) as it
+ * arrives; aborting `signal` cancels the request, which the server sees as the client going away.
+ * A line carrying {"error"} (an error after the stream began) is thrown as ApiError.
+ * @param {string} path @param {any} body @param {(line: any) => void} onLine @param {AbortSignal} [signal]
+ */
+export async function streamNdjson(path, body, onLine, signal) {
+  const response = await fetch(path, {
+    method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body), signal,
+  });
+  if (!response.ok || !response.body) throw await errorOf(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += value;
+    let newline;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (!line) continue;
+      const parsed = JSON.parse(line);
+      if (typeof parsed.error === 'string') throw new ApiError(response.status, parsed.error);
+      onLine(parsed);
+    }
+  }
+  if (pending.trim()) onLine(JSON.parse(pending));
+}
