@@ -90,3 +90,27 @@ export async function streamNdjson(path, body, onLine, signal) {
   }
   if (pending.trim()) onLine(JSON.parse(pending));
 }
+
+/**
+ * POSTs a file (or any blob) as the raw body and reports upload progress, which fetch cannot do:
+ * XMLHttpRequest's upload.onprogress gives the bytes sent. Aborting `signal` cancels the upload.
+ * Throws ApiError with the API's message on a non-2xx answer.
+ * @param {string} path @param {Blob} blob @param {(sent: number, total: number) => void} onProgress @param {AbortSignal} [signal]
+ * @returns {Promise<void>}
+ */
+export function upload(path, blob, onProgress, signal) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    headers().forEach((value, name) => xhr.setRequestHeader(name, value));
+    xhr.upload.onprogress = e => onProgress(e.loaded, e.lengthComputable ? e.total : blob.size);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) { onProgress(blob.size, blob.size); resolve(); return; }
+      errorOf(new Response(xhr.responseText, { status: xhr.status, statusText: xhr.statusText })).then(reject, reject);
+    };
+    xhr.onerror = () => reject(new Error('the upload failed: the connection to the server was lost'));
+    xhr.onabort = () => reject(new DOMException('the upload was cancelled', 'AbortError'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(blob);
+  });
+}
