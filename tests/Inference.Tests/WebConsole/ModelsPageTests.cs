@@ -37,13 +37,20 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
             browser.Wait(_ => Cell(browser.Find(Row(name)), "capabilities").Text == capabilities);
         }
         Assert.Equal(tags.Count, browser.FindAll("#models-table tbody tr").Count);
-        Assert.All(browser.FindAll("#models-table td[data-test=loaded]"), td => Assert.Equal("false", td.GetDomAttribute("data-loaded")));
 
-        // Loading a model shows within a /api/ps refresh, with the memory /api/ps reports.
+        // Loading a model shows within a /api/ps refresh, with the memory /api/ps reports; the others show as not loaded.
         var (generated, _) = await server.PostAsync("/api/generate", new { model = "stories", prompt = "Once", stream = false, options = new { num_predict = 1 } });
         Assert.Equal(200, generated);
-        var running = (await server.GetJsonAsync("/api/ps"))["models"]!.AsArray().Single()!;
-        var loaded = browser.Wait(_ => Cell(browser.Find(Row((string)running["name"]!)), "loaded") is { } td && td.GetDomAttribute("data-loaded") == "true" ? td : null, 10);
+        var ps = (await server.GetJsonAsync("/api/ps"))["models"]!.AsArray();
+        var running = ps.Single(m => (string)m!["name"]! == "stories:latest")!;
+        var loaded = browser.Wait(_ => Cell(browser.Find(Row("stories:latest")), "loaded") is { } td && td.GetDomAttribute("data-loaded") == "true" ? td : null, 10);
+        foreach (var tag in tags)
+        {
+            var name = (string)tag!["name"]!;
+            var expected = ps.Any(m => (string)m!["name"]! == name) ? "true" : "false";
+            Assert.Equal(expected, Cell(browser.Find(Row(name)), "loaded").GetDomAttribute("data-loaded"));
+        }
+        Assert.Contains("false", browser.FindAll("#models-table td[data-test=loaded]").Select(td => td.GetDomAttribute("data-loaded")));
         Assert.Equal($"{FormatBytes((long)running["size"]!)} (VRAM {FormatBytes((long)running["size_vram"]!)})", loaded.FindElement(By.CssSelector("[data-test=memory]")).Text);
         Assert.Matches(@"^expires in \d+ (s|min)$", loaded.FindElement(By.CssSelector("[data-test=expires]")).Text);
         Assert.True(Overflow() <= 0);
@@ -123,6 +130,7 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
         var (status, generated) = await server.PostAsync("/api/generate", new { model = "uploaded:v1", prompt = "Once", stream = false, options = new { num_predict = 3 } });
         Assert.Equal(200, status);
         Assert.Equal(3, (int)generated!["eval_count"]!);
+        browser.Wait(_ => Cell(browser.Find(Row("uploaded:v1")), "loaded").GetDomAttribute("data-loaded") == "true", 10);
         browser.Screenshot("models-create");
         Assert.Empty(browser.PageErrors());
     }

@@ -20,8 +20,8 @@ export function mount(root) {
   const signal = abort.signal;
   /** Capabilities by digest: /api/show is asked once per model content, not on every refresh. @type {Map<string, string[]>} */
   const capabilities = new Map();
-  /** @type {Running[]} */
-  let running = [];
+  /** The last /api/ps answer; null until the first arrives, so no model shows "not loaded" before it is known. @type {Running[] | null} */
+  let running = null;
 
   const error = h('p', { id: 'models-error', class: 'error', role: 'alert' });
   const body = h('tbody');
@@ -59,7 +59,7 @@ export function mount(root) {
       cell('Parameters', 'parameters', d.parameter_size || '—'),
       cell('Quantization', 'quantization', d.quantization_level || '—'),
       cell('Capabilities', 'capabilities', capabilities.get(tag.digest)?.join(', ') ?? '…'),
-      cell('Loaded', 'loaded', '—'),
+      cell('Loaded', 'loaded', '…'),
       h('td', { class: 'models-actions' },
         h('button', { type: 'button', 'data-test': 'copy', onclick: () => askCopy(tag.name) }, 'Copy'),
         h('button', { type: 'button', 'data-test': 'delete', onclick: () => askDelete(tag.name) }, 'Delete')));
@@ -80,6 +80,7 @@ export function mount(root) {
 
   /** Fills each row's Loaded cell from the last /api/ps answer, in place, so buttons under the pointer stay put. */
   function showLoaded() {
+    if (!running) return;
     for (const row of body.querySelectorAll('tr[data-model]')) {
       const model = running.find(r => r.name === /** @type {HTMLElement} */ (row).dataset.model);
       const td = /** @type {HTMLElement} */ (row.querySelector('td[data-test=loaded]'));
