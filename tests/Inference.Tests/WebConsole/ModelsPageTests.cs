@@ -20,7 +20,7 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
     {
         var tags = (await server.GetJsonAsync("/api/tags"))["models"]!.AsArray();
         Assert.True(tags.Count >= 2);
-        browser.Open(server.BaseUrl, "models");
+        OpenModels();
         foreach (var tag in tags)
         {
             var name = (string)tag!["name"]!;
@@ -72,7 +72,7 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
         await using var registry = new FakeRegistry(gguf);
         await registry.StartAsync();
         var name = $"{registry.Host}/library/stories:latest";
-        browser.Open(server.BaseUrl, "models");
+        OpenModels();
 
         // A model the registry lacks: the page shows the API's own message.
         var missing = $"{registry.Host}/library/missing:latest";
@@ -113,7 +113,7 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
         var path = temp.Combine("my-stories.gguf");
         await File.WriteAllBytesAsync(path, gguf);
         var hex = Convert.ToHexStringLower(SHA256.HashData(gguf));
-        browser.Open(server.BaseUrl, "models");
+        OpenModels();
 
         browser.Find("#models-create-name").SendKeys("uploaded:v1");
         browser.Find("#models-create-file").SendKeys(path);
@@ -138,7 +138,7 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
     [Fact]
     public async Task Copy_then_delete_asks_for_confirmation_and_cancel_deletes_nothing()
     {
-        browser.Open(server.BaseUrl, "models");
+        OpenModels();
         browser.WaitFor(Row("stories:latest")).FindElement(By.CssSelector("[data-test=copy]")).Click();
         browser.WaitFor("#models-copy-dialog[open]");
         browser.Find("#models-copy-to").SendKeys("stories-copy");
@@ -175,7 +175,7 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
         try
         {
             browser.Phone();
-            browser.Open(server.BaseUrl, "models");
+            OpenModels();
             foreach (var name in names) browser.WaitFor(Row(name));
             Assert.Equal("none", browser.Script("return getComputedStyle(document.querySelector('#models-table thead')).display"));
             Assert.True(Overflow() <= 0, $"the page is {Overflow()} px wider than the phone");
@@ -186,6 +186,13 @@ public sealed class ModelsPageTests(ConsoleBrowser browser, ModelsPageServer ser
         {
             browser.Desktop();
         }
+    }
+
+    /// <summary>A fresh load of the page (a hash change alone would keep the previous test's page and its recorded errors).</summary>
+    private void OpenModels()
+    {
+        browser.Driver.Navigate().GoToUrl("about:blank");
+        browser.Open(server.BaseUrl, "models");
     }
 
     private void Pull(string model)
