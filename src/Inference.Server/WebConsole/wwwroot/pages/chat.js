@@ -15,11 +15,11 @@ const storageKey = 'inference.console.chat';
 
 /** The numeric options the page offers, in Ollama's names; an empty field is left to the server's default. */
 const optionFields = /** @type {const} */ ([
-  ['temperature', 'Temperature', '0.8', 'any'],
-  ['top_p', 'top_p', '0.9', 'any'],
+  ['temperature', 'Temperature', 'default', 'any'],
+  ['top_p', 'top_p', 'default', 'any'],
   ['seed', 'Seed', 'random', '1'],
-  ['num_ctx', 'num_ctx', 'model default', '1'],
-  ['num_predict', 'num_predict', 'unlimited', '1'],
+  ['num_ctx', 'num_ctx', 'default', '1'],
+  ['num_predict', 'num_predict', 'default', '1'],
 ]);
 
 /** @returns {Saved} */
@@ -172,17 +172,25 @@ export function mount(root) {
     input.value = '';
     const controller = running = new AbortController();
     setRunning(true);
+    // A fast model sends thousands of lines a second: draw at most once a frame, so the page stays responsive.
+    let frame = 0;
+    const draw = () => {
+      frame = 0;
+      // Follow the answer as it grows, unless the reader scrolled up to read something else.
+      const following = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+      view.update();
+      if (following) list.scrollTop = list.scrollHeight;
+    };
     try {
       await streamNdjson('/api/chat', body, line => {
         if (line.message?.content) answer.content += line.message.content;
         if (line.message?.thinking) answer.thinking = (answer.thinking ?? '') + line.message.thinking;
         if (line.done) answer.stats = pick(line);
-        view.update();
+        frame ||= requestAnimationFrame(draw);
       }, controller.signal);
     } catch (e) {
       if (controller.signal.aborted) {
         answer.stopped = true;
-        view.update();
       } else {
         error.textContent = e instanceof ApiError || e instanceof Error ? e.message : String(e);
         // Nothing came back: take the question back into the box to edit and send again.
@@ -194,11 +202,12 @@ export function mount(root) {
         }
       }
     } finally {
+      cancelAnimationFrame(frame);
+      draw();
       if (running === controller) { running = undefined; setRunning(false); }
       save(state);
     }
     loadModels(); // the model may have been loaded by this answer: refresh the marks
-
   }
 
   /** @param {boolean} busy */
