@@ -121,7 +121,8 @@ cmake --build "$cmake_build" --config Release -j "$jobs" --target "${targets[@]}
 bin="$cmake_build/bin"
 mkdir -p "$out_dir"
 shopt -s nullglob
-libs=("$bin"/libllama.so* "$bin"/libggml*.so* "$bin"/libmtmd.so*)
+# libllama, libggml*, libmtmd; with the tools also the libraries they link (libllama-common, libllama-server-impl).
+libs=("$bin"/lib*.so*)
 [[ ${#libs[@]} -gt 0 ]] || die "the build produced no shared libraries in $bin"
 cp -a "${libs[@]}" "$out_dir/"
 if [[ $with_tools -eq 1 ]]; then
