@@ -12,6 +12,13 @@ public sealed class EngineOptions : IValidatableObject
     /// <summary>auto: CUDA when its native library loads and a device exists, else CPU.</summary>
     public BackendKind Backend { get; set; } = BackendKind.Cpu;
 
+    /// <summary>
+    /// A directory holding a llama.cpp build of one's own (libllama, libggml*, libmtmd, as
+    /// scripts/build-llama-native.sh writes them), loaded instead of the NuGet backend; empty = the NuGet backend.
+    /// It must come from the llama.cpp commit LLamaSharp binds (<see cref="LlamaCppVersion.Commit"/>); another is refused at start-up.
+    /// </summary>
+    public string NativeLibraryPath { get; set; } = "";
+
     /// <summary>Models directory in Ollama's layout (OLLAMA_MODELS).</summary>
     [Required]
     public string ModelsDirectory { get; set; } =

@@ -17,7 +17,8 @@ public static class NativeBackend
     private static BackendInfo? _info;
     private static Exception? _failure;
 
-    public static BackendInfo Initialize(BackendKind kind, ILogger logger)
+    /// <param name="library">A checked llama.cpp build of the user's own (Inference:NativeLibraryPath), or null for the NuGet backend.</param>
+    public static BackendInfo Initialize(BackendKind kind, NativeLibraryDirectory? library, ILogger logger)
     {
         lock (Gate)
         {
@@ -29,29 +30,31 @@ public static class NativeBackend
                 // something else loaded it first (tests, tools), keep that library and report it.
                 if (!NativeLibraryConfig.LLama.LibraryHasLoaded)
                 {
-                    NativeLibraryConfig.All
+                    var config = NativeLibraryConfig.All
                         .WithCuda(kind != BackendKind.Cpu)
                         .WithVulkan(false)
                         .WithAutoFallback(kind == BackendKind.Auto)
                         .WithLogCallback((level, message) => Forward(logger, level, message));
+                    // An explicit library replaces the search; LLamaSharp loads libggml* from the same directory.
+                    if (library is not null) config.WithLibrary(library.LlamaPath, library.MtmdPath);
+                }
+                else if (library is not null)
+                {
+                    throw new InvalidOperationException(
+                        $"{NativeLibraryDirectory.Setting}: llama.cpp was already loaded in this process, so '{library.Directory}' cannot be used");
                 }
                 // Forces the library to load now, so a missing backend fails at start-up, not at first request.
                 var systemInfo = Marshal.PtrToStringAnsi(NativeApi.llama_print_system_info()) ?? "";
                 bool gpu = NativeApi.llama_supports_gpu_offload();
-                var devices = new List<string>();
-                for (nuint i = 0; i < NativeApi.ggml_backend_dev_count(); i++)
-                {
-                    var dev = NativeApi.ggml_backend_dev_get(i);
-                    var name = Marshal.PtrToStringAnsi(NativeApi.ggml_backend_dev_name(dev)) ?? "?";
-                    devices.Add(DeviceMemory(dev) is { } memory
-                        ? $"{name} ({memory.Free / 1048576} MiB free of {memory.Total / 1048576} MiB)"
-                        : name);
-                }
-                var loaded = NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama)?.Metadata?.ToString() ?? "unknown";
+                var devices = GgmlDevices.Describe(library?.GgmlBasePath);
+                var loaded = library is not null
+                    ? $"{library.LlamaPath} (llama.cpp {library.Commit})"
+                    : NativeApi.GetLoadedNativeLibrary(NativeLibraryName.LLama)?.Metadata?.ToString() ?? "unknown";
                 if (kind == BackendKind.Cuda && !gpu)
                     throw new InvalidOperationException(
                         "Inference:Backend is 'cuda' but the loaded llama.cpp library has no GPU support " +
-                        "(build with -p:InferenceBackend=Cuda12 and run on a host with an NVIDIA driver)");
+                        "(build with -p:InferenceBackend=Cuda12, or point Inference:NativeLibraryPath at a " +
+                        "scripts/build-llama-native.sh --backend cuda build, and run on a host with an NVIDIA driver)");
                 _info = new BackendInfo(kind.ToString().ToLowerInvariant(), loaded, gpu, devices, systemInfo.Trim());
                 return _info;
             }
@@ -67,23 +70,6 @@ public static class NativeBackend
     public static (BackendInfo? Info, string? Error) State
     {
         get { lock (Gate) return (_info, _failure?.Message); }
-    }
-
-    /// <summary>
-    /// ggml_backend_dev_memory is not bound by LLamaSharp; it is looked up in the ggml library that
-    /// LLamaSharp already loaded (dlopen by name finds the loaded copy). Null if unavailable.
-    /// </summary>
-    private static unsafe (ulong Free, ulong Total)? DeviceMemory(IntPtr device)
-    {
-        foreach (var library in new[] { "libggml-base.so", "ggml-base.dll", "libggml-base.dylib" })
-        {
-            if (!NativeLibrary.TryLoad(library, out var handle)) continue;
-            if (!NativeLibrary.TryGetExport(handle, "ggml_backend_dev_memory", out var export)) return null;
-            nuint free = 0, total = 0;
-            ((delegate* unmanaged<IntPtr, nuint*, nuint*, void>)export)(device, &free, &total);
-            return (free, total);
-        }
-        return null;
     }
 
     private static void Forward(ILogger logger, LLamaLogLevel level, string message)

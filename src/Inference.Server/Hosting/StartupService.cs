@@ -17,13 +17,21 @@ public sealed class StartupService(
     public async Task StartAsync(CancellationToken ct)
     {
         var engine = options.Value;
+        // A build of the user's own is checked (files, llama.cpp commit) before LLamaSharp touches it;
+        // a bad one stops start-up: Program reports it as one configuration line and exit code 2.
+        var library = engine.NativeLibraryPath.Length > 0 ? NativeLibraryDirectory.Open(engine.NativeLibraryPath) : null;
         try
         {
             // llama.cpp's own log lines get a category of their own.
-            var backend = NativeBackend.Initialize(engine.Backend, loggers.CreateLogger("llama.cpp"));
+            var backend = NativeBackend.Initialize(engine.Backend, library, loggers.CreateLogger("llama.cpp"));
             logger.LogInformation("llama.cpp backend: requested {Requested}, loaded {Loaded}; GPU offload {Gpu}; devices: {Devices}",
                 backend.Requested, backend.Loaded, backend.GpuOffload, string.Join(", ", backend.Devices));
             logger.LogInformation("llama.cpp system info: {SystemInfo}", backend.SystemInfo);
+        }
+        catch (Exception ex) when (library is not null)
+        {
+            // The library was asked for by name: serving without it would hide the mistake.
+            throw new InvalidOperationException($"{NativeLibraryDirectory.Setting}: '{library.Directory}' could not be loaded: {ex.Message}", ex);
         }
         catch (Exception ex)
         {
