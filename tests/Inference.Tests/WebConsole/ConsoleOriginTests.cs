@@ -31,7 +31,7 @@ public sealed class ConsoleOriginTests(ConsoleBrowser browser, TestServer server
 
     [Theory]
     [InlineData("https://evil.example")]
-    [InlineData("http://localhost:1")] // same host name, another port: another origin
+    [InlineData("http://rebound.example:11434")] // another site, even on the server's own port
     public async Task A_post_from_another_origin_is_refused_and_gets_no_cors_answer(string origin)
     {
         using var post = new HttpRequestMessage(HttpMethod.Post, "/api/show") { Content = TestServer.JsonContent(new { model = "stories" }) };

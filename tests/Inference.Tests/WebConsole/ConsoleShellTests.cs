@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Inference.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Inference.Tests.WebConsole;
 

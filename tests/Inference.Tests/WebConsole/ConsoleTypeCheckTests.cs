@@ -41,7 +41,7 @@ public sealed class ConsoleTypeCheckTests
             """);
         var (exitCode, output) = await TscAsync(temp.Combine("jsconfig.json"));
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("page.js(3,34): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'.", output);
+        Assert.Contains("page.js(3,33): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'.", output);
     }
 
     private static async Task<(int ExitCode, string Output)> TscAsync(string project)
