@@ -22,6 +22,8 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
+# TypeScript's checker for the web console's JSDoc-typed modules (ConsoleTypeCheckTests).
+(cd tests/console && npm ci --no-audit --no-fund --loglevel=error)
 
 cleanup=()
 if [ -z "${INFERENCE_TEST_POSTGRES:-}" ]; then

@@ -118,6 +118,7 @@ public static class InferenceServer
         compatible.MapResponsesApi();
         app.MapPlatformApi();
         app.MapOperationsApi();
+        app.MapDevelopmentTokens();
         return app;
     }
 

@@ -13,6 +13,9 @@ public sealed class PlatformOptions
     public PlatformRedisOptions Redis { get; set; } = new();
     public PlatformResponseCacheOptions ResponseCache { get; set; } = new();
 
+    /// <summary>The web console's token helper (/ui/dev-token); off by default.</summary>
+    public WebConsole.DevelopmentTokenOptions DevelopmentTokens { get; set; } = new();
+
     /// <summary>Model for /ai/generate when a request names none; empty = the first installed model.</summary>
     public string DefaultModel { get; set; } = "";
 

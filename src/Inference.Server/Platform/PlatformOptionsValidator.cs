@@ -21,6 +21,7 @@ public sealed class PlatformOptionsValidator : IValidateOptions<PlatformOptions>
         if (PlatformAuth.IsConfigured(auth) && (string.IsNullOrWhiteSpace(auth.Issuer) || string.IsNullOrWhiteSpace(auth.Audience)))
             errors.Add("Platform:Auth:Issuer and Platform:Auth:Audience are required when a signing key is set");
         if (string.IsNullOrWhiteSpace(auth.TenantsClaim)) errors.Add("Platform:Auth:TenantsClaim must name a claim");
+        errors.AddRange(options.DevelopmentTokens.Errors(hasSigningKey: !string.IsNullOrEmpty(auth.SigningKey)));
         if (options.ResponseCache.Enabled && !options.Redis.IsConfigured) errors.Add("Platform:ResponseCache:Enabled needs Platform:Redis:ConnectionString");
         if (options.ResponseCache.TtlSeconds is < 1 or > 30 * 86_400) errors.Add("Platform:ResponseCache:TtlSeconds must be between 1 and 2592000");
         if (options.ResponseCache.MaxEntryBytes is < 1 or > 16 * 1024 * 1024) errors.Add("Platform:ResponseCache:MaxEntryBytes must be between 1 and 16777216");

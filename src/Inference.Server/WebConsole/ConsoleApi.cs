@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
@@ -31,6 +33,7 @@ public static class ConsoleApi
     /// </summary>
     public static IApplicationBuilder UseConsole(this IApplicationBuilder app)
     {
+        LogUrlsOnStart(app.ApplicationServices);
         var files = new ManifestEmbeddedFileProvider(typeof(ConsoleApi).Assembly, "WebConsole/wwwroot");
         return app.UseWhen(http => http.Request.Path.StartsWithSegments(Path), console =>
         {
@@ -46,5 +49,29 @@ public static class ConsoleApi
                 OnPrepareResponse = file => file.Context.Response.Headers[HeaderNames.CacheControl] = "no-cache",
             });
         });
+    }
+
+    /// <summary>Once listening, names the console's address (scripts/run-server.sh and the container logs show it).</summary>
+    private static void LogUrlsOnStart(IServiceProvider services)
+    {
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Inference.WebConsole");
+            foreach (var address in addresses) logger.LogInformation("Web console: {ConsoleUrl}", UrlFor(address));
+        });
+    }
+
+    /// <summary>
+    /// The console's URL on a listening address: "http://0.0.0.0:11434" → "http://127.0.0.1:11434/ui/" (a
+    /// wildcard is not an address a browser can open; the machine itself is).
+    /// </summary>
+    public static string UrlFor(string listeningAddress)
+    {
+        var uri = new UriBuilder(listeningAddress.Replace("://+:", "://0.0.0.0:").Replace("://*:", "://0.0.0.0:"));
+        uri.Host = uri.Host switch { "0.0.0.0" => "127.0.0.1", "[::]" => "[::1]", var host => host };
+        uri.Path = Path + "/";
+        return uri.Uri.ToString();
     }
 }

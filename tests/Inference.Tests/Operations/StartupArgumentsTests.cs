@@ -23,6 +23,8 @@ public sealed class StartupArgumentsTests
         var (status, body) = await PostGenerateAsync(server.Client);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(3, (int)body!["eval_count"]!);
+        // The README's next step: the web console's address is printed once the server listens.
+        Assert.Contains(server.Output, l => l.Contains($"Web console: http://127.0.0.1:{port}/ui/", StringComparison.Ordinal));
     }
 
     [Fact]

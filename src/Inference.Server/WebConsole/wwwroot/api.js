@@ -24,8 +24,21 @@ function headers(extra) {
   return result;
 }
 
-/** Reads the message of Ollama's {"error": "..."}, OpenAI's {"error": {"message"}} or a problem's "detail". @param {Response} response */
+/**
+ * Fired on window (a CustomEvent whose detail is the server's message) whenever a call answers 401:
+ * the shell (token.js) says so and opens the token dialog, so pages need not handle missing tokens.
+ */
+export const unauthorizedEvent = 'console:unauthorized';
+
+/** The ApiError of a failed answer; a 401 also raises unauthorizedEvent. @param {Response} response */
 async function errorOf(response) {
+  const error = await messageOf(response);
+  if (response.status === 401) window.dispatchEvent(new CustomEvent(unauthorizedEvent, { detail: error.message }));
+  return error;
+}
+
+/** Reads the message of Ollama's {"error": "..."}, OpenAI's {"error": {"message"}} or a problem's "detail". @param {Response} response */
+async function messageOf(response) {
   const text = await response.text();
   try {
     const body = JSON.parse(text);

@@ -1,8 +1,9 @@
 // @ts-check
 // The console's shell: a hash router (#/chat, #/sql, ...) that loads one page module at a time,
 // and the token dialog. Each page is pages/<name>.js exporting mount(root) → optional cleanup.
-import { getToken, setToken } from './api.js';
-import { h, replace } from './ui.js';
+import { getJson } from './api.js';
+import { tokenDialog } from './token.js';
+import { replace } from './ui.js';
 
 const pages = ['chat', 'sql', 'code', 'models', 'dashboard'];
 
@@ -35,22 +36,16 @@ async function route() {
   document.title = `${page[0].toUpperCase()}${page.slice(1)} · Inference console`;
 }
 
-function tokenDialog() {
-  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('token-dialog'));
-  const input = /** @type {HTMLTextAreaElement} */ (document.getElementById('token-input'));
-  const button = /** @type {HTMLButtonElement} */ (document.getElementById('token-button'));
-  const show = () => button.classList.toggle('set', getToken() !== '');
-  button.addEventListener('click', () => { input.value = getToken(); dialog.showModal(); });
-  dialog.addEventListener('close', () => {
-    if (dialog.returnValue === 'save') setToken(input.value.trim());
-    if (dialog.returnValue === 'clear') setToken('');
-    show();
-    route();
-  });
-  show();
+/**
+ * One cheap call on load: when the server requires a token (Platform:RequireAuthOnCompatibleRoutes)
+ * and none or a stale one is stored, its 401 opens the token dialog at once rather than on the page's first call.
+ */
+function checkAccess() {
+  getJson('/api/ps').catch(() => { /* a 401 is shown by the token dialog; other failures are the pages' to show */ });
 }
 
-tokenDialog();
+tokenDialog(() => { checkAccess(); route(); });
+checkAccess();
 window.addEventListener('hashchange', route);
 route().catch(e => errors.push(String(e)));
 

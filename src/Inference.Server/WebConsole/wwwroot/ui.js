@@ -4,10 +4,12 @@
 /**
  * Creates an element: h('button', { class: 'x', onclick: f }, 'Label', child).
  * Props starting with "on" become listeners; `dataset`/`style` objects are merged; false/null children are skipped.
- * @param {string} tag
+ * The result is typed by tag (h('dialog') is an HTMLDialogElement), so pages need no casts.
+ * @template {string} K
+ * @param {K} tag
  * @param {Record<string, any>} [props]
  * @param {...(Node | string | number | false | null | undefined | Array<Node | string>)} children
- * @returns {HTMLElement}
+ * @returns {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement}
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -19,7 +21,7 @@ export function h(tag, props = {}, ...children) {
     else el.setAttribute(key, value === true ? '' : String(value));
   }
   append(el, children);
-  return el;
+  return /** @type {any} */ (el);
 }
 
 /** @param {Element} el @param {any[]} children */
