@@ -22,7 +22,7 @@ public sealed class SqlPageTests(ConsoleBrowser browser, SqlPageServer fixture) 
     {
         browser.Desktop();
         OpenAsAlice();
-        browser.Choose("#sql-model", "stories");
+        browser.Choose("#sql-model", "stories:latest");
         browser.Choose("#sql-action", "generate");
         browser.Find("#sql-query").SendKeys("how many orders per status");
         browser.Find("#sql-execute").Click();
@@ -47,6 +47,8 @@ public sealed class SqlPageTests(ConsoleBrowser browser, SqlPageServer fixture) 
         Assert.Equal("Answered by stories:latest", browser.Find("#sql-status").Text.Split(" in ")[0]);
         Assert.Empty(browser.PageErrors());
         browser.Screenshot("sql-generate-desktop");
+        browser.Script("window.scrollTo(0, document.getElementById('sql-answer').offsetTop - 8)");
+        browser.Screenshot("sql-generate-answer-desktop");
     }
 
     [Fact]
@@ -57,7 +59,7 @@ public sealed class SqlPageTests(ConsoleBrowser browser, SqlPageServer fixture) 
         {
             setViewport();
             OpenAsAlice();
-            browser.Choose("#sql-model", "tiny");
+            browser.Choose("#sql-model", "tiny:latest");
             browser.Choose("#sql-action", "explain");
             browser.Script("const q = document.getElementById('sql-query'); q.value = arguments[0];", sql);
             browser.Script("document.getElementById('sql-execute').checked = true");

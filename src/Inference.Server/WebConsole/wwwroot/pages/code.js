@@ -66,7 +66,7 @@ export function mount(root) {
       },
       h('span', { class: 'code-confidence', title: 'geometric-mean token probability' }, percent(choice.confidence)),
       choice.text ? h('pre', {}, choice.text) : h('pre', { class: 'code-empty muted' }, '(empty: the model ended at once)'),
-      choice.finish_reason !== 'stop' ? h('span', { class: 'muted' }, choice.finish_reason) : null)));
+      choice.finish_reason === 'length' ? h('span', { class: 'muted' }, 'max tokens') : null)));
     } catch (e) {
       if (controller.signal.aborted) return;
       const refused = e instanceof ApiError && e.status === 401;
@@ -118,7 +118,8 @@ export function mount(root) {
   return () => { keep(); controller.abort(); };
 }
 
-/** 0.8234 → "82%"; absent (the model ended at once) → "–". @param {number | undefined | null} value */
+/** 0.8234 → "82%", 0.003 → "<1%" (a random-weight model's), absent (the model ended at once) → "–". @param {number | undefined | null} value */
 function percent(value) {
-  return typeof value === 'number' ? `${Math.round(value * 100)}%` : '–';
+  if (typeof value !== 'number') return '–';
+  return value > 0 && value < 0.005 ? '<1%' : `${Math.round(value * 100)}%`;
 }

@@ -162,7 +162,7 @@ function resultTable(r) {
     h('div', { class: 'scroll' },
       h('table', {},
         h('thead', {}, h('tr', {}, r.columns.map(c => h('th', {}, c)))),
-        h('tbody', {}, r.rows.map(row => h('tr', {}, row.map(cell))))));
+        h('tbody', {}, r.rows.map(row => h('tr', {}, row.map(cell)))))));
 }
 
 /** A result value: NULL marked, JSON and arrays as JSON text, anything else as its text. @param {any} value */
