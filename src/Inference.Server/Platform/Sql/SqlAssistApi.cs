@@ -32,6 +32,9 @@ public static class SqlAssistApi
             .Produces<ErrorResponse>(StatusCodes.Status403Forbidden)
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
             .WithSummary("SQL assistant: generate, explain, optimize or fix SQL for a tenant schema (grammar-constrained, validated with EXPLAIN)");
+        ai.MapGet("/sql/tenants", Tenants)
+            .Produces<SqlTenantsResponse>(StatusCodes.Status200OK, "application/json")
+            .WithSummary("The tenant schemas the bearer token grants (its tenants claim), sorted: the choices for /ai/sql/assist's schema");
         return ai;
     }
 
@@ -91,6 +94,13 @@ public static class SqlAssistApi
             return PlatformErrors.Error(StatusCodes.Status503ServiceUnavailable, "the database is unavailable: " + ex.Message);
         }
     }
+
+    /// <summary>
+    /// The token's tenants as the assistant reads them (<see cref="PlatformUser"/>), so a client's
+    /// picker offers exactly the schemas /ai/sql/assist will accept; it does not ask the database.
+    /// </summary>
+    private static IResult Tenants(HttpContext http) =>
+        TypedResults.Json(new SqlTenantsResponse([.. PlatformUser.From(http).Tenants.Order(StringComparer.Ordinal)]), SqlJsonContext.Wire.SqlTenantsResponse);
 
     /// <summary>The first problem with the request's fields, or null with the parsed action.</summary>
     private static string? Check(SqlAssistRequest req, out SqlAssistAction action)

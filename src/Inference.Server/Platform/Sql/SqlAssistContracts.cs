@@ -31,6 +31,11 @@ public sealed record SqlAssistResponse
     [JsonPropertyName("validation_error")] public string? ValidationError { get; init; }
     [JsonPropertyName("tables_used")] public required IReadOnlyList<string> TablesUsed { get; init; }
     [JsonPropertyName("model")] public required string Model { get; init; }
+    /// <summary>
+    /// The outline of PostgreSQL's plan for <c>sql</c> (one node per line, indented by depth, with
+    /// estimated rows, cost and conditions), as the model was shown it; absent when EXPLAIN did not run.
+    /// </summary>
+    [JsonPropertyName("plan")] public string? Plan { get; init; }
     /// <summary>Rows of <c>sql</c>, when the request asked to execute it.</summary>
     [JsonPropertyName("result")] public SqlAssistResult? Result { get; init; }
 }
@@ -43,3 +48,6 @@ public sealed record SqlAssistResult
     [JsonPropertyName("row_count")] public int RowCount { get; init; }
     [JsonPropertyName("truncated")] public bool Truncated { get; init; }
 }
+
+/// <summary>GET /ai/sql/tenants: the tenant schemas the caller's token grants, sorted (a schema picker's choices).</summary>
+public sealed record SqlTenantsResponse([property: JsonPropertyName("tenants")] IReadOnlyList<string> Tenants);

@@ -29,7 +29,7 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
     // The repair round samples instead of decoding greedily, so it does not write the rejected statement again.
     private const float RepairTemperature = 0.7f;
     private const int MaxKeptChars = 600;
-    // Plan lines shown to the model: the top of the plan is where the cost is decided.
+    // Plan lines shown to the model (and in the answer's plan): the top of the plan is where the cost is decided.
     private const int MaxPlanLines = 12;
 
     public async Task<SqlAssistResponse> AssistAsync(SqlAssistInput input, TenantSchema schema, ISqlAssistantModel model, CancellationToken ct)
@@ -69,6 +69,7 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
             ValidationError = validation.Error,
             TablesUsed = SqlAssistantTables.Used(input.Query, validation.Plan, schema),
             Model = model.Name,
+            Plan = Outline(validation),
             Result = result,
         };
     }
@@ -126,6 +127,7 @@ public sealed class SqlAssistant(IOptions<PlatformOptions> options, ILogger<SqlA
             ValidationError = validation.Error,
             TablesUsed = SqlAssistantTables.Used(sql, validation.Plan, schema),
             Model = model.Name,
+            Plan = Outline(validation),
             Result = result,
         };
     }

@@ -4,10 +4,11 @@ using System.Text.Json.Serialization;
 
 namespace Inference.Server.Platform.Sql;
 
-/// <summary>Source-generated serializers for POST /ai/sql/assist and for reading the model's JSON answer.</summary>
+/// <summary>Source-generated serializers for POST /ai/sql/assist, GET /ai/sql/tenants and for reading the model's JSON answer.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SqlAssistRequest))]
 [JsonSerializable(typeof(SqlAssistResponse))]
+[JsonSerializable(typeof(SqlTenantsResponse))]
 [JsonSerializable(typeof(SqlModelAnswer))]
 // Every runtime type SqlValues gives a result cell, so the object-typed rows serialize without reflection.
 [JsonSerializable(typeof(string))]

@@ -50,3 +50,8 @@ export function formatBytes(bytes) {
 export function formatSeconds(seconds) {
   return seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
 }
+
+/** Opens the shell's token dialog, for a page whose /ai call needs a token the user has not given (or that was refused). */
+export function openTokenDialog() {
+  document.getElementById('token-button')?.click();
+}

@@ -14,6 +14,8 @@ namespace Inference.Tests.Platform.SqlAssist;
 public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<SqlAssistServer>
 {
     private static readonly string[] StatementFields = ["sql", "explanation", "suggestions", "valid", "tables_used", "model"];
+    // A statement EXPLAIN planned also carries the plan's outline.
+    private static readonly string[] PlannedFields = [.. StatementFields, "plan"];
 
     private static List<string> Keys(JsonObject body) => body.Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
 
@@ -28,7 +30,7 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
         var (status, body) = await server.AssistAsync(new { query = "total of paid orders per user", schema = TestDatabase.Acme, action = "generate", model });
 
         Assert.Equal(200, status);
-        Assert.Equal(StatementFields.Order(StringComparer.Ordinal), Keys(body));
+        Assert.Equal(PlannedFields.Order(StringComparer.Ordinal), Keys(body));
         var sql = body["sql"]!.GetValue<string>();
         Assert.StartsWith("SELECT ", sql);
         Assert.Empty(SqlIdentifierCheck.Foreign(sql, schema!.Tables));
@@ -48,13 +50,16 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
         var (status, body) = await server.AssistAsync(new { query = sql, schema = TestDatabase.Acme, action = "explain", model = "tiny" });
 
         Assert.Equal(200, status);
-        Assert.Equal(StatementFields.Order(StringComparer.Ordinal), Keys(body));
+        Assert.Equal(PlannedFields.Order(StringComparer.Ordinal), Keys(body));
         Assert.Equal(sql, body["sql"]!.GetValue<string>());
         Assert.True(body["valid"]!.GetValue<bool>());
         Assert.Equal(["orders"], Strings(body["tables_used"]));
         // orders has ~20,000 rows and no index on status: the plan's sequential scan earns a deterministic suggestion.
         Assert.Contains(Strings(body["suggestions"]), s => s.Contains("CREATE INDEX ON tenant_acme.orders (status);"));
         Assert.NotEmpty(body["explanation"]!.GetValue<string>());
+        // The plan the suggestion came from, outlined: its top node is the sequential scan with the filter.
+        Assert.StartsWith("Seq Scan on tenant_acme.orders (rows=", body["plan"]!.GetValue<string>());
+        Assert.Matches(@"\) Filter: \((orders\.)?status = 'paid'::text\)", body["plan"]!.GetValue<string>());
     }
 
     [Fact]
@@ -64,7 +69,7 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
         var (status, body) = await server.AssistAsync(new { query = sql, schema = TestDatabase.Acme, action = "optimize", model = "stories" });
 
         Assert.Equal(200, status);
-        Assert.Equal(StatementFields.Order(StringComparer.Ordinal), Keys(body));
+        Assert.Equal(PlannedFields.Order(StringComparer.Ordinal), Keys(body));
         var answer = body["sql"]!.GetValue<string>();
         Assert.True(body["valid"]!.GetValue<bool>(), answer);
         Assert.Null(await server.ExplainErrorAsync(TestDatabase.Acme, answer));
@@ -82,7 +87,7 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
             error = "syntax error at end of input",
         });
         Assert.Equal(200, status);
-        Assert.Equal(StatementFields.Order(StringComparer.Ordinal), Keys(body));
+        Assert.Equal(PlannedFields.Order(StringComparer.Ordinal), Keys(body));
         var answer = body["sql"]!.GetValue<string>();
         Assert.True(body["valid"]!.GetValue<bool>(), answer);
         Assert.Null(await server.ExplainErrorAsync(TestDatabase.Acme, answer));
@@ -118,7 +123,7 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
             query = "SELECT id, email FROM users ORDER BY id", schema = TestDatabase.Acme, action = "explain", model = "tiny", execute = true,
         });
         Assert.Equal(200, status);
-        Assert.Equal(StatementFields.Append("result").Order(StringComparer.Ordinal), Keys(body));
+        Assert.Equal(PlannedFields.Append("result").Order(StringComparer.Ordinal), Keys(body));
         var result = body["result"]!.AsObject();
         Assert.Equal(["columns", "row_count", "rows", "truncated"], Keys(result));
         Assert.Equal(["id", "email"], Strings(result["columns"]));
@@ -199,5 +204,22 @@ public sealed class SqlAssistApiTests(SqlAssistServer server) : IClassFixture<Sq
             TestServer.JsonContent(new { query = "x", schema = TestDatabase.Acme, action = "generate" }));
         Assert.Equal(401, (int)response.StatusCode);
         Assert.Equal("missing bearer token", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TenantsListsTheTokensTenantsSortedAndNeedsAToken()
+    {
+        using (var client = TestTokens.Client(server, TestTokens.For("carol", TestDatabase.Globex, TestDatabase.Acme)))
+        {
+            var body = JsonNode.Parse(await client.GetStringAsync("/ai/sql/tenants"))!.AsObject();
+            Assert.Equal(["tenants"], Keys(body));
+            Assert.Equal([TestDatabase.Acme, TestDatabase.Globex], Strings(body["tenants"]));
+        }
+        using (var client = TestTokens.Client(server, TestTokens.For("dave")))
+            Assert.Empty(Strings(JsonNode.Parse(await client.GetStringAsync("/ai/sql/tenants"))!["tenants"]));
+
+        using var anonymous = await server.Client.GetAsync("/ai/sql/tenants");
+        Assert.Equal(401, (int)anonymous.StatusCode);
+        Assert.Equal("missing bearer token", JsonNode.Parse(await anonymous.Content.ReadAsStringAsync())!["error"]!.GetValue<string>());
     }
 }
