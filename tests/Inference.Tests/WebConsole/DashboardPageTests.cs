@@ -28,17 +28,17 @@ public sealed class DashboardPageTests(ConsoleBrowser browser, TestServer server
         try
         {
             // Two scrapes during the load: a rate above zero and sequences running.
-            browser.Wait(_ => Latest("#dash-tokens") > 0 && Latest("#dash-sequences [data-series=active]") > 0, 90);
+            browser.Wait(_ => Latest("#dash-tokens") > 0 && Latest("#dash-sequences .dash-legend [data-series=active]") > 0, 90);
             var path = PathOf("#dash-tokens");
             // The next scrape redraws the line: it moved one slot left and gained a point, joined to the last.
             browser.Wait(_ => PathOf("#dash-tokens") != path, 30);
             Assert.Contains("L", PathOf("#dash-tokens"));
             // Every request has a first token, so each interval with requests has TTFT percentiles, p50 ≤ p95.
-            browser.Wait(_ => Latest("#dash-ttft [data-series=p50]") > 0 && Latest("#dash-inter-token [data-series=p50]") > 0, 30);
-            Assert.True(Latest("#dash-ttft [data-series=p50]") <= Latest("#dash-ttft [data-series=p95]"));
-            Assert.True(Latest("#dash-inter-token [data-series=p50]") <= Latest("#dash-inter-token [data-series=p95]"));
+            browser.Wait(_ => Latest("#dash-ttft .dash-legend [data-series=p50]") > 0 && Latest("#dash-inter-token .dash-legend [data-series=p50]") > 0, 30);
+            Assert.True(Latest("#dash-ttft .dash-legend [data-series=p50]") <= Latest("#dash-ttft .dash-legend [data-series=p95]"));
+            Assert.True(Latest("#dash-inter-token .dash-legend [data-series=p50]") <= Latest("#dash-inter-token .dash-legend [data-series=p95]"));
             // Each request's prompt is evaluated or reused from the prefix cache: one of the two rates moves.
-            browser.Wait(_ => Latest("#dash-prompt [data-series=evaluated]") + Latest("#dash-prompt [data-series='reused from cache']") > 0, 30);
+            browser.Wait(_ => Latest("#dash-prompt .dash-legend [data-series=evaluated]") + Latest("#dash-prompt .dash-legend [data-series='reused from cache']") > 0, 30);
 
             // Batch bars account for every decode step of the window, and the steps happened.
             var steps = Number(Attribute("#dash-batch [data-steps]", "data-steps"));
@@ -50,7 +50,7 @@ public sealed class DashboardPageTests(ConsoleBrowser browser, TestServer server
             var ps = await server.GetJsonAsync("/api/ps");
             var size = (double)ps["models"]!.AsArray().Single(m => (string?)m!["name"] == Stories)!["size"]!;
             Assert.Equal(size, Number(Attribute($"#dash-memory [data-model='{Stories}']", "data-bytes")));
-            Assert.Single(browser.FindAll($"#dash-kv [data-series='{Stories}']"));
+            Assert.Single(browser.FindAll($"#dash-kv .dash-legend [data-series='{Stories}']"));
             browser.Screenshot("dashboard-load");
         }
         finally
@@ -62,8 +62,8 @@ public sealed class DashboardPageTests(ConsoleBrowser browser, TestServer server
 
         // Idle again: the server has no active sequence, and the page's next scrapes say so.
         Assert.Equal(0, await PrometheusText.ScrapeAsync(server.Client, $"inference_active_sequences{{model=\"{Stories}\"}}"));
-        browser.Wait(_ => Latest("#dash-sequences [data-series=active]") == 0 && Latest("#dash-tokens") == 0, 30);
-        Assert.Equal(0, Latest("#dash-sequences [data-series=queued]"));
+        browser.Wait(_ => Latest("#dash-sequences .dash-legend [data-series=active]") == 0 && Latest("#dash-tokens") == 0, 30);
+        Assert.Equal(0, Latest("#dash-sequences .dash-legend [data-series=queued]"));
 
         browser.Phone();
         browser.Wait(_ => Text("#dash-status").StartsWith("Updated"));
@@ -90,6 +90,7 @@ public sealed class DashboardPageTests(ConsoleBrowser browser, TestServer server
         Assert.Equal(expected, shown);
         Assert.Contains($"model {Stories}=up", shown);
         Assert.Contains("inference engine=up", shown);
+        browser.Screenshot("dashboard-services");
         Assert.Empty(browser.PageErrors());
     }
 
@@ -163,6 +164,7 @@ public sealed class DashboardPageTests(ConsoleBrowser browser, TestServer server
         Assert.Equal(["a", "b"], history.Select(s => (string)s!["label"]!).ToList());
         Assert.Equal("[2,3,4]", history[0]!["values"]!.ToJsonString());
         Assert.Equal("[5,null,null]", history[1]!["values"]!.ToJsonString());
+        browser.Screenshot("dashboard-idle");
         Assert.Empty(browser.PageErrors());
     }
 
