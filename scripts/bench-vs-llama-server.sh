@@ -33,9 +33,10 @@ dry="${BENCH_DRY_RUN:-0}"
 [ "$dry" = 1 ] && out="$(mktemp -d)/dry-run"
 mkdir -p "$out" "$(dirname "$model_1b")"
 started=$(date +%s)
-# Runs a command, or only prints it in a dry run.
+# Runs a command, or only prints it in a dry run (to the script's own output, fd 3, whatever the command's are sent to).
+exec 3>&1
 run() {
-  if [ "$dry" = 1 ]; then printf '+'; printf ' %q' "$@"; echo; else "$@"; fi
+  if [ "$dry" = 1 ]; then { printf '+'; printf ' %q' "$@"; echo; } >&3; else "$@"; fi
 }
 
 run dotnet build -c Release Inference.sln -v quiet -nologo >/dev/null
@@ -96,7 +97,7 @@ for which in $which_models; do
     for npl in 1 8; do
       run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl "$npl" -t "$threads" --output-format jsonl \
         2>"$out/batched-bench-$which-$npl.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" \
-        || echo "(llama-batched-bench -npl $npl on $label wrote no line: see $out/batched-bench-$which-$npl.log)"
+        || [ "$dry" = 1 ] || echo "(llama-batched-bench -npl $npl on $label wrote no line: see $out/batched-bench-$which-$npl.log)"
     done
     ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
   fi
