@@ -13,6 +13,7 @@
 # BENCH_PAIRS (1B model; BENCH_STORIES_PAIRS for stories260K), BENCH_THREADS, BENCH_PARALLEL change the settings; BENCH_SKIP_OPTIONS=1 skips the
 # flash-attention / KV-cache-type rows; BENCH_MODELS="1b stories" picks the models; LLAMA_SERVER_REF
 # names llama-server's source in the report when --version cannot (a build outside git says "0 (unknown)").
+# BENCH_DRY_RUN=1 prints every command it would run (builds, benchmarks, both servers) and starts nothing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -28,13 +29,20 @@ models_dir="${INFERENCE_TEST_MODELS:-$root/../shared/models}"
 model_1b="${BENCH_MODEL:-$root/benchmarks/models/llama3.2-1b-q4_k_m.gguf}"
 which_models="${BENCH_MODELS:-1b stories}"
 out="$root/benchmarks/results/$(date -u +%Y%m%d)-vs-llama-server"
+dry="${BENCH_DRY_RUN:-0}"
+[ "$dry" = 1 ] && out="$(mktemp -d)/dry-run"
 mkdir -p "$out" "$(dirname "$model_1b")"
 started=$(date +%s)
+# Runs a command, or only prints it in a dry run (to the script's own output, fd 3, whatever the command's are sent to).
+exec 3>&1
+run() {
+  if [ "$dry" = 1 ]; then { printf '+'; printf ' %q' "$@"; echo; } >&3; else "$@"; fi
+}
 
-dotnet build -c Release Inference.sln -v quiet -nologo >/dev/null
+run dotnet build -c Release Inference.sln -v quiet -nologo >/dev/null
 bin() { echo "$root/benchmarks/$1/bin/Release/net10.0/$1.dll"; }
 if [ ! -f "$model_1b" ]; then
-  dotnet "$(bin Inference.ModelGen)" --preset llama3.2-1b --quant q4_k_m --out "$model_1b"
+  run dotnet "$(bin Inference.ModelGen)" --preset llama3.2-1b --quant q4_k_m --out "$model_1b"
 fi
 batched_bench="$(dirname "$LLAMA_SERVER")/llama-batched-bench"
 
@@ -46,12 +54,13 @@ stop_servers() {
 }
 trap 'stop_servers; rm -rf "$store"' EXIT
 wait_ready() { # url name
+  [ "$dry" = 1 ] && return 0
   for _ in $(seq 1 240); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done
   echo "$2 did not become ready ($1)" >&2; exit 1
 }
 start_ours() { # model log extra-settings...
   local model="$1" log="$2"; shift 2
-  dotnet src/Inference.Server/bin/Release/net10.0/Inference.Server.dll --urls "http://127.0.0.1:$ours_port" \
+  run dotnet src/Inference.Server/bin/Release/net10.0/Inference.Server.dll --urls "http://127.0.0.1:$ours_port" \
     "--Inference:ModelsDirectory=$store" "--Inference:Threads=$threads" "--Inference:NumParallel=$parallel" \
     "--Inference:DefaultContextLength=$ctx" --Inference:KeepAlive=-1 --Logging:LogLevel:Default=Warning \
     --Logging:LogLevel:Inference.Engine.Models.ModelManager=Information --model "bench=$model" "$@" >"$log" 2>&1 &
@@ -60,7 +69,7 @@ start_ours() { # model log extra-settings...
 }
 start_theirs() { # model log extra-flags...
   local model="$1" log="$2"; shift 2
-  "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port "$theirs_port" -t "$threads" -tb "$threads" \
+  run "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port "$theirs_port" -t "$threads" -tb "$threads" \
     -c $((ctx * parallel)) -np "$parallel" -b 512 -ub 512 --no-webui "$@" >"$log" 2>&1 &
   theirs_pid=$!
   wait_ready "http://127.0.0.1:$theirs_port/health" "llama-server"
@@ -70,27 +79,36 @@ settings="$threads threads, context $ctx per sequence, $parallel parallel sequen
 reports=() ceilings=()
 for which in $which_models; do
   case "$which" in
-    1b) model="$model_1b"; label="llama3.2-1b-shaped Q4_K_M"; decode=64; streams_tokens=32; model_pairs="$pairs" ;;
-    # Runs on stories260K take milliseconds, so more pairs and tokens cost little and steady the medians.
-    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=256; streams_tokens=128; model_pairs="${BENCH_STORIES_PAIRS:-5}" ;;
+    1b) model="$model_1b"; label="llama3.2-1b-shaped Q4_K_M"; decode=64; streams_tokens=32; model_pairs="$pairs"; whole_tokens=0 ;;
+    # Runs on stories260K take milliseconds, so more pairs and tokens cost little and steady the medians. Its
+    # whole-response runs (8 non-streamed requests x 160 tokens, ours /api/generate, llama-server /completion, one
+    # after another and all at once) show per-token overhead without the streaming writers.
+    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=256; streams_tokens=128; model_pairs="${BENCH_STORIES_PAIRS:-5}"; whole_tokens=160 ;;
     *) echo "unknown model '$which' in BENCH_MODELS" >&2; exit 2 ;;
   esac
-  [ -f "$model" ] || { echo "missing $model" >&2; exit 2; }
+  [ -f "$model" ] || [ "$dry" = 1 ] || { echo "missing $model" >&2; exit 2; }
   echo "== $label: bare llama_decode ceilings ($(( $(date +%s) - started )) s in)"
-  dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/ceiling-$which.json" >/dev/null
+  run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/ceiling-$which.json" >/dev/null
   ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
   if [ -x "$batched_bench" ]; then
-    "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl 1,8 -t "$threads" --output-format jsonl \
-      2>/dev/null | grep '^{' >"$out/batched-bench-$which.jsonl"
+    # 1 and 8 sequences in separate runs, so that one failing still leaves the other line (an earlier stories260K
+    # run lost its 8-sequence line); llama.cpp's log goes to a file to say why, and a line is taken wherever it starts.
+    : >"$out/batched-bench-$which.jsonl"
+    for npl in 1 8; do
+      run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl "$npl" -t "$threads" --output-format jsonl \
+        2>"$out/batched-bench-$which-$npl.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" \
+        || [ "$dry" = 1 ] || echo "(llama-batched-bench -npl $npl on $label wrote no line: see $out/batched-bench-$which-$npl.log)"
+    done
     ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
   fi
 
   echo "== $label: side by side ($(( $(date +%s) - started )) s in)"
   start_theirs "$model" "$out/llama-server-$which.log"
   start_ours "$model" "$out/server-$which.log"
-  dotnet "$(bin Inference.LoadTool)" versus --ours "http://127.0.0.1:$ours_port" --theirs "http://127.0.0.1:$theirs_port" \
+  run dotnet "$(bin Inference.LoadTool)" versus --ours "http://127.0.0.1:$ours_port" --theirs "http://127.0.0.1:$theirs_port" \
     --ours-pid "$ours_pid" --theirs-pid "$theirs_pid" --tokenize-url "http://127.0.0.1:$theirs_port" \
     --label "$label" --pairs "$model_pairs" --decode-tokens "$decode" --prefill-tokens 512 --stream-tokens "$streams_tokens" \
+    --whole-requests 8 --whole-tokens "$whole_tokens" \
     --settings "$settings" --json "$out/versus-$which.json" >/dev/null || echo "(errors: see $out/versus-$which.json)"
   reports+=("$out/versus-$which.json")
   stop_servers
@@ -110,9 +128,9 @@ if [ "${BENCH_SKIP_OPTIONS:-0}" != 1 ] && [[ " $which_models " == *" 1b "* ]]; t
     echo "|---|---|---|---|---|---|---|---|---|"
   } >"$options_md"
   rss_mib() { awk '/^VmRSS:/{printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-  tok_s() { sed -n 's/.*"generated_tokens_per_second": \([0-9.]*\).*/\1/p' "$1"; }
+  tok_s() { sed -n 's/.*"generated_tokens_per_second": \([0-9.]*\).*/\1/p' "$1" 2>/dev/null || echo 0; }
   option_load() { # url label
-    dotnet "$(bin Inference.LoadTool)" --url "$1" --model bench --api openai-completions \
+    run dotnet "$(bin Inference.LoadTool)" --url "$1" --model bench --api openai-completions \
       --requests 2 --warmup 1 --prompt-tokens 32 --output-tokens 64 --label "$2" --json "$out/$2.json" >/dev/null \
       || echo "($2: errors, see $out/$2.json)" # llama-server can fail on its own output (#27543): keep the row
   }
@@ -135,10 +153,10 @@ if [ "${BENCH_SKIP_OPTIONS:-0}" != 1 ] && [[ " $which_models " == *" 1b "* ]]; t
     # Alternate which server goes first from row to row, as the side-by-side runs do.
     if [ $((row++ % 2)) = 0 ]; then run_ours_option; run_theirs_option; else run_theirs_option; run_ours_option; fi
     ours_tok=$(tok_s "$out/options-ours-$fa-$kv.json") theirs_tok=$(tok_s "$out/options-theirs-$fa-$kv.json")
-    ours_kv=$(sed -n 's/.*(KV cache [a-z0-9_]* \([0-9.]*\) MiB.*/\1/p' "$out/server-options-$fa-$kv.log" | head -1)
-    theirs_kv=$(sed -n 's/.*llama_kv_cache: size = *\([0-9.]*\) MiB.*/\1/p' "$out/llama-server-options-$fa-$kv.log" | head -1)
+    ours_kv=$(sed -n 's/.*(KV cache [a-z0-9_]* \([0-9.]*\) MiB.*/\1/p' "$out/server-options-$fa-$kv.log" 2>/dev/null | head -1)
+    theirs_kv=$(sed -n 's/.*llama_kv_cache: size = *\([0-9.]*\) MiB.*/\1/p' "$out/llama-server-options-$fa-$kv.log" 2>/dev/null | head -1)
     printf '| %s | %s | %.1f | %.1f | %.2f | %s | %s | %s | %s |\n' "$fa" "$kv" "$ours_tok" "$theirs_tok" \
-      "$(echo "$ours_tok $theirs_tok" | awk '{print $1 / $2}')" "${ours_kv:-?}" "${theirs_kv:-?}" "$ours_rss" "$theirs_rss" >>"$options_md"
+      "$(echo "$ours_tok $theirs_tok" | awk '{print ($2 > 0 ? $1 / $2 : 0)}')" "${ours_kv:-?}" "${theirs_kv:-?}" "$ours_rss" "$theirs_rss" >>"$options_md"
   done
   parallel="$saved_parallel"
   options_args=(--options "$options_md")
@@ -148,5 +166,5 @@ cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1) (CPU family $(lscpu | sed
 avx512=$(grep -q avx512f /proc/cpuinfo && echo "AVX-512" || echo "no AVX-512")
 their_version="${LLAMA_SERVER_REF:-$("$LLAMA_SERVER" --version 2>&1 | grep -m1 version || echo "unknown version")}"
 header="Side by side with llama-server ($their_version) on $cpu, $(nproc) cores, $avx512, $(free -g | awk '/^Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); scripts/bench-vs-llama-server.sh finished in $(( $(date +%s) - started )) s."
-dotnet "$(bin Inference.LoadTool)" versus-report --out "$out/report.md" --header "$header" "${ceilings[@]}" "${options_args[@]}" "${reports[@]}"
+run dotnet "$(bin Inference.LoadTool)" versus-report --out "$out/report.md" --header "$header" "${ceilings[@]}" "${options_args[@]}" "${reports[@]}"
 echo "results: $out"

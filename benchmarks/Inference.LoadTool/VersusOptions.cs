@@ -21,6 +21,10 @@ public sealed record VersusOptions
     public int Arrivals { get; init; } = 8;
     public int Streams { get; init; } = 16;
     public int Sequential { get; init; } = 8;
+    /// <summary>Non-streamed requests of the whole-response runs (ours /api/generate, llama-server /completion).</summary>
+    public int WholeRequests { get; init; } = 8;
+    /// <summary>Tokens per whole-response request; 0 = those runs are skipped.</summary>
+    public int WholeTokens { get; init; }
     /// <summary>A llama-server whose /tokenize and /detokenize cut prompts to exact token counts; null = prompts in words.</summary>
     public string? TokenizeUrl { get; init; }
     /// <summary>Settings both servers were started with, recorded in the JSON for the table's header.</summary>
@@ -45,6 +49,9 @@ public sealed record VersusOptions
           --arrivals N                 simultaneous arrivals (default 8)
           --streams N                  simultaneous streams of the larger run (default 16)
           --sequential N               requests sent one at a time (default 8)
+          --whole-requests N           non-streamed requests of the whole-response runs (default 8)
+          --whole-tokens N             tokens per non-streamed request (ours POST /api/generate, llama-server
+                                       POST /completion), sent one after another and all at once; 0 skips (default)
           --tokenize-url URL           llama-server used to cut prompts to exact token counts
           --settings TEXT              server settings, recorded for the report
           --json PATH                  write the measurements as JSON
@@ -77,6 +84,8 @@ public sealed record VersusOptions
                 "--arrivals" => o with { Arrivals = Int(key, v, 1) },
                 "--streams" => o with { Streams = Int(key, v, 1) },
                 "--sequential" => o with { Sequential = Int(key, v, 1) },
+                "--whole-requests" => o with { WholeRequests = Int(key, v, 1) },
+                "--whole-tokens" => o with { WholeTokens = Int(key, v, 0) },
                 "--tokenize-url" => o with { TokenizeUrl = v.TrimEnd('/') },
                 "--settings" => o with { Settings = v },
                 "--json" => o with { JsonPath = v },

@@ -12,8 +12,8 @@ namespace Inference.LoadTool;
 public sealed class VersusRunner(VersusOptions o, Action<string> log)
 {
     private readonly VersusResult _result = new() { Label = o.Label, Settings = o.Settings, Pairs = o.Pairs };
-    private readonly Side _ours = new("ours", o.Ours, o.OursPid, o);
-    private readonly Side _theirs = new("llama-server", o.Theirs, o.TheirsPid, o);
+    private readonly Side _ours = new("ours", o.Ours, o.OursPid, o, llamaServer: false);
+    private readonly Side _theirs = new("llama-server", o.Theirs, o.TheirsPid, o, llamaServer: true);
     private TokenPrompts _prompts = new(null);
 
     public async Task<VersusResult> RunAsync(CancellationToken ct)
@@ -32,6 +32,11 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
             await ConcurrentAsync($"{o.Arrivals} simultaneous arrivals", o.Arrivals, 2_000, ct, rssAfter: true);
             await ConcurrentAsync($"{o.Streams} simultaneous streams", o.Streams, 3_000, ct, rssAfter: false);
             await SequentialAsync(ct);
+            if (o.WholeTokens > 0)
+            {
+                await WholeResponsesAsync(together: false, ct);
+                await WholeResponsesAsync(together: true, ct);
+            }
         }
         catch (RunFailedException e)
         {
@@ -112,6 +117,28 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
             for (var i = 0; i < o.Sequential; i++)
                 results.Add(Require(await client.RunAsync(i, Words(4_000 + seed * o.Sequential + i, o.PromptWords), ct), side, "one at a time"));
             return new(results, [(aggregate, results.Sum(r => r.EvalCount) / sw.Elapsed.TotalSeconds)]);
+        });
+    }
+
+    /// <summary>
+    /// Non-streamed greedy requests (ours /api/generate, llama-server /completion), one after another or all sent at
+    /// once: the wall time of all of them, where per-token overhead shows on a tiny model.
+    /// </summary>
+    private async Task WholeResponsesAsync(bool together, CancellationToken ct)
+    {
+        string name = $"{o.WholeRequests} non-streamed requests x {o.WholeTokens} tokens, " + (together ? "all at once" : "one after another");
+        var wall = Metric(name + ": wall time", "ms", false);
+        await PairsAsync(name, async (side, seed) =>
+        {
+            var client = side.WholeClient(o.WholeTokens);
+            var prompts = Enumerable.Range(0, o.WholeRequests).Select(i => Words(5_000 + seed * o.WholeRequests + i, o.PromptWords)).ToList();
+            var sw = Stopwatch.StartNew();
+            var results = new List<RequestResult>();
+            if (together) results.AddRange(await Task.WhenAll(prompts.Select((p, i) => client.RunAsync(i, p, ct))));
+            else for (var i = 0; i < prompts.Count; i++) results.Add(await client.RunAsync(i, prompts[i], ct));
+            var ms = sw.Elapsed.TotalMilliseconds;
+            foreach (var r in results) Require(r, side, name);
+            return new(results, [(wall, ms)]);
         });
     }
 
@@ -196,7 +223,7 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
     }
 
     /// <summary>One server: its HTTP client and a request client per output length.</summary>
-    private sealed class Side(string name, string url, int? pid, VersusOptions o)
+    private sealed class Side(string name, string url, int? pid, VersusOptions o, bool llamaServer)
     {
         private readonly LoadOptions _base = new()
         {
@@ -211,6 +238,13 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
         {
             _http ??= GenerateClient.CreateHttpClient(_base);
             return new GenerateClient(_http, _base with { OutputTokens = outputTokens });
+        }
+
+        /// <summary>A client of non-streamed requests: /api/generate on ours, /completion on llama-server.</summary>
+        public WholeResponseClient WholeClient(int outputTokens)
+        {
+            _http ??= GenerateClient.CreateHttpClient(_base);
+            return new WholeResponseClient(_http, llamaServer, o.Model, outputTokens, o.TimeoutSeconds);
         }
     }
 }

@@ -69,6 +69,8 @@ public sealed class ModelRunner : IDisposable
     private readonly Thread _thread;
     /// <summary>The slots whose tokens are in the current step's batch, in sequence-id order.</summary>
     private readonly List<SequenceSlot> _stepping = [];
+    /// <summary>The requests of the slots being decoded, handed to <see cref="DecodeStep"/>.</summary>
+    private readonly List<GenerationRequest> _stepRequests = [];
     private int _queued;
     /// <summary>Set when the loop died of an error: no request is taken any more and the manager reloads the model.</summary>
     private volatile bool _faulted;
@@ -117,7 +119,8 @@ public sealed class ModelRunner : IDisposable
         };
         _context = weights.CreateContext(contextParams);
         Backend.LoraAdapters.Apply(_context.NativeHandle, settings.LoraAdapters);
-        DecodeStep = (batch, _) => _context.NativeHandle.Decode(batch);
+        var decoder = new Backend.BatchDecoder();
+        DecodeStep = (batch, _) => decoder.Decode(_context.NativeHandle, batch);
         _cache = new PrefixCache(settings.CachedSequences);
         _pacer = new PrefillPacer(settings.PrefillLatencyFactor);
         _ids = new SequenceIds(settings.Parallel + settings.CachedSequences);
@@ -582,7 +585,10 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Decodes; when the KV cache is full, gives up cached prefixes and tries the same batch again.</summary>
     private DecodeResult Decode(LLamaBatch batch, IReadOnlyList<SequenceSlot> slots)
     {
-        var requests = slots.Select(s => s.Request).ToList();
+        // One list for every step (the decode seam reads it during the call only): no garbage per step.
+        var requests = _stepRequests;
+        requests.Clear();
+        foreach (var slot in slots) requests.Add(slot.Request);
         var result = DecodeInTurn(batch, requests);
         while (result == DecodeResult.NoKvSlot && _cache.EvictLeastRecentlyUsed() is { } lru)
         {

@@ -8,6 +8,9 @@ public static class Ndjson
 {
     public const string ContentType = "application/x-ndjson";
 
+    // Written after every line: one array for the process, not one per token.
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
+
     public static void Start(HttpResponse response)
     {
         response.StatusCode = StatusCodes.Status200OK;
@@ -19,7 +22,7 @@ public static class Ndjson
     public static async Task WriteAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> type, CancellationToken ct)
     {
         await JsonSerializer.SerializeAsync(response.Body, value, type, ct);
-        await response.Body.WriteAsync("\n"u8.ToArray(), ct);
+        await response.Body.WriteAsync(NewLine, ct);
         await response.Body.FlushAsync(ct);
     }
 }

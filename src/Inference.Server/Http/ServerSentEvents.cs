@@ -6,6 +6,11 @@ namespace Inference.Server.Http;
 /// <summary>Server-sent events as OpenAI streams them: "data: {json}\n\n", ending with "data: [DONE]".</summary>
 public static class ServerSentEvents
 {
+    // Written around every event: one array each for the process, not one per token.
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
     public static void Start(HttpResponse response)
     {
         response.StatusCode = StatusCodes.Status200OK;
@@ -16,9 +21,9 @@ public static class ServerSentEvents
 
     public static async Task WriteAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> type, CancellationToken ct)
     {
-        await response.Body.WriteAsync("data: "u8.ToArray(), ct);
+        await response.Body.WriteAsync(DataPrefix, ct);
         await JsonSerializer.SerializeAsync(response.Body, value, type, ct);
-        await response.Body.WriteAsync("\n\n"u8.ToArray(), ct);
+        await response.Body.WriteAsync(EventEnd, ct);
         await response.Body.FlushAsync(ct);
     }
 
@@ -31,7 +36,7 @@ public static class ServerSentEvents
 
     public static async Task DoneAsync(HttpResponse response, CancellationToken ct)
     {
-        await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);
+        await response.Body.WriteAsync(Done, ct);
         await response.Body.FlushAsync(ct);
     }
 }

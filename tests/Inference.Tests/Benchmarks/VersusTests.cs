@@ -141,4 +141,26 @@ public sealed class CompletionClientTests(SharedServer server)
         Assert.Equal((int)whole["usage"]!["prompt_tokens"]!, r.PromptEvalCount);
         Assert.True(r.FinishMs >= r.TtftMs, $"finish {r.FinishMs} before the first token {r.TtftMs}");
     }
+
+    [Theory]
+    [InlineData(false, "{\"model\":\"bench\",\"response\":\"Once upon\",\"done\":true,\"prompt_eval_count\":7,\"eval_count\":2}")]
+    [InlineData(true, "{\"content\":\"Once upon\",\"tokens_predicted\":2,\"tokens_evaluated\":7,\"stop\":true}")]
+    public void A_whole_response_gives_text_and_token_counts_from_either_server(bool llamaServer, string json)
+    {
+        var r = WholeResponseClient.Parse(4, 200, json, llamaServer, totalMs: 120);
+        Assert.True(r.Ok, r.Error);
+        Assert.Equal(("Once upon", 2, 7, 4), (r.Text, r.EvalCount, r.PromptEvalCount, r.Index));
+        // The first token is known only with the whole answer.
+        Assert.Equal((120.0, 120.0), (r.TtftMs!.Value, r.FinishMs!.Value));
+    }
+
+    [Fact]
+    public void Whole_response_runs_are_off_unless_given_tokens()
+    {
+        var o = VersusOptions.Parse(["--ours", "http://a", "--theirs", "http://b"]);
+        Assert.Equal((8, 0), (o.WholeRequests, o.WholeTokens));
+        o = VersusOptions.Parse(["--ours", "http://a", "--theirs", "http://b", "--whole-requests", "4", "--whole-tokens", "160"]);
+        Assert.Equal((4, 160), (o.WholeRequests, o.WholeTokens));
+        Assert.Throws<ArgumentException>(() => VersusOptions.Parse(["--ours", "http://a", "--theirs", "http://b", "--whole-tokens", "-1"]));
+    }
 }
