@@ -42,8 +42,10 @@ internal static class SpeculativeDecoding
         var drafts = (Arg(args, "--draft") ?? "4,8,16").Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
         var models = Arg(args, "--models")?.Split(',') ?? [TestModelPath.Stories260K, TestModelPath.TinyRandomLlama2];
         string? json = Arg(args, "--json");
+        // Ollama's default repeat_penalty is 1.1 over the last 64 tokens; it works against repeating the prompt.
+        float penalty = float.Parse(Arg(args, "--repeat-penalty") ?? "1.1", CultureInfo.InvariantCulture);
 
-        Console.WriteLine($"n-gram speculative decoding: greedy, {tokens} tokens per run, {rounds} rounds, runs alternated, {threads} threads, draft lengths {string.Join(", ", drafts)}");
+        Console.WriteLine($"n-gram speculative decoding: greedy, repeat_penalty {penalty}, {tokens} tokens per run, {rounds} rounds, runs alternated, {threads} threads, draft lengths {string.Join(", ", drafts)}");
         var results = new List<object>();
         foreach (var model in models)
         {
@@ -63,7 +65,7 @@ internal static class SpeculativeDecoding
                 foreach (var (name, prompt) in Workloads)
                 {
                     var promptTokens = runners[0].Tokenize(prompt, addBos: true, special: false);
-                    foreach (var runner in runners) await RunAsync(runner, promptTokens, 16); // warm-up
+                    foreach (var runner in runners) await RunAsync(runner, promptTokens, 16, penalty); // warm-up
                     var totals = new (long Tokens, double Seconds, long Proposed, long Accepted)[lengths.Length];
                     var texts = new string[lengths.Length];
                     for (int round = 0; round < rounds; round++)
@@ -73,12 +75,13 @@ internal static class SpeculativeDecoding
                             int i = round % 2 == 0 ? k : lengths.Length - 1 - k;
                             var stats = runners[i].Stats;
                             long proposed = stats.DraftTokensProposed, accepted = stats.DraftTokensAccepted;
-                            var (n, s, text) = await RunAsync(runners[i], promptTokens, tokens);
+                            var (n, s, text) = await RunAsync(runners[i], promptTokens, tokens, penalty);
                             var t = totals[i];
                             totals[i] = (t.Tokens + n, t.Seconds + s, t.Proposed + stats.DraftTokensProposed - proposed, t.Accepted + stats.DraftTokensAccepted - accepted);
                             texts[i] ??= text;
                         }
                     double baseline = totals[0].Tokens / totals[0].Seconds;
+                    Console.WriteLine($"  {name}: {texts[0][..Math.Min(texts[0].Length, 160)].ReplaceLineEndings(" ")}");
                     for (int i = 0; i < lengths.Length; i++)
                     {
                         var t = totals[i];
@@ -108,13 +111,13 @@ internal static class SpeculativeDecoding
     }
 
     /// <summary>Decoded tokens after the first, the seconds they took, and the text.</summary>
-    private static async Task<(long Tokens, double Seconds, string Text)> RunAsync(ModelRunner runner, LLama.Native.LLamaToken[] prompt, int tokens)
+    private static async Task<(long Tokens, double Seconds, string Text)> RunAsync(ModelRunner runner, LLama.Native.LLamaToken[] prompt, int tokens, float penalty)
     {
         var stream = runner.Submit(new GenerationRequest
         {
             PromptTokens = prompt,
             MaxTokens = tokens,
-            Sampling = new SamplingSettings { Temperature = 0 },
+            Sampling = new SamplingSettings { Temperature = 0, RepeatPenalty = penalty },
         });
         long first = 0;
         var text = new System.Text.StringBuilder();

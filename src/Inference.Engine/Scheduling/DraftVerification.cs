@@ -26,6 +26,16 @@ internal sealed class DraftVerification(SafeLLamaContextHandle context, int maxD
     public int MaxDraftTokens { get; } = maxDraftTokens;
 
     private readonly LLamaToken[] _draft = new LLamaToken[maxDraftTokens];
+    // Adapts drafting to how well it guesses for the sequence that drafts (a new one starts afresh): the draft length
+    // doubles after a step whose drafts were all accepted and falls to one more than were accepted otherwise; after a
+    // draft of one that failed, the next drafts wait a number of steps that doubles with each such failure (at most
+    // MaxBackoff) and is reset by any accepted draft. Wrong drafts cost decode rows; text the model does not copy
+    // then costs nearly nothing.
+    private SequenceSlot? _adaptingFor;
+    private int _length;
+    private int _backoff;
+    private int _wait;
+    internal const int MaxBackoff = 32;
     // The slot whose drafts are in the current step's batch (null when none), how many, and the first one's logits index.
     private SequenceSlot? _slot;
     private int _count;
@@ -39,9 +49,15 @@ internal sealed class DraftVerification(SafeLLamaContextHandle context, int maxD
     {
         _slot = null;
         if (slot.Request.Sampling.Grammar is not null || slot.LogitsIndex < 0) return 0;
+        if (!ReferenceEquals(_adaptingFor, slot)) (_adaptingFor, _length, _backoff, _wait) = (slot, MaxDraftTokens, 0, 0);
+        if (_wait > 0)
+        {
+            _wait--;
+            return 0;
+        }
         // Never reach the point where sampling shifts the context or stops at its end: SampleNext checks
         // Position + 1 against the context, and with k drafts the last position sampled is Position + k.
-        int k = Math.Min(MaxDraftTokens, Math.Min(room, slot.ContextLength - slot.Position - 2));
+        int k = Math.Min(_length, Math.Min(room, slot.ContextLength - slot.Position - 2));
         // More than num_predict leaves room for would be decoded for nothing.
         if (slot.Request.MaxTokens >= 0) k = Math.Min(k, slot.Request.MaxTokens - slot.EvalCount - 1);
         if (k <= 0) return 0;
@@ -89,7 +105,21 @@ internal sealed class DraftVerification(SafeLLamaContextHandle context, int maxD
         if (sampled <= _count) context.MemorySequenceRemove(slot.SeqId, position + sampled, -1);
         slot.KvTokens.RemoveRange(kvTokens + sampled, slot.KvTokens.Count - kvTokens - sampled);
         slot.Position = position + sampled;
-        stats.RecordDrafts(_count, sampled - 1);
+        int accepted = sampled - 1;
+        stats.RecordDrafts(_count, accepted);
+        Adapt(accepted);
         return finish;
+    }
+
+    private void Adapt(int accepted)
+    {
+        if (accepted == _count) _length = Math.Min(MaxDraftTokens, 2 * _length);
+        else _length = accepted + 1;
+        if (accepted > 0) _backoff = 0;
+        else if (_count == 1)
+        {
+            _backoff = Math.Clamp(2 * _backoff, 1, MaxBackoff);
+            _wait = _backoff;
+        }
     }
 }
