@@ -17,7 +17,7 @@ namespace Inference.Engine.Scheduling;
 /// <para>
 /// Not used with a grammar (the grammar follower and the closer would have to be rewound) nor near the end of the
 /// context (a context shift moves the cells the drafts were decoded against). Only one sequence drafts at a time, so
-/// this holds the state of one step.
+/// this holds the state of one step, and how well drafting has guessed for that sequence (the draft length adapts).
 /// </para>
 /// </summary>
 internal sealed class DraftVerification(SafeLLamaContextHandle context, int maxDraftTokens, SchedulerStats stats,
