@@ -93,6 +93,22 @@ public sealed class EngineOptions : IValidatableObject
     /// </summary>
     public bool BatchInvariant { get; set; }
 
+    /// <summary>
+    /// Speculative decoding for a stream decoding alone: <c>ngram</c> drafts tokens from n-grams already in the prompt and
+    /// output and verifies them in the same decode (Scheduling/DraftVerification.cs); <c>off</c> decodes one token per step.
+    /// </summary>
+    public string SpeculativeDraft { get; set; } = "off";
+
+    /// <summary>Draft tokens verified per step at most with <see cref="SpeculativeDraft"/> <c>ngram</c>.</summary>
+    [Range(1, 64)]
+    public int SpeculativeMaxTokens { get; set; } = 8;
+
+    /// <summary>The values <see cref="SpeculativeDraft"/> takes.</summary>
+    public static readonly IReadOnlySet<string> SpeculativeDraftValues = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "off", "ngram" };
+
+    /// <summary>Draft tokens per step the scheduler is given (0 = drafting off).</summary>
+    public int DraftTokens => SpeculativeDraft.Trim().Equals("ngram", StringComparison.OrdinalIgnoreCase) ? SpeculativeMaxTokens : 0;
+
     /// <summary>CPU threads for decoding; 0 = one per core.</summary>
     [Range(0, 1024)]
     public int Threads { get; set; }
@@ -151,6 +167,9 @@ public sealed class EngineOptions : IValidatableObject
         if (!KvCacheSettings.CacheTypes.ContainsKey(KvCacheType.Trim()))
             yield return new ValidationResult(
                 $"Inference:KvCacheType must be f16, q8_0 or q4_0, got '{KvCacheType}'", [nameof(KvCacheType)]);
+        if (!SpeculativeDraftValues.Contains(SpeculativeDraft.Trim()))
+            yield return new ValidationResult(
+                $"Inference:SpeculativeDraft must be off or ngram, got '{SpeculativeDraft}'", [nameof(SpeculativeDraft)]);
         if (PushChunkBytes < MinPushChunkBytes)
             yield return new ValidationResult(
                 $"Inference:PushChunkBytes must be at least {MinPushChunkBytes}, got {PushChunkBytes}", [nameof(PushChunkBytes)]);

@@ -390,6 +390,7 @@ public sealed class ModelManager : IAsyncDisposable
                 CachedSequences = _options.PrefixCacheSequences,
                 PrefillLatencyFactor = _options.PrefillLatencyFactor,
                 BatchInvariant = _options.BatchInvariant,
+                DraftTokens = _options.DraftTokens,
                 Threads = settings.Threads,
                 LoraAdapters = adapters,
             }, StatsFor(model), _loggerFactory.CreateLogger<ModelRunner>());

@@ -37,6 +37,8 @@ public sealed record RunnerSettings
     public bool BatchInvariant { get; init; }
     /// <summary>LoRA adapters loaded onto the weights, set on the context (so on every sequence it decodes).</summary>
     public IReadOnlyList<LoraAdapter> LoraAdapters { get; init; } = [];
+    /// <summary>N-gram draft tokens a sequence decoding alone verifies per step at most (<see cref="DraftVerification"/>); 0 = no drafting.</summary>
+    public int DraftTokens { get; init; }
 }
 
 /// <summary>
@@ -75,6 +77,8 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Set when the loop died of an error: no request is taken any more and the manager reloads the model.</summary>
     private volatile bool _faulted;
     private TokenizerBound? _textBound;
+    /// <summary>Speculative decoding of a sequence that runs alone; null when <see cref="RunnerSettings.DraftTokens"/> is 0.</summary>
+    private readonly DraftVerification? _drafts;
 
     /// <summary>
     /// Decodes one batch for the requests whose tokens it holds (a test seam, a plain function field
@@ -121,6 +125,7 @@ public sealed class ModelRunner : IDisposable
         Backend.LoraAdapters.Apply(_context.NativeHandle, settings.LoraAdapters);
         var decoder = new Backend.BatchDecoder();
         DecodeStep = (batch, _) => decoder.Decode(_context.NativeHandle, batch);
+        if (settings.DraftTokens > 0) _drafts = new DraftVerification(_context.NativeHandle, settings.DraftTokens, Stats, SampleNext);
         _cache = new PrefixCache(settings.CachedSequences);
         _pacer = new PrefillPacer(settings.PrefillLatencyFactor);
         _ids = new SequenceIds(settings.Parallel + settings.CachedSequences);
@@ -450,7 +455,7 @@ public sealed class ModelRunner : IDisposable
         batch.Clear();
         _stepping.Clear();
         int budget = _settings.StepTokenBudget;
-        int promptTokens = 0, decodeTokens = 0;
+        int promptTokens = 0, decodeTokens = 0, drafted = 0;
 
         // Running streams get one token each, so a long prompt never stalls them. A prompt yields to
         // the streams that were already generating when it arrived: it gets chunks of what the pacer
@@ -479,6 +484,8 @@ public sealed class ModelRunner : IDisposable
             int n = slot.Prefilling ? Math.Min(slot.Request.PromptTokens.Length - slot.PromptDone, paced ? Math.Min(promptBudget, pacedBudget) : promptBudget) : 1;
             if (n <= 0) continue;
             AddToBatch(batch, slot, n, _settings.BatchInvariant);
+            // A stream decoding alone verifies guessed tokens in the same decode; with company, it batches as usual.
+            if (_drafts is not null && _active.Count == 1 && !slot.PromptInStep) drafted = _drafts.AddDrafts(batch, slot, promptBudget);
             _stepping.Add(slot);
             if (slot.PromptInStep)
             {
@@ -495,7 +502,8 @@ public sealed class ModelRunner : IDisposable
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (result == DecodeResult.Ok)
         {
-            _pacer.Observe(decodeTokens, promptTokens, elapsed);
+            // A step with drafts is longer than a decode-only step: the pacer would take it for one.
+            if (drafted == 0) _pacer.Observe(decodeTokens, promptTokens, elapsed);
             Stats.RecordStep(_stepping.Count, promptTokens, batch.TokenCount, elapsed);
             if (_logger.IsEnabled(LogLevel.Trace))
                 _logger.LogTrace("step: {Sequences} sequences, {Decode} decode + {Prompt} prompt tokens, {Ms:F1} ms",
@@ -565,6 +573,7 @@ public sealed class ModelRunner : IDisposable
         slot.PromptDone = promptDone;
         slot.KvTokens.RemoveRange(kvTokens, slot.KvTokens.Count - kvTokens);
         slot.LogitsIndex = -1;
+        _drafts?.Forget();
     }
 
     /// <summary>Decodes, with each sequence's tokens padded to a multiple of <see cref="StepPadding.Quantum"/> first in batch-invariant mode; the padding's cells are removed after.</summary>
@@ -619,7 +628,7 @@ public sealed class ModelRunner : IDisposable
             FinishReason? finish;
             try
             {
-                finish = SampleNext(slot);
+                finish = _drafts is { } drafts && drafts.Holds(slot) ? drafts.Verify(slot) : SampleNext(slot);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -15,7 +15,7 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public string Model { get; } = model;
 
     private long _decodeSteps, _batchedSequenceSteps, _promptTokens, _cachedTokens, _generatedTokens, _cancelled, _grammarsReleased, _deferred, _closed,
-        _reusedInPlace, _streamsCopied, _contextShifts, _truncated;
+        _reusedInPlace, _streamsCopied, _contextShifts, _truncated, _draftsProposed, _draftsAccepted;
     private int _maxSequencesInStep;
 
     public long DecodeSteps => Interlocked.Read(ref _decodeSteps);
@@ -41,6 +41,10 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     public long ContextShifts => Interlocked.Read(ref _contextShifts);
     /// <summary>Prompt tokens dropped to fit prompts into the context (Ollama's truncate).</summary>
     public long PromptTokensTruncated => Interlocked.Read(ref _truncated);
+    /// <summary>Tokens n-gram drafting put into decode steps to be verified (<see cref="DraftVerification"/>).</summary>
+    public long DraftTokensProposed => Interlocked.Read(ref _draftsProposed);
+    /// <summary>Draft tokens the model's own sampling confirmed: tokens generated without a decode step of their own.</summary>
+    public long DraftTokensAccepted => Interlocked.Read(ref _draftsAccepted);
     public int ActiveSequences { get; internal set; }
     public int QueuedRequests { get; internal set; }
     public int CachedSequences { get; internal set; }
@@ -71,5 +75,10 @@ public sealed class SchedulerStats(string model, ISchedulerObserver? observer = 
     internal void RecordClosed() => Interlocked.Increment(ref _closed);
     internal void RecordDeferred() => Interlocked.Increment(ref _deferred);
     internal void RecordContextShift() => Interlocked.Increment(ref _contextShifts);
+    internal void RecordDrafts(int proposed, int accepted)
+    {
+        Interlocked.Add(ref _draftsProposed, proposed);
+        Interlocked.Add(ref _draftsAccepted, accepted);
+    }
     public void RecordTruncated(long tokens) => Interlocked.Add(ref _truncated, tokens);
 }

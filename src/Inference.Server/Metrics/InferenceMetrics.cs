@@ -13,7 +13,7 @@ public sealed class InferenceMetrics : ISchedulerObserver
 {
     private readonly Histogram _batchSequences, _stepSeconds, _ttft, _interToken;
     private readonly Counter _truncated, _shifts, _promptEvaluated, _promptCached, _generated, _steps, _cancelled, _rateLimited, _shared, _grammarsReleased,
-        _reusedInPlace, _streamsCopied;
+        _reusedInPlace, _streamsCopied, _draftsProposed, _draftsAccepted;
     private readonly Gauge _active, _queued, _cached, _maxBatch, _loaded, _memory, _kvUsage;
 
     public InferenceMetrics()
@@ -45,6 +45,10 @@ public sealed class InferenceMetrics : ISchedulerObserver
             "Sequences that continued a finished sequence's KV cells where they were, without copying them.", model);
         _streamsCopied = f.CreateCounter("inference_kv_streams_copied_total",
             "KV streams copied whole into a new sequence to share a running sequence's prompt prefix.", model);
+        _draftsProposed = f.CreateCounter("inference_draft_tokens_proposed_total",
+            "Tokens n-gram speculative decoding guessed and decoded for verification (Inference:SpeculativeDraft).", model);
+        _draftsAccepted = f.CreateCounter("inference_draft_tokens_accepted_total",
+            "Draft tokens the model's own sampling confirmed, each a generated token without a decode step of its own.", model);
         _rateLimited = f.CreateCounter("inference_rate_limit_rejections_total", "Requests refused by the rate limiter.", "route");
         _active = f.CreateGauge("inference_active_sequences", "Sequences being decoded.", model);
         _queued = f.CreateGauge("inference_queued_requests", "Requests waiting for a free sequence.", model);
@@ -77,6 +81,8 @@ public sealed class InferenceMetrics : ISchedulerObserver
                 _grammarsReleased.WithLabels(s.Model).IncTo(s.GrammarsReleased);
                 _reusedInPlace.WithLabels(s.Model).IncTo(s.PrefixesReusedInPlace);
                 _streamsCopied.WithLabels(s.Model).IncTo(s.KvStreamsCopied);
+                _draftsProposed.WithLabels(s.Model).IncTo(s.DraftTokensProposed);
+                _draftsAccepted.WithLabels(s.Model).IncTo(s.DraftTokensAccepted);
                 _maxBatch.WithLabels(s.Model).Set(s.MaxSequencesInStep);
                 _active.WithLabels(s.Model).Set(0);
                 _queued.WithLabels(s.Model).Set(0);

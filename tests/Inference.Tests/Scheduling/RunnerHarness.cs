@@ -21,6 +21,15 @@ public sealed class StoriesWeights : IDisposable
     public void Dispose() => Weights.Dispose();
 }
 
+/// <summary>llama-2-tiny-random (random weights, the 32,000-token Llama 2 vocabulary), loaded once for a test class.</summary>
+public sealed class TinyRandomWeights : IDisposable
+{
+    public LLamaWeights Weights { get; } =
+        LLamaWeights.LoadFromFile(new ModelParams(TestModels.TinyRandomLlama2) { ContextSize = 2048, Threads = 2, GpuLayerCount = 0 });
+
+    public void Dispose() => Weights.Dispose();
+}
+
 /// <summary>What one generation produced.</summary>
 public sealed record Outcome(string Text, GenerationCompleted Done);
 
@@ -28,9 +37,10 @@ public sealed record Outcome(string Text, GenerationCompleted Done);
 public static class RunnerHarness
 {
     /// <remarks>llama.cpp aborts the process when a step's budget is below the sequence count (its output buffer is sized by it).</remarks>
-    public static ModelRunner Create(LLamaWeights weights, int parallel, int cachedSequences, int stepTokenBudget = 16) =>
+    public static ModelRunner Create(LLamaWeights weights, int parallel, int cachedSequences, int stepTokenBudget = 16, int draftTokens = 0) =>
         new(weights, new RunnerSettings
         {
+            DraftTokens = draftTokens,
             ContextLength = 2048,
             Parallel = parallel,
             CachedSequences = cachedSequences,
