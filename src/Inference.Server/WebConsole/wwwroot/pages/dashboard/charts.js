@@ -16,7 +16,7 @@ export const colors = ['#2f6fde', '#e08a1e', '#1e8e4e', '#9b59b6', '#c0392b', '#
  * @returns {SVGElement}
  */
 function svg(tag, attributes = {}, ...children) {
-  const el = document.createElementNS(svgNs, tag);
+  const el = /** @type {SVGElement} */ (document.createElementNS(svgNs, tag));
   for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, String(value));
   el.append(...children);
   return el;
