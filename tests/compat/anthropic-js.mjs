@@ -38,7 +38,7 @@ const weather = {
 };
 const question = [{ role: 'user', content: 'What is the weather in Paris?' }];
 const called = await client.messages.create({
-  model: toolsModel, max_tokens: 300, messages: question, tools: [weather], tool_choice: { type: 'tool', name: 'get_weather' },
+  model: toolsModel, max_tokens: 300, messages: question, tools: [weather], tool_choice: { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
 });
 const use = called.content.find(b => b.type === 'tool_use');
 const answer = await client.messages.create({

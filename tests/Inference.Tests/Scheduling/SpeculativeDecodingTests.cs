@@ -17,7 +17,7 @@ public sealed class SpeculativeDecodingTests(StoriesWeights stories, TinyRandomW
     private const int Draft = 8;
 
     /// <summary>A story that repeats itself: once the model continues it, its own prompt predicts the next tokens.</summary>
-    private const string Repetitive =
+    internal const string Repetitive =
         "Once upon a time, there was a little girl named Lily. She loved to play with her ball in the park. " +
         "Once upon a time, there was a little girl named Lily. She loved to play with her ball in the park. " +
         "Once upon a time, there was a little girl named Lily.";
@@ -159,7 +159,9 @@ public sealed class SpeculativeDecodingTests(StoriesWeights stories, TinyRandomW
     public async Task A_repetitive_prompt_gets_drafts_accepted_and_needs_fewer_decode_steps()
     {
         // Without a repeat penalty (1.1 by default works against repeating) stories260K repeats itself.
-        var (off, on, offStats, onStats) = await BothAsync(stories.Weights, t => Request(t, 160, repeatPenalty: 1f), Repetitive);
+        // Batch-invariant mode: there a verify step's logits equal a one-token step's, so the outputs must match
+        // exactly (in the default mode a near-tie may flip; the near-tie test covers that).
+        var (off, on, offStats, onStats) = await BothAsync(stories.Weights, t => Request(t, 160, repeatPenalty: 1f), Repetitive, batchInvariant: true);
 
         AssertSame(off, on);
         Assert.Equal(160, on.Done.EvalCount);

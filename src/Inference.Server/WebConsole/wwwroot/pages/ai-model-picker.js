@@ -1,7 +1,7 @@
 // @ts-check
 // The model picker of the /ai pages (SQL, code): installed models from GET /ai/models, the one the
 // server would choose for the task first ("default"), loaded ones marked.
-import { getJson } from '../api.js';
+import { getJson, getToken } from '../api.js';
 import { h, replace } from '../ui.js';
 
 /**
@@ -12,6 +12,9 @@ import { h, replace } from '../ui.js';
  */
 export function modelPicker(id, task, initial, signal, onError) {
   const select = /** @type {HTMLSelectElement} */ (h('select', { id }, h('option', { value: '' }, 'default')));
+  // /ai/* needs a token: without one, asking would only answer 401 and pop the token dialog over the
+  // page before the user did anything; the page itself asks for a token when the user sends.
+  if (!getToken()) return select;
   getJson('/ai/models', signal).then(
     (/** @type {{ models: Array<{ name: string, loaded: boolean, default_for: string[] }> }} */ body) => {
       const chosen = body.models.find(m => m.default_for.includes(task));
