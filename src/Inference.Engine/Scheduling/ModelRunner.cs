@@ -150,8 +150,10 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Queues a generation; throws QueueFullException or PromptTooLongException.</summary>
     public GenerationStream Submit(GenerationRequest request)
     {
-        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        // Failure first: the manager disposes a dead runner at once, and a request that already held it must
+        // still get the clear, retryable "scheduler stopped" error rather than a disposed-object one.
         if (_faulted) throw new SchedulerFailedException();
+        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
         if (request.PromptTokens.Length == 0) throw new ArgumentException("prompt has no tokens");
         if (request.PromptTokens.Length >= _settings.ContextLength)
             throw new PromptTooLongException(request.PromptTokens.Length, _settings.ContextLength);
