@@ -55,3 +55,14 @@ export function formatSeconds(seconds) {
 export function openTokenDialog() {
   document.getElementById('token-button')?.click();
 }
+
+/**
+ * Marks a long operation (pull, create) as failed: its status line says so (data-final="error")
+ * and the error line carries the API's message.
+ * @param {HTMLElement} status @param {HTMLElement} error @param {unknown} err
+ */
+export function showFailure(status, error, err) {
+  status.textContent = 'failed';
+  status.dataset.final = 'error';
+  error.textContent = err instanceof Error ? err.message : String(err);
+}

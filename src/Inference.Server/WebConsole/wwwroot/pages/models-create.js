@@ -3,7 +3,7 @@
 // uploads it as a blob (POST /api/blobs/sha256:<hex>, skipped when HEAD says the server has it) with
 // upload progress, then POST /api/create {"files": {name: digest}} streamed for its status.
 import { ApiError, send, streamNdjson, upload } from '../api.js';
-import { formatBytes, h, replace } from '../ui.js';
+import { formatBytes, h, replace, showFailure } from '../ui.js';
 
 /**
  * @param {AbortSignal} signal aborted when the user leaves the page
@@ -60,10 +60,7 @@ export function createCard(signal, onCreated) {
       status.dataset.final = last;
       if (last === 'success') onCreated();
     } catch (err) {
-      if (signal.aborted) return;
-      status.textContent = 'failed';
-      status.dataset.final = 'error';
-      error.textContent = err instanceof Error ? err.message : String(err);
+      if (!signal.aborted) showFailure(status, error, err);
     } finally {
       button.removeAttribute('disabled');
     }

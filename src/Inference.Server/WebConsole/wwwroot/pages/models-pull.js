@@ -2,7 +2,7 @@
 // The Models page's pull card: POST /api/pull streamed, one progress bar per layer (the stream's
 // digest/total/completed), the latest status and the final one ("success" or the API's error).
 import { streamNdjson } from '../api.js';
-import { formatBytes, h, replace } from '../ui.js';
+import { formatBytes, h, replace, showFailure } from '../ui.js';
 
 /**
  * @param {AbortSignal} signal aborted when the user leaves the page (the pull stops; a later pull resumes it)
@@ -60,10 +60,7 @@ export function pullCard(signal, onPulled) {
       status.dataset.final = last;
       if (last === 'success') onPulled();
     } catch (err) {
-      if (signal.aborted) return;
-      status.textContent = 'failed';
-      status.dataset.final = 'error';
-      error.textContent = err instanceof Error ? err.message : String(err);
+      if (!signal.aborted) showFailure(status, error, err);
     } finally {
       button.removeAttribute('disabled');
     }
