@@ -38,6 +38,12 @@ exec 3>&1
 run() {
   if [ "$dry" = 1 ]; then { printf '+'; printf ' %q' "$@"; echo; } >&3; else "$@"; fi
 }
+# The same for a server started in the background (`run_bg cmd... &`): the subshell becomes the command (exec),
+# so $! is the server's own pid, which the RSS readings and stop_servers need (a plain `run ... &` left $! naming a
+# bash subshell: RSS read as 2 MiB and the servers outlived their kill, answering the next model's runs).
+run_bg() {
+  if [ "$dry" = 1 ]; then run "$@"; else exec "$@"; fi
+}
 
 run dotnet build -c Release Inference.sln -v quiet -nologo >/dev/null
 bin() { echo "$root/benchmarks/$1/bin/Release/net10.0/$1.dll"; }
@@ -58,9 +64,14 @@ wait_ready() { # url name
   for _ in $(seq 1 240); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done
   echo "$2 did not become ready ($1)" >&2; exit 1
 }
+port_free() { # port: refuse to measure a server left over from an earlier run instead of the one just started
+  [ "$dry" = 1 ] && return 0
+  if curl -s -o /dev/null "http://127.0.0.1:$1/"; then echo "port $1 is already in use: stop what listens there (or set BENCH_PORT)" >&2; exit 1; fi
+}
 start_ours() { # model log extra-settings...
   local model="$1" log="$2"; shift 2
-  run dotnet src/Inference.Server/bin/Release/net10.0/Inference.Server.dll --urls "http://127.0.0.1:$ours_port" \
+  port_free "$ours_port"
+  run_bg dotnet src/Inference.Server/bin/Release/net10.0/Inference.Server.dll --urls "http://127.0.0.1:$ours_port" \
     "--Inference:ModelsDirectory=$store" "--Inference:Threads=$threads" "--Inference:NumParallel=$parallel" \
     "--Inference:DefaultContextLength=$ctx" --Inference:KeepAlive=-1 --Logging:LogLevel:Default=Warning \
     --Logging:LogLevel:Inference.Engine.Models.ModelManager=Information --model "bench=$model" "$@" >"$log" 2>&1 &
@@ -69,7 +80,8 @@ start_ours() { # model log extra-settings...
 }
 start_theirs() { # model log extra-flags...
   local model="$1" log="$2"; shift 2
-  run "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port "$theirs_port" -t "$threads" -tb "$threads" \
+  port_free "$theirs_port"
+  run_bg "$LLAMA_SERVER" -m "$model" --host 127.0.0.1 --port "$theirs_port" -t "$threads" -tb "$threads" \
     -c $((ctx * parallel)) -np "$parallel" -b 512 -ub 512 --no-webui "$@" >"$log" 2>&1 &
   theirs_pid=$!
   wait_ready "http://127.0.0.1:$theirs_port/health" "llama-server"
@@ -83,7 +95,7 @@ for which in $which_models; do
     # Runs on stories260K take milliseconds, so more pairs and tokens cost little and steady the medians. Its
     # whole-response runs (8 non-streamed requests x 160 tokens, ours /api/generate, llama-server /completion, one
     # after another and all at once) show per-token overhead without the streaming writers.
-    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=256; streams_tokens=128; model_pairs="${BENCH_STORIES_PAIRS:-5}"; whole_tokens=160 ;;
+    stories) model="$models_dir/stories260K.gguf"; label="stories260K"; decode=256; streams_tokens=128; model_pairs="${BENCH_STORIES_PAIRS:-15}"; whole_tokens=160 ;;
     *) echo "unknown model '$which' in BENCH_MODELS" >&2; exit 2 ;;
   esac
   [ -f "$model" ] || [ "$dry" = 1 ] || { echo "missing $model" >&2; exit 2; }
@@ -94,7 +106,8 @@ for which in $which_models; do
     # 1 and 8 sequences in separate runs, so that one failing still leaves the other line (an earlier stories260K
     # run lost its 8-sequence line); llama.cpp's log goes to a file to say why, and a line is taken wherever it starts.
     : >"$out/batched-bench-$which.jsonl"
-    for npl in 1 8; do
+    for npl in 1 8 8; do # 8 twice: a second try when the first wrote no line
+      [ "$npl" = 8 ] && [ "$(grep -c '"pl": 8' "$out/batched-bench-$which.jsonl")" -gt 0 ] && continue
       run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl "$npl" -t "$threads" --output-format jsonl \
         2>"$out/batched-bench-$which-$npl.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" \
         || [ "$dry" = 1 ] || echo "(llama-batched-bench -npl $npl on $label wrote no line: see $out/batched-bench-$which-$npl.log)"

@@ -35,14 +35,21 @@ internal static class BatchCeiling
         foreach (int n in sizes)
         {
             int pos = prompt.Length;
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < steps; i++, pos++)
+            void Step()
             {
                 batch.Clear();
                 for (int s = 0; s < n; s++) batch.Add(prompt[^1], pos, (LLamaSeqId)s, true);
                 handle.Decode(batch);
+                pos++;
             }
-            stepMs[n] = sw.Elapsed.TotalMilliseconds / steps;
+            // A few untimed steps first (the first decode of a new batch shape sets up its graph), then at least
+            // --steps timed ones and at least half a second of them: a tiny model's step takes well under a
+            // millisecond, and 16 of them were too few to time steadily.
+            for (int i = 0; i < 4; i++) Step();
+            int timed = 0;
+            var sw = Stopwatch.StartNew();
+            while (timed < steps || (sw.ElapsedMilliseconds < 500 && pos < 240)) { Step(); timed++; }
+            stepMs[n] = sw.Elapsed.TotalMilliseconds / timed;
             for (int s = 0; s < 16; s++) handle.MemorySequenceRemove((LLamaSeqId)s, prompt.Length, -1);
         }
 

@@ -34,19 +34,24 @@ public sealed class GenerateClient(HttpClient http, LoadOptions options)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
         var openAI = options.Api == ApiKind.OpenAICompletions;
-        HttpContent content = openAI
+        // A new content object per try: sending disposes the request and its content.
+        HttpContent Content() => openAI
             ? JsonContent.Create(new CompletionRequest(options.Model, prompt, true, new StreamOptions(true),
                 options.OutputTokens, options.Temperature, options.Seed, options.RepeatPenalty, options.RepeatLastN))
             : JsonContent.Create(new GenerateRequest(options.Model, prompt, true,
                 new GenerateOptions(options.OutputTokens, options.Temperature, options.Seed, options.RepeatPenalty, options.RepeatLastN)));
 
-        var start = Stopwatch.GetTimestamp();
-        IResponseStream stream = openAI ? new CompletionStream(start) : new GenerateStream(start);
+        IResponseStream stream = openAI ? new CompletionStream(Stopwatch.GetTimestamp()) : new GenerateStream(Stopwatch.GetTimestamp());
         int? status = null;
+        bool resent = false;
         try
         {
-            using var req = new HttpRequestMessage(HttpMethod.Post, openAI ? "v1/completions" : "api/generate") { Content = content };
-            using var resp = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var (resp, start, wasResent) = await ResendOnClosedConnection.SendAsync(http,
+                () => new HttpRequestMessage(HttpMethod.Post, openAI ? "v1/completions" : "api/generate") { Content = Content() },
+                HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var _ = resp;
+            resent = wasResent;
+            if (resent) stream = openAI ? new CompletionStream(start) : new GenerateStream(start);
             status = (int)resp.StatusCode;
             if (!resp.IsSuccessStatusCode)
             {
@@ -72,7 +77,7 @@ public sealed class GenerateClient(HttpClient http, LoadOptions options)
         {
             stream.Fail($"{e.GetType().Name}: {e.Message}");
         }
-        return stream.Complete(index, status, Stopwatch.GetTimestamp());
+        return stream.Complete(index, status, Stopwatch.GetTimestamp()) with { Resent = resent };
     }
 
     private static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";

@@ -22,4 +22,6 @@ public sealed record RequestResult
     /// <summary>The generated text (openai-completions only), to check two servers produced the same output.</summary>
     public string? Text { get; init; }
     public double TotalMs { get; init; }
+    /// <summary>Sent a second time because the first try failed before any response (see <see cref="ResendOnClosedConnection"/>).</summary>
+    public bool Resent { get; init; }
 }

@@ -119,6 +119,7 @@ public static class VersusReport
             foreach (var check in r.Checks)
                 sb.Append(Inv($"- {check.Scenario}: same text {check.SameText}/{check.Compared}, same completion tokens {check.SameTokenCounts}/{check.Compared}, same prompt tokens {check.SamePromptTokens}/{check.Compared}"))
                   .Append(check.RerunPairs > 0 ? Inv($"; {check.RerunPairs} pair(s) re-run with other prompts because llama-server rejected its own output as not valid UTF-8 (llama.cpp issue #27543)") : "")
+                  .Append(check.ResentOurs + check.ResentTheirs > 0 ? Inv($"; re-sent after a connection failure before any response: ours {check.ResentOurs}, llama-server {check.ResentTheirs}") : "")
                   .Append(check.FirstDifference is null ? "\n" : $"; first difference: {check.FirstDifference}\n");
             foreach (var e in r.Errors) sb.Append("- ERROR: ").Append(e).Append('\n');
         }

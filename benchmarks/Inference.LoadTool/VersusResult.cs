@@ -44,6 +44,9 @@ public sealed record VersusCheck
     public string? FirstDifference { get; init; }
     /// <summary>Pairs run again because llama-server rejected its own output (see VersusRunner.PairsAsync).</summary>
     public int RerunPairs { get; init; }
+    /// <summary>Requests of each server sent a second time after a connection failure (see ResendOnClosedConnection).</summary>
+    public int ResentOurs { get; init; }
+    public int ResentTheirs { get; init; }
 }
 
 /// <summary>Keys of the metrics the report derives rows from.</summary>

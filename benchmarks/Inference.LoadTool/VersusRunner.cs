@@ -154,7 +154,7 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
     /// </summary>
     private async Task PairsAsync(string scenario, Func<Side, int, Task<Run>> run)
     {
-        int compared = 0, sameText = 0, sameTokens = 0, samePrompt = 0, rerun = 0;
+        int compared = 0, sameText = 0, sameTokens = 0, samePrompt = 0, rerun = 0, resentOurs = 0, resentTheirs = 0;
         string? firstDifference = null;
         var seed = 0;
         for (var pair = 0; pair < o.Pairs; pair++, seed++)
@@ -172,6 +172,8 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
                 log($"  {o.Label} / {scenario}: llama-server rejected its own output ({InvalidUtf8Error}); pair re-run with other prompts");
                 continue;
             }
+            resentOurs += outputs[_ours].Results.Count(r => r.Resent);
+            resentTheirs += outputs[_theirs].Results.Count(r => r.Resent);
             foreach (var (metric, value) in outputs[_ours].Values) metric.Ours.Add(value);
             foreach (var (metric, value) in outputs[_theirs].Values) metric.Theirs.Add(value);
             log($"  {o.Label} / {scenario}: pair {pair + 1}/{o.Pairs} done");
@@ -189,6 +191,7 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
         {
             Scenario = scenario, Compared = compared, SameText = sameText, SameTokenCounts = sameTokens,
             SamePromptTokens = samePrompt, FirstDifference = firstDifference, RerunPairs = rerun,
+            ResentOurs = resentOurs, ResentTheirs = resentTheirs,
         });
     }
 

@@ -24,12 +24,16 @@ public sealed class WholeResponseClient(HttpClient http, bool llamaServer, strin
         int? status = null;
         try
         {
-            using var response = await http.PostAsync(llamaServer ? "completion" : "api/generate", JsonContent.Create(body), timeout.Token);
+            var (response, sent, resent) = await ResendOnClosedConnection.SendAsync(http,
+                () => new HttpRequestMessage(HttpMethod.Post, llamaServer ? "completion" : "api/generate") { Content = JsonContent.Create(body) },
+                HttpCompletionOption.ResponseContentRead, timeout.Token);
+            using var _ = response;
+            start = sent;
             status = (int)response.StatusCode;
             var text = await response.Content.ReadAsStringAsync(timeout.Token);
             var totalMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (!response.IsSuccessStatusCode) return Failed(index, status, $"HTTP {status}: {text[..Math.Min(text.Length, 200)]}", totalMs);
-            return Parse(index, status.Value, text, llamaServer, totalMs);
+            return Parse(index, status.Value, text, llamaServer, totalMs) with { Resent = resent };
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
