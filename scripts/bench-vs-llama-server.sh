@@ -13,6 +13,9 @@
 # BENCH_PAIRS (1B model; BENCH_STORIES_PAIRS for stories260K), BENCH_THREADS, BENCH_PARALLEL change the settings; BENCH_SKIP_OPTIONS=1 skips the
 # flash-attention / KV-cache-type rows; BENCH_MODELS="1b stories" picks the models; LLAMA_SERVER_REF
 # names llama-server's source in the report when --version cannot (a build outside git says "0 (unknown)").
+# BENCH_OURS_NATIVES=DIR runs our server and its ceiling on a llama.cpp build of one's own (--Inference:NativeLibraryPath,
+# batch-ceiling --natives), e.g. the build llama-server came from (scripts/build-llama-native.sh --with-tools), so that
+# both servers run the same library and the table compares the servers alone; its results go to <date>-vs-llama-server-own-natives.
 # BENCH_DRY_RUN=1 prints every command it would run (builds, benchmarks, both servers) and starts nothing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,7 +31,13 @@ theirs_port=$((ours_port + 1))
 models_dir="${INFERENCE_TEST_MODELS:-$root/../shared/models}"
 model_1b="${BENCH_MODEL:-$root/benchmarks/models/llama3.2-1b-q4_k_m.gguf}"
 which_models="${BENCH_MODELS:-1b stories}"
-out="$root/benchmarks/results/$(date -u +%Y%m%d)-vs-llama-server"
+ours_natives="${BENCH_OURS_NATIVES:-}"
+ours_native_args=() ceiling_native_args=()
+if [ -n "$ours_natives" ]; then
+  ours_natives="$(cd "$ours_natives" && pwd)"
+  ours_native_args=("--Inference:NativeLibraryPath=$ours_natives") ceiling_native_args=(--natives "$ours_natives")
+fi
+out="$root/benchmarks/results/$(date -u +%Y%m%d)-vs-llama-server${ours_natives:+-own-natives}"
 dry="${BENCH_DRY_RUN:-0}"
 [ "$dry" = 1 ] && out="$(mktemp -d)/dry-run"
 mkdir -p "$out" "$(dirname "$model_1b")"
@@ -74,7 +83,7 @@ start_ours() { # model log extra-settings...
   run_bg dotnet src/Inference.Server/bin/Release/net10.0/Inference.Server.dll --urls "http://127.0.0.1:$ours_port" \
     "--Inference:ModelsDirectory=$store" "--Inference:Threads=$threads" "--Inference:NumParallel=$parallel" \
     "--Inference:DefaultContextLength=$ctx" --Inference:KeepAlive=-1 --Logging:LogLevel:Default=Warning \
-    --Logging:LogLevel:Inference.Engine.Models.ModelManager=Information --model "bench=$model" "$@" >"$log" 2>&1 &
+    --Logging:LogLevel:Inference.Engine.Models.ModelManager=Information --model "bench=$model" "${ours_native_args[@]}" "$@" >"$log" 2>&1 &
   ours_pid=$!
   wait_ready "http://127.0.0.1:$ours_port/api/version" "our server"
 }
@@ -86,7 +95,9 @@ start_theirs() { # model log extra-flags...
   theirs_pid=$!
   wait_ready "http://127.0.0.1:$theirs_port/health" "llama-server"
 }
-settings="$threads threads, context $ctx per sequence, $parallel parallel sequences (ours: --Inference:NumParallel=$parallel; llama-server: -np $parallel -c $((ctx * parallel)) -b 512 -ub 512), greedy (temperature 0, repeat_penalty 1.1 over 64 tokens: our /v1 applies Ollama's defaults, llama-server is sent the same), streaming /v1/completions"
+ours_library="LLamaSharp 0.30.0's bundled llama.cpp"
+[ -n "$ours_natives" ] && ours_library="the llama.cpp build in $ours_natives (Inference:NativeLibraryPath)"
+settings="ours on $ours_library; $threads threads, context $ctx per sequence, $parallel parallel sequences (ours: --Inference:NumParallel=$parallel; llama-server: -np $parallel -c $((ctx * parallel)) -b 512 -ub 512), greedy (temperature 0, repeat_penalty 1.1 over 64 tokens: our /v1 applies Ollama's defaults, llama-server is sent the same), streaming /v1/completions"
 
 reports=() ceilings=()
 for which in $which_models; do
@@ -100,7 +111,7 @@ for which in $which_models; do
   esac
   [ -f "$model" ] || [ "$dry" = 1 ] || { echo "missing $model" >&2; exit 2; }
   echo "== $label: bare llama_decode ceilings ($(( $(date +%s) - started )) s in)"
-  run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" --json "$out/ceiling-$which.json" >/dev/null
+  run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" "${ceiling_native_args[@]}" --json "$out/ceiling-$which.json" >/dev/null
   ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
   if [ -x "$batched_bench" ]; then
     # 1 and 8 sequences in separate runs, so that one failing still leaves the other line (an earlier stories260K

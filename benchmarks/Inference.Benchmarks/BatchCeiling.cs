@@ -4,6 +4,8 @@ using System.Text.Json;
 using LLama;
 using LLama.Common;
 using LLama.Native;
+using Inference.Engine.Backend;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Inference.Benchmarks;
 
@@ -18,10 +20,14 @@ internal static class BatchCeiling
     {
         string model = Arg(args, "--model") ?? throw new ArgumentException("--model PATH is required");
         int threads = int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        int steps = int.Parse(Arg(args, "--steps") ?? "16", CultureInfo.InvariantCulture);
+        int steps = int.Parse(Arg(args, "--steps") ?? "32", CultureInfo.InvariantCulture);
         string? json = Arg(args, "--json");
         int[] sizes = [1, 2, 4, 8, 16];
 
+        // --natives DIR: the bare decode of a llama.cpp build of one's own (the server's Inference:NativeLibraryPath),
+        // e.g. the one llama-server was built from, instead of LLamaSharp's bundled library.
+        if (Arg(args, "--natives") is { } natives)
+            NativeBackend.Initialize(BackendKind.Cpu, NativeLibraryDirectory.Open(natives), NullLogger.Instance);
         var parameters = new ModelParams(model) { ContextSize = 256 * 16, SeqMax = 16, KVUnified = false, Threads = threads, BatchThreads = threads };
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);
@@ -34,23 +40,30 @@ internal static class BatchCeiling
         var stepMs = new Dictionary<int, double>();
         foreach (int n in sizes)
         {
-            int pos = prompt.Length;
-            void Step()
+            // Rounds of --steps timed steps (default 32, as llama-batched-bench -ntg 32 times), each from the end of the
+            // prompt after a few untimed steps (the first decode of a new batch shape sets up its graph), until at least
+            // half a second is timed; the median round counts. A tiny model's step takes well under a millisecond, so
+            // one round is too short to time steadily, and one long run would time steps over a longer and longer cache.
+            var rounds = new List<double>();
+            var timedTotal = Stopwatch.StartNew();
+            while (rounds.Count < 3 || (timedTotal.ElapsedMilliseconds < 500 && rounds.Count < 50))
             {
-                batch.Clear();
-                for (int s = 0; s < n; s++) batch.Add(prompt[^1], pos, (LLamaSeqId)s, true);
-                handle.Decode(batch);
-                pos++;
+                int pos = prompt.Length;
+                void Step()
+                {
+                    batch.Clear();
+                    for (int s = 0; s < n; s++) batch.Add(prompt[^1], pos, (LLamaSeqId)s, true);
+                    handle.Decode(batch);
+                    pos++;
+                }
+                for (int i = 0; i < 4; i++) Step();
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < steps; i++) Step();
+                rounds.Add(sw.Elapsed.TotalMilliseconds / steps);
+                for (int s = 0; s < 16; s++) handle.MemorySequenceRemove((LLamaSeqId)s, prompt.Length, -1);
             }
-            // A few untimed steps first (the first decode of a new batch shape sets up its graph), then at least
-            // --steps timed ones and at least half a second of them: a tiny model's step takes well under a
-            // millisecond, and 16 of them were too few to time steadily.
-            for (int i = 0; i < 4; i++) Step();
-            int timed = 0;
-            var sw = Stopwatch.StartNew();
-            while (timed < steps || (sw.ElapsedMilliseconds < 500 && pos < 240)) { Step(); timed++; }
-            stepMs[n] = sw.Elapsed.TotalMilliseconds / timed;
-            for (int s = 0; s < 16; s++) handle.MemorySequenceRemove((LLamaSeqId)s, prompt.Length, -1);
+            rounds.Sort();
+            stepMs[n] = rounds[rounds.Count / 2];
         }
 
         var result = new

@@ -12,7 +12,7 @@ public static class VersusReport
 {
     public const string Usage = """
         Usage: Inference.LoadTool versus-report --out report.md [--header TEXT] [--ceiling LABEL=PATH]... [--their-ceiling LABEL=PATH]... [--options PATH] VERSUS.json...
-          --ceiling LABEL=PATH         batch-ceiling JSON (bare llama_decode of LLamaSharp's llama.cpp) of the model labelled LABEL
+          --ceiling LABEL=PATH         batch-ceiling JSON (bare llama_decode of the library our server loads) of the model labelled LABEL
           --their-ceiling LABEL=PATH   llama-batched-bench JSONL (-npl 1,8) of llama-server's llama.cpp for that model
           --options PATH   the option rows (options.json written by scripts/bench-vs-llama-server.sh)
         """;
@@ -107,7 +107,7 @@ public static class VersusReport
             Ceiling? ours = ourCeilings?.GetValueOrDefault(r.Label), theirs = theirCeilings?.GetValueOrDefault(r.Label);
             if (ours is not null || theirs is not null)
             {
-                sb.Append(Inv($"| bare decode ceiling, 1 sequence (tok/s; ours: batch-ceiling on LLamaSharp's llama.cpp, llama-server: llama-batched-bench) | {Value(ours?.Single)} | {Value(theirs?.Single)} | {Ratio(ours?.Single, theirs?.Single)} | |\n"));
+                sb.Append(Inv($"| bare decode ceiling, 1 sequence (tok/s; ours: batch-ceiling on the library our server loads, llama-server: llama-batched-bench) | {Value(ours?.Single)} | {Value(theirs?.Single)} | {Ratio(ours?.Single, theirs?.Single)} | |\n"));
                 sb.Append(Inv($"| bare decode ceiling, 8 sequences (tok/s) | {Value(ours?.Eight)} | {Value(theirs?.Eight)} | {Ratio(ours?.Eight, theirs?.Eight)} | |\n"));
                 Share(sb, r, MetricKeys.Decode, ours?.Single, theirs?.Single, "single-stream decode as a share of its library's 1-sequence ceiling");
                 Share(sb, r, MetricKeys.ArrivalsAggregate, ours?.Eight, theirs?.Eight, "8 arrivals aggregate (wall time, prefill included) as a share of its library's 8-sequence ceiling");
