@@ -2,12 +2,14 @@
 # Builds llama.cpp's shared libraries (libllama, libggml*, libmtmd) at exactly the commit LLamaSharp binds,
 # for the backend asked, into a directory the server loads with Inference:NativeLibraryPath.
 #
-#   scripts/build-llama-native.sh (--source DIR | --git URL-or-path) [--backend cpu|cpu-native|cuda|vulkan|hip]
+#   scripts/build-llama-native.sh (--source DIR | --git URL-or-path | --archive FILE) [--backend cpu|cpu-native|cuda|vulkan|hip]
 #                                 [--out DIR] [--with-tools] [--allow-other-commit] [--build-dir DIR]
 #                                 [--jobs N] [--cuda-arch LIST] [-- extra cmake arguments]
 #
 # --source DIR     an existing llama.cpp checkout; refused unless its HEAD is the expected commit.
 # --git URL        a git remote or local repository (a bare mirror works) to take the expected commit from.
+# --archive FILE   a `git archive` tarball of the expected commit (.tar, .tar.gz or .tar.xz; the commit is read from
+#                  the id git writes into it: `git get-tar-commit-id`), as scripts/pack-gpu-device-run.sh makes one.
 # --backend        cpu (portable x86-64-v3/AVX2 build, the default), cpu-native (-march=native),
 #                  cuda (GGML_CUDA), vulkan (GGML_VULKAN), hip (GGML_HIP; pass the HIP compiler after --).
 # --out DIR        where the libraries go (default: ./llama-native, the path the README sets
@@ -25,7 +27,7 @@ version_file="$repo_root/src/Inference.Engine/Backend/LlamaCppVersion.cs"
 expected_commit="$(grep -oE 'Commit = "[0-9a-f]{40}"' "$version_file" | grep -oE '[0-9a-f]{40}')" || {
     echo "build-llama-native: no commit found in $version_file" >&2; exit 2; }
 
-source_dir="" git_remote="" backend="cpu" out_dir="$PWD/llama-native" with_tools=0 allow_other=0
+source_dir="" git_remote="" archive="" backend="cpu" out_dir="$PWD/llama-native" with_tools=0 allow_other=0
 build_dir="" jobs="$(nproc 2>/dev/null || echo 2)" cuda_arch="" extra_cmake=()
 
 die() { echo "build-llama-native: $*" >&2; exit 2; }
@@ -33,6 +35,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --source) source_dir="${2:?--source needs a directory}"; shift 2 ;;
         --git) git_remote="${2:?--git needs a URL or path}"; shift 2 ;;
+        --archive) archive="${2:?--archive needs a file}"; shift 2 ;;
         --backend) backend="${2:?--backend needs a value}"; shift 2 ;;
         --out) out_dir="${2:?--out needs a directory}"; shift 2 ;;
         --build-dir) build_dir="${2:?--build-dir needs a directory}"; shift 2 ;;
@@ -41,13 +44,15 @@ while [[ $# -gt 0 ]]; do
         --with-tools) with_tools=1; shift ;;
         --allow-other-commit) allow_other=1; shift ;;
         --) shift; extra_cmake=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 
-[[ -n "$source_dir" && -n "$git_remote" ]] && die "give --source or --git, not both"
-[[ -z "$source_dir" && -z "$git_remote" ]] && die "give the llama.cpp source: --source DIR or --git URL-or-path (nothing is downloaded otherwise)"
+sources=0
+for given in "$source_dir" "$git_remote" "$archive"; do [[ -n "$given" ]] && sources=$((sources + 1)); done
+[[ $sources -gt 1 ]] && die "give one of --source, --git and --archive"
+[[ $sources -eq 0 ]] && die "give the llama.cpp source: --source DIR, --git URL-or-path or --archive FILE (nothing is downloaded otherwise)"
 
 case "$backend" in
     cpu) backend_flags=(-DGGML_NATIVE=OFF) ;;
@@ -86,12 +91,37 @@ if [[ -n "$git_remote" ]]; then
         || die "'$git_remote' does not contain llama.cpp commit $expected_commit"
 fi
 
+archive_commit=""
+if [[ -n "$archive" ]]; then
+    [[ -f "$archive" ]] || die "no archive at '$archive'"
+    case "$archive" in
+        *.tar.xz) unpack=(xz -dc) ;;
+        *.tar.gz|*.tgz) unpack=(gzip -dc) ;;
+        *.tar) unpack=(cat) ;;
+        *) die "'$archive' is not a .tar, .tar.gz or .tar.xz file" ;;
+    esac
+    # git get-tar-commit-id reads the first header and stops: the unpacker's SIGPIPE is not a failure.
+    archive_commit="$( ("${unpack[@]}" "$archive" 2>/dev/null || true) | git get-tar-commit-id)" \
+        || die "'$archive' carries no commit id (make it with git archive from a commit, not a tree)"
+    source_dir="$build_dir/src"
+    rm -rf "$source_dir" && mkdir -p "$source_dir"
+    "${unpack[@]}" "$archive" | tar -x -C "$source_dir"
+    # ggml embeds `git rev-parse --short HEAD` of its source as ggml_commit(), which the server checks before
+    # loading the build; an unpacked archive has no .git, so ggml is given a stand-in git that answers with the
+    # archive's commit (and "clean" to diff-index), and llama.cpp's build info the same commit.
+    short_commit="${archive_commit:0:8}"
+    stand_in_git="$build_dir/git-answering-$short_commit"
+    printf '#!/bin/sh\n[ "$1" = rev-parse ] && echo %s\nexit 0\n' "$short_commit" >"$stand_in_git"
+    chmod +x "$stand_in_git"
+    extra_cmake=("-DGIT_EXE=$stand_in_git" "-DLLAMA_BUILD_COMMIT=$short_commit" "${extra_cmake[@]}")
+fi
+
 [[ -f "$source_dir/CMakeLists.txt" && -f "$source_dir/include/llama.h" ]] \
     || die "'$source_dir' is not a llama.cpp source tree (no CMakeLists.txt / include/llama.h)"
-actual_commit="$(git -C "$source_dir" rev-parse HEAD 2>/dev/null || echo unknown)"
+actual_commit="${archive_commit:-$(git -C "$source_dir" rev-parse HEAD 2>/dev/null || echo unknown)}"
 if [[ "$actual_commit" != "$expected_commit" ]]; then
     if [[ $allow_other -eq 0 ]]; then
-        die "'$source_dir' is at llama.cpp commit $actual_commit, but LLamaSharp 0.30.0 binds $expected_commit; check out that commit, or pass --allow-other-commit for a build the server will refuse to load"
+        die "'${archive:-$source_dir}' is at llama.cpp commit $actual_commit, but LLamaSharp 0.30.0 binds $expected_commit; check out that commit, or pass --allow-other-commit for a build the server will refuse to load"
     fi
     echo "build-llama-native: warning: building commit $actual_commit instead of $expected_commit (--allow-other-commit)" >&2
 fi

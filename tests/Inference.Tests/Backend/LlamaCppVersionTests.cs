@@ -59,6 +59,35 @@ public sealed class LlamaCppVersionTests
         Assert.Empty(Directory.GetFileSystemEntries(output.Path));
     }
 
+    [Fact]
+    public async Task The_build_script_reads_an_archives_commit_and_refuses_one_without()
+    {
+        using var source = new TempDirectory();
+        Directory.CreateDirectory(source.Combine("include"));
+        File.WriteAllText(source.Combine("CMakeLists.txt"), "");
+        File.WriteAllText(source.Combine("include", "llama.h"), "");
+        await Processes.RunCheckedAsync("git", ["init", "-q", source.Path]);
+        await Processes.RunCheckedAsync("git", ["-C", source.Path, "add", "."]);
+        await Processes.RunCheckedAsync("git", ["-C", source.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "stand-in"]);
+        var head = (await Processes.RunCheckedAsync("git", ["-C", source.Path, "rev-parse", "HEAD"])).Trim();
+        using var work = new TempDirectory();
+        var ofCommit = work.Combine("llama.tar");
+        var ofTree = work.Combine("tree.tar");
+        await Processes.RunCheckedAsync("git", ["-C", source.Path, "archive", "-o", ofCommit, "HEAD"]);
+        await Processes.RunCheckedAsync("git", ["-C", source.Path, "archive", "-o", ofTree, "HEAD^{tree}"]);
+        var script = Path.Combine(TestModels.RepoRoot(), "scripts", "build-llama-native.sh");
+
+        var (code, _, stderr) = await Processes.RunAsync("bash", [script, "--archive", ofCommit, "--build-dir", work.Combine("b1"), "--out", work.Combine("o1")]);
+        Assert.Equal(2, code);
+        Assert.Equal($"build-llama-native: '{ofCommit}' is at llama.cpp commit {head}, but LLamaSharp 0.30.0 binds {LlamaCppVersion.Commit}; " +
+            "check out that commit, or pass --allow-other-commit for a build the server will refuse to load\n", stderr);
+
+        (code, _, stderr) = await Processes.RunAsync("bash", [script, "--archive", ofTree, "--build-dir", work.Combine("b2"), "--out", work.Combine("o2")]);
+        Assert.Equal(2, code);
+        Assert.Equal($"build-llama-native: '{ofTree}' carries no commit id (make it with git archive from a commit, not a tree)\n", stderr);
+        Assert.False(Directory.Exists(work.Combine("o1")) || Directory.Exists(work.Combine("o2")));
+    }
+
     private static unsafe string GgmlCommit(string library)
     {
         var handle = NativeLibrary.Load(library);
