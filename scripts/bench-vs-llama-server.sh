@@ -114,14 +114,17 @@ for which in $which_models; do
   run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" "${ceiling_native_args[@]}" --json "$out/ceiling-$which.json" >/dev/null
   ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
   if [ -x "$batched_bench" ]; then
-    # 1 and 8 sequences in separate runs, so that one failing still leaves the other line (an earlier stories260K
-    # run lost its 8-sequence line); llama.cpp's log goes to a file to say why, and a line is taken wherever it starts.
+    # 1 and 8 sequences in separate runs, three of each: the report takes the median of each (one run of 32 steps
+    # is a second or two, which one stall of this machine's can cut by a third), and one failing still leaves the
+    # others (an earlier stories260K run lost its 8-sequence line). llama.cpp's log goes to a file to say why, and
+    # a line is taken wherever it starts.
     : >"$out/batched-bench-$which.jsonl"
-    for npl in 1 8 8; do # 8 twice: a second try when the first wrote no line
-      [ "$npl" = 8 ] && [ "$(grep -c '"pl": 8' "$out/batched-bench-$which.jsonl")" -gt 0 ] && continue
-      run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl "$npl" -t "$threads" --output-format jsonl \
-        2>"$out/batched-bench-$which-$npl.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" \
-        || [ "$dry" = 1 ] || echo "(llama-batched-bench -npl $npl on $label wrote no line: see $out/batched-bench-$which-$npl.log)"
+    for npl in 1 8; do
+      for try in 1 2 3; do
+        run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl "$npl" -t "$threads" --output-format jsonl \
+          2>"$out/batched-bench-$which-$npl-$try.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" \
+          || [ "$dry" = 1 ] || echo "(llama-batched-bench -npl $npl on $label wrote no line: see $out/batched-bench-$which-$npl-$try.log)"
+      done
     done
     ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
   fi

@@ -41,12 +41,13 @@ internal static class BatchCeiling
         foreach (int n in sizes)
         {
             // Rounds of --steps timed steps (default 32, as llama-batched-bench -ntg 32 times), each from the end of the
-            // prompt after a few untimed steps (the first decode of a new batch shape sets up its graph), until at least
-            // half a second is timed; the median round counts. A tiny model's step takes well under a millisecond, so
-            // one round is too short to time steadily, and one long run would time steps over a longer and longer cache.
+            // prompt after a few untimed steps (the first decode of a new batch shape sets up its graph): at least five,
+            // and until half a second is timed; the median round counts. A tiny model's step takes well under a
+            // millisecond, so one round is too short to time steadily, and one long run would time steps over a longer
+            // and longer cache; five rounds keep a stall of the machine in one round from moving the median.
             var rounds = new List<double>();
             var timedTotal = Stopwatch.StartNew();
-            while (rounds.Count < 3 || (timedTotal.ElapsedMilliseconds < 500 && rounds.Count < 50))
+            while (rounds.Count < 5 || (timedTotal.ElapsedMilliseconds < 500 && rounds.Count < 50))
             {
                 int pos = prompt.Length;
                 void Step()

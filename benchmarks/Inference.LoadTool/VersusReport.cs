@@ -13,7 +13,7 @@ public static class VersusReport
     public const string Usage = """
         Usage: Inference.LoadTool versus-report --out report.md [--header TEXT] [--ceiling LABEL=PATH]... [--their-ceiling LABEL=PATH]... [--options PATH] VERSUS.json...
           --ceiling LABEL=PATH         batch-ceiling JSON (bare llama_decode of the library our server loads) of the model labelled LABEL
-          --their-ceiling LABEL=PATH   llama-batched-bench JSONL (-npl 1,8) of llama-server's llama.cpp for that model
+          --their-ceiling LABEL=PATH   llama-batched-bench JSONL (runs of -npl 1 and 8; the median of each) of llama-server's llama.cpp for that model
           --options PATH   the option rows (options.json written by scripts/bench-vs-llama-server.sh)
         """;
 
@@ -67,17 +67,23 @@ public static class VersusReport
             return new Ceiling(1000 / steps.GetProperty("1").GetDouble(), 8 * 1000 / steps.GetProperty("8").GetDouble());
         }
 
-        /// <summary>llama-batched-bench --output-format jsonl: speed_tg (tokens/s of all sequences) per pl.</summary>
+        /// <summary>
+        /// llama-batched-bench --output-format jsonl: speed_tg (tokens/s of all sequences) per pl, the median of the
+        /// runs of each pl (the harness runs each three times).
+        /// </summary>
         public static Ceiling FromBatchedBench(string path)
         {
-            var speed = new Dictionary<int, double>();
+            var speeds = new Dictionary<int, List<double>>();
             foreach (var line in File.ReadLines(path).Where(l => l.StartsWith('{')))
             {
                 using var doc = JsonDocument.Parse(line);
-                speed[doc.RootElement.GetProperty("pl").GetInt32()] = doc.RootElement.GetProperty("speed_tg").GetDouble();
+                var pl = doc.RootElement.GetProperty("pl").GetInt32();
+                if (!speeds.TryGetValue(pl, out var runs)) speeds[pl] = runs = [];
+                runs.Add(doc.RootElement.GetProperty("speed_tg").GetDouble());
             }
             // A line llama-batched-bench did not write shows as "-" rather than failing the report.
-            return new Ceiling(speed.GetValueOrDefault(1, double.NaN), speed.GetValueOrDefault(8, double.NaN));
+            double Speed(int pl) => speeds.TryGetValue(pl, out var runs) ? Median(runs) : double.NaN;
+            return new Ceiling(Speed(1), Speed(8));
         }
     }
 
@@ -100,7 +106,7 @@ public static class VersusReport
             {
                 if (m.Ours.Count == 0 || m.Theirs.Count == 0) continue;
                 double a = Median(m.Ours), b = Median(m.Theirs);
-                var pairRatios = m.Ours.Zip(m.Theirs, (x, y) => x / y).ToList();
+                var pairRatios = m.Ours.Zip(m.Theirs, (x, y) => x / y).Where(x => !double.IsNaN(x)).ToList();
                 var spread = pairRatios.Count > 1 ? Inv($"{pairRatios.Min():F2}-{pairRatios.Max():F2}") : "-";
                 sb.Append(Inv($"| {m.Name} ({m.Unit}) | {Value(a)} | {Value(b)} | {a / b:F2} | {spread} |\n"));
             }
@@ -111,6 +117,7 @@ public static class VersusReport
                 sb.Append(Inv($"| bare decode ceiling, 8 sequences (tok/s) | {Value(ours?.Eight)} | {Value(theirs?.Eight)} | {Ratio(ours?.Eight, theirs?.Eight)} | |\n"));
                 Share(sb, r, MetricKeys.Decode, ours?.Single, theirs?.Single, "single-stream decode as a share of its library's 1-sequence ceiling");
                 Share(sb, r, MetricKeys.ArrivalsAggregate, ours?.Eight, theirs?.Eight, "8 arrivals aggregate (wall time, prefill included) as a share of its library's 8-sequence ceiling");
+                Share(sb, r, MetricKeys.ArrivalsAllDecoding, ours?.Eight, theirs?.Eight, "8 arrivals decoding all at once as a share of its library's 8-sequence ceiling");
             }
         }
         foreach (var r in results)
@@ -138,7 +145,8 @@ public static class VersusReport
     private static string Value(double? v) => v is { } x && !double.IsNaN(x) ? Value(x) : "-";
     private static string Ratio(double? a, double? b) => a is { } x && b is { } y && !double.IsNaN(x / y) ? Inv($"{x / y:F2}") : "-";
 
-    public static double Median(IReadOnlyList<double> values) => Stats.Percentile(values, 50);
+    /// <summary>The median of the values measured (a pair whose value could not be measured holds NaN).</summary>
+    public static double Median(IReadOnlyList<double> values) => Stats.Percentile(values.Where(v => !double.IsNaN(v)).ToList(), 50);
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -54,4 +54,5 @@ public static class MetricKeys
 {
     public const string Decode = "decode";
     public const string ArrivalsAggregate = "arrivals-aggregate";
+    public const string ArrivalsAllDecoding = "arrivals-all-decoding";
 }

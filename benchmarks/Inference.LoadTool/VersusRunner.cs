@@ -91,6 +91,7 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
         var aggregate = Metric($"{name} x {o.StreamTokens} tokens: aggregate", "tok/s", true, rssAfter ? MetricKeys.ArrivalsAggregate : "");
         var p50 = Metric($"{name}: TTFT p50", "ms", false);
         var max = Metric($"{name}: TTFT max", "ms", false);
+        var allDecoding = Metric($"{name}: decode while all {count} stream", "tok/s", true, rssAfter ? MetricKeys.ArrivalsAllDecoding : "");
         await PairsAsync(name, async (side, seed) =>
         {
             var client = side.Client(o.StreamTokens);
@@ -100,10 +101,34 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
             var wall = sw.Elapsed.TotalSeconds;
             foreach (var r in results) Require(r, side, name);
             var ttfts = results.Select(r => r.TtftMs!.Value).ToList();
-            return new(results, [(aggregate, results.Sum(r => r.EvalCount) / wall), (p50, Stats.Percentile(ttfts, 50)), (max, ttfts.Max())]);
+            return new(results, [(aggregate, results.Sum(r => r.EvalCount) / wall), (p50, Stats.Percentile(ttfts, 50)), (max, ttfts.Max()),
+                (allDecoding, AllDecodingRate(results))]);
         });
         if (rssAfter)
             Single($"RSS after the {count}-stream run", "MiB", higherIsBetter: false, ProcessMemory.RssMib(o.OursPid), ProcessMemory.RssMib(o.TheirsPid));
+    }
+
+    /// <summary>
+    /// Tokens/s of all streams together while every one of them decodes (from the last first token to the first
+    /// finish): what the bare-decode ceiling of that many sequences measures, without the prompts' prefill that
+    /// the wall-time aggregate includes. The requests were sent together, so their times share an origin.
+    /// NaN when the streams never all decode at once.
+    /// </summary>
+    public static double AllDecodingRate(IReadOnlyList<RequestResult> results)
+    {
+        double from = results.Max(r => r.TtftMs!.Value), to = results.Min(r => r.FinishMs!.Value);
+        if (to <= from) return double.NaN;
+        var tokens = 0;
+        foreach (var r in results)
+        {
+            var at = r.TtftMs!.Value;
+            foreach (var gap in r.InterTokenMs)
+            {
+                at += gap;
+                if (at > from && at <= to) tokens++;
+            }
+        }
+        return tokens / ((to - from) / 1000);
     }
 
     private async Task SequentialAsync(CancellationToken ct)

@@ -72,6 +72,9 @@ public sealed class VersusTests
             [
                 new VersusMetric { Key = MetricKeys.Decode, Name = "single-stream decode (64 tokens)", Unit = "tok/s", HigherIsBetter = true, Ours = [10, 12, 11], Theirs = [10, 10, 10] },
                 new VersusMetric { Name = "cold TTFT", Unit = "ms", Ours = [200, 300, 250], Theirs = [250, 250, 200] },
+                // A pair where the streams never all decoded at once holds NaN: left out of the median and the spread.
+                new VersusMetric { Key = MetricKeys.ArrivalsAllDecoding, Name = "8 simultaneous arrivals: decode while all 8 stream", Unit = "tok/s", HigherIsBetter = true,
+                    Ours = [40, double.NaN, 48], Theirs = [40, 40, 40] },
             ],
             Checks = [new VersusCheck { Scenario = "single stream", Compared = 3, SameText = 2, SameTokenCounts = 3, SamePromptTokens = 3, RerunPairs = 1, FirstDifference = "pair 2 request 0: …" }],
         };
@@ -79,7 +82,8 @@ public sealed class VersusTests
         var ceiling = Path.Combine(dir.Path, "ceiling.json");
         File.WriteAllText(ceiling, """{"step_ms": {"1": 50.0, "8": 160.0}}""");
         var batched = Path.Combine(dir.Path, "batched.jsonl");
-        File.WriteAllText(batched, "{\"pl\": 1, \"speed_tg\": 20.0}\n{\"pl\": 8, \"speed_tg\": 40.0}\n");
+        // Three runs with one sequence (the median counts), one with eight.
+        File.WriteAllText(batched, "{\"pl\": 1, \"speed_tg\": 12.0}\n{\"pl\": 1, \"speed_tg\": 20.0}\n{\"pl\": 1, \"speed_tg\": 21.0}\n{\"pl\": 8, \"speed_tg\": 40.0}\n");
 
         var table = VersusReport.Table([result],
             new Dictionary<string, VersusReport.Ceiling> { ["m"] = VersusReport.Ceiling.FromBatchCeiling(ceiling) },
@@ -93,8 +97,25 @@ public sealed class VersusTests
         Assert.Contains(lines, l => l.StartsWith("| bare decode ceiling, 1 sequence", StringComparison.Ordinal) && l.EndsWith("| 20.0 | 20.0 | 1.00 | |", StringComparison.Ordinal));
         Assert.Contains("| bare decode ceiling, 8 sequences (tok/s) | 50.0 | 40.0 | 1.25 | |", lines);
         Assert.Contains("| single-stream decode as a share of its library's 1-sequence ceiling | 55 % | 50 % | | |", lines);
+        Assert.Contains("| 8 simultaneous arrivals: decode while all 8 stream (tok/s) | 44.0 | 40.0 | 1.10 | 1.00-1.20 |", lines);
+        Assert.Contains("| 8 arrivals decoding all at once as a share of its library's 8-sequence ceiling | 88 % | 100 % | | |", lines);
         Assert.Contains(lines, l => l.StartsWith("- single stream: same text 2/3, same completion tokens 3/3, same prompt tokens 3/3; 1 pair(s) re-run", StringComparison.Ordinal)
             && l.EndsWith("; first difference: pair 2 request 0: …", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_all_decoding_rate_counts_tokens_between_the_last_first_token_and_the_first_finish()
+    {
+        // Stream a: first token at 100 ms, then one every 10 ms up to 200 (finish at 200).
+        // Stream b: first token at 130 ms (the window opens), one every 20 ms, finish at 250.
+        // The window is (130, 200]: a's tokens at 140..200 (7) and b's at 150, 170, 190 (3): 10 tokens in 70 ms.
+        var a = new RequestResult { Index = 0, TtftMs = 100, InterTokenMs = Enumerable.Repeat(10.0, 10).ToList(), FinishMs = 200 };
+        var b = new RequestResult { Index = 1, TtftMs = 130, InterTokenMs = Enumerable.Repeat(20.0, 6).ToList(), FinishMs = 250 };
+        Assert.Equal(10 / 0.070, VersusRunner.AllDecodingRate([a, b]), 6);
+
+        // b starts after a finished: never all at once.
+        var late = b with { TtftMs = 210, FinishMs = 330 };
+        Assert.True(double.IsNaN(VersusRunner.AllDecodingRate([a, late])));
     }
 
     [Fact]
