@@ -44,6 +44,8 @@ done
 [[ -n "$natives" || ${#llama_args[@]} -gt 0 ]] || die "give --llama-source DIR, --llama-git URL or --natives DIR"
 command -v curl >/dev/null || die "curl is not installed"
 server="$bundle/server/Inference.Server" loadtool="$bundle/loadtool/Inference.LoadTool"
+# A --shared-runtime bundle's programs are framework-dependent: their runtime is the bundle's dotnet/.
+[[ -x "$bundle/dotnet/dotnet" ]] && export DOTNET_ROOT="$bundle/dotnet"
 [[ -x "$server" && -x "$loadtool" ]] || die "$bundle is not a bundle from scripts/publish-gpu-bundle.sh (no server/Inference.Server or loadtool/Inference.LoadTool)"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Packs the GPU check (issue 17) so that it travels to a GPU machine that has the CUDA toolkit but no .NET SDK
+# and no internet, in a working tree of at most 64 MiB (the device tool's limit): scripts/publish-gpu-bundle.sh's
+# self-contained single files are 166 MB for the three programs, since each carries its own .NET runtime.
+#
+#   scripts/pack-gpu-device-run.sh --llama-git URL-or-path [OUT_DIR]     (default OUT_DIR: dist/device-run)
+#
+# OUT_DIR then holds
+#   bundle.tar.xz      the bundle (scripts/publish-gpu-bundle.sh --shared-runtime: the server, load tool and
+#                      ModelGen framework-dependent, beside one .NET runtime copied from this SDK)
+#   llama-cpp.tar.xz   `git archive` of the commit LLamaSharp binds, without llama.cpp's docs, models and
+#                      other parts the build does not read (build-llama-native.sh --archive checks its commit id)
+#   run.sh             what runs there: unpacks both under /tmp, builds the CUDA natives with the tools, runs
+#                      scripts/gpu-check.sh --with-llama-server, and copies the report and logs to $OUT
+# and prints the sizes. Run it there as `bash dist/device-run/run.sh` (the device tool: carry dist/device-run).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+llama_git="" out="$root/dist/device-run"
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --llama-git) llama_git="${2:?--llama-git needs a URL or path}"; shift 2 ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) out="$1"; shift ;;
+    esac
+done
+[[ -n "$llama_git" ]] || { echo "pack-gpu-device-run: give --llama-git URL-or-path (llama.cpp's repository)" >&2; exit 2; }
+commit="$(grep -oE 'Commit = "[0-9a-f]{40}"' "$root/src/Inference.Engine/Backend/LlamaCppVersion.cs" | grep -oE '[0-9a-f]{40}')"
+
+rm -rf "$out"
+mkdir -p "$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+"$root/scripts/publish-gpu-bundle.sh" --shared-runtime "$work/gpu-bundle"
+tar -C "$work" -cf - gpu-bundle | xz -T0 -6 >"$out/bundle.tar.xz"
+
+# The commit's tree without what neither the libraries nor llama-server and llama-batched-bench are built from.
+llama="$work/llama.git"
+if [[ -d "$llama_git" ]]; then llama="$llama_git"; else
+    git init -q --bare "$llama"
+    git -C "$llama" fetch -q --depth 1 "$llama_git" "$commit"
+fi
+# tools/ui stays for its CMakeLists.txt (tools/CMakeLists.txt adds it with the server; LLAMA_BUILD_UI=OFF builds no UI),
+# without the web app's sources under it. git archive reads excluded blobs' attributes too, and only reports
+# (exit 0) the ones a mirror lacks (llama.cpp's models/*.gguf): those messages are dropped, the tree is checked below.
+git -C "$llama" archive --format=tar "$commit" -- . \
+    ':!docs' ':!models' ':!media' ':!app' ':!benches' ':!pocs' ':!.devops' ':!.github' ':!gguf-py' \
+    ':!conversion' ':!requirements' ':!skills' ':!tests' ':!examples' ':(exclude,glob)tools/ui/*/**' \
+    2> >(grep -v "for 'models/" >&2) | xz -T0 -6 >"$out/llama-cpp.tar.xz"
+listing="$(xz -dc "$out/llama-cpp.tar.xz" | tar -t)"
+for needed in CMakeLists.txt include/llama.h src/llama.cpp ggml/CMakeLists.txt ggml/src/ggml-cuda/CMakeLists.txt \
+        common/CMakeLists.txt tools/CMakeLists.txt tools/ui/CMakeLists.txt tools/server/CMakeLists.txt tools/batched-bench/CMakeLists.txt; do
+    grep -qx "$needed" <<<"$listing" || { echo "pack-gpu-device-run: $needed is missing from llama-cpp.tar.xz" >&2; exit 1; }
+done
+
+cat >"$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# On the GPU machine: bash dist/device-run/run.sh [gpu-check.sh options...]; results go to $OUT (or ./gpu-check-out).
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+results="${OUT:-$PWD/gpu-check-out}"
+mkdir -p "$results" /tmp/gpu-check
+tar -C /tmp/gpu-check -xJf "$here/bundle.tar.xz"
+bundle=/tmp/gpu-check/gpu-bundle
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$results/nvidia-smi.csv" 2>&1
+start=$(date +%s)
+"$bundle/scripts/build-llama-native.sh" --archive "$here/llama-cpp.tar.xz" --backend cuda --cuda-arch native --with-tools \
+    --build-dir /tmp/gpu-check/build --out /tmp/gpu-check/natives >"$results/build.log" 2>&1
+echo "natives built: exit $?, $(( $(date +%s) - start )) s" | tee -a "$results/build.log"
+(cd /tmp/gpu-check && "$bundle/scripts/gpu-check.sh" --natives /tmp/gpu-check/natives --with-llama-server \
+    --work /tmp/gpu-check/work --out "$results/gpu-check.json" "$@") >"$results/gpu-check.log" 2>&1
+code=$?
+echo "gpu-check: exit $code, $(( $(date +%s) - start )) s in all" | tee -a "$results/gpu-check.log"
+cp /tmp/gpu-check/work/*.log "$results/" 2>/dev/null
+tail -n 30 "$results/gpu-check.log"
+exit $code
+RUN
+chmod +x "$out/run.sh"
+
+du -b "$out"/* | awk '{printf "%-40s %6.1f MB\n", $2, $1 / 1e6; s += $1} END {printf "%-40s %6.1f MB (the device tool carries at most 64 MiB = 67.1 MB, the working tree included)\n", "together", s / 1e6}'
