@@ -62,9 +62,11 @@ public sealed class PromptMix
         }
         else
         {
-            // Lead with the request number so unique prompts diverge from the first token onwards.
-            sb.Append("request ").Append(index).Append(':');
-            rest -= 2;
+            // Lead with a word picked by the request number, then the number, so unique prompts diverge from the first
+            // token onwards: "request 1000:" and "request 1001:" alone share "request 100" in a BPE vocabulary, which a
+            // server that reuses any common prefix (llama-server's slots) skips evaluating in a "cold" prompt.
+            sb.Append(Words[(index % Words.Length + Words.Length) % Words.Length]).Append(" request ").Append(index).Append(':');
+            rest -= 3;
         }
         Append(sb, RandomWords(rng, Math.Max(rest, 0)));
         return sb.ToString();
