@@ -104,8 +104,13 @@ if [[ -n "$archive" ]]; then
     archive_commit="$( ("${unpack[@]}" "$archive" 2>/dev/null || true) | git get-tar-commit-id)" \
         || die "'$archive' carries no commit id (make it with git archive from a commit, not a tree)"
     source_dir="$build_dir/src"
-    rm -rf "$source_dir" && mkdir -p "$source_dir"
-    "${unpack[@]}" "$archive" | tar -x -C "$source_dir"
+    # Unpacked once per commit: unpacking again would give every file a new time and rebuild everything, where a
+    # build cut off (a time limit on a device) should continue.
+    if [[ "$(cat "$source_dir/.archive-commit" 2>/dev/null)" != "$archive_commit" ]]; then
+        rm -rf "$source_dir" && mkdir -p "$source_dir"
+        "${unpack[@]}" "$archive" | tar -x -C "$source_dir"
+        printf '%s\n' "$archive_commit" >"$source_dir/.archive-commit"
+    fi
     # ggml embeds `git rev-parse --short HEAD` of its source as ggml_commit(), which the server checks before
     # loading the build; an unpacked archive has no .git, so ggml is given a stand-in git that answers with the
     # archive's commit (and "clean" to diff-index), and llama.cpp's build info the same commit.

@@ -10,8 +10,9 @@
 #                      ModelGen framework-dependent, beside one .NET runtime copied from this SDK)
 #   llama-cpp.tar.xz   `git archive` of the commit LLamaSharp binds, without llama.cpp's docs, models and
 #                      other parts the build does not read (build-llama-native.sh --archive checks its commit id)
-#   run.sh             what runs there: unpacks both under /tmp, builds the CUDA natives with the tools, runs
-#                      scripts/gpu-check.sh --with-llama-server, and copies the report and logs to $OUT
+#   run.sh             what runs there: unpacks the bundle into dist/device-work, builds the CUDA natives with the
+#                      tools there (continuing a build cut off before), runs scripts/gpu-check.sh --with-llama-server,
+#                      and copies the report and logs to $OUT
 # and prints the sizes. Run it there as `bash dist/device-run/run.sh` (the device tool: carry dist/device-run).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -56,22 +57,35 @@ done
 cat >"$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine: bash dist/device-run/run.sh [gpu-check.sh options...]; results go to $OUT (or ./gpu-check-out).
+# The work folder (default dist/device-work, beside this folder, so that carrying this folder again does not
+# replace it) keeps the llama.cpp build: a second run continues a build a time limit cut off, and skips one
+# that finished. DEVICE_RUN_NATIVES=DIR uses a build made elsewhere (with GPU_CHECK_ALLOW_CPU=1, the rehearsal
+# on a CPU machine).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 results="${OUT:-$PWD/gpu-check-out}"
-mkdir -p "$results" /tmp/gpu-check
-tar -C /tmp/gpu-check -xJf "$here/bundle.tar.xz"
-bundle=/tmp/gpu-check/gpu-bundle
+work="${DEVICE_RUN_WORK:-$here/../device-work}"
+mkdir -p "$results" "$work"
+work="$(cd "$work" && pwd)"
+tar -C "$work" -xJf "$here/bundle.tar.xz" || { echo "run.sh: could not unpack the bundle" >&2; exit 2; }
+bundle="$work/gpu-bundle"
+natives="${DEVICE_RUN_NATIVES:-$work/natives}"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$results/nvidia-smi.csv" 2>&1
 start=$(date +%s)
-"$bundle/scripts/build-llama-native.sh" --archive "$here/llama-cpp.tar.xz" --backend cuda --cuda-arch native --with-tools \
-    --build-dir /tmp/gpu-check/build --out /tmp/gpu-check/natives >"$results/build.log" 2>&1
-echo "natives built: exit $?, $(( $(date +%s) - start )) s" | tee -a "$results/build.log"
-(cd /tmp/gpu-check && "$bundle/scripts/gpu-check.sh" --natives /tmp/gpu-check/natives --with-llama-server \
-    --work /tmp/gpu-check/work --out "$results/gpu-check.json" "$@") >"$results/gpu-check.log" 2>&1
+if [[ -f "$natives/LLAMA_CPP_COMMIT" ]]; then
+    echo "natives: $natives, built before ($(cat "$natives/LLAMA_CPP_BACKEND" 2>/dev/null))" | tee "$results/build.log"
+else
+    "$bundle/scripts/build-llama-native.sh" --archive "$here/llama-cpp.tar.xz" --backend cuda --cuda-arch native --with-tools \
+        --build-dir "$work/build" --out "$natives" >"$results/build.log" 2>&1
+    built=$?
+    echo "natives built: exit $built, $(( $(date +%s) - start )) s" | tee -a "$results/build.log"
+    if [[ $built -ne 0 ]]; then tail -n 30 "$results/build.log"; exit "$built"; fi
+fi
+(cd "$work" && "$bundle/scripts/gpu-check.sh" --natives "$natives" --with-llama-server \
+    --work "$work/check" --out "$results/gpu-check.json" "$@") >"$results/gpu-check.log" 2>&1
 code=$?
 echo "gpu-check: exit $code, $(( $(date +%s) - start )) s in all" | tee -a "$results/gpu-check.log"
-cp /tmp/gpu-check/work/*.log "$results/" 2>/dev/null
+cp "$work"/check/*.log "$work"/check/*-[18].json "$results/" 2>/dev/null
 tail -n 30 "$results/gpu-check.log"
 exit $code
 RUN

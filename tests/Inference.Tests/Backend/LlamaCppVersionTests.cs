@@ -39,14 +39,7 @@ public sealed class LlamaCppVersionTests
     public async Task The_build_script_reads_the_same_commit_and_refuses_a_tree_at_another()
     {
         using var source = new TempDirectory();
-        // A stand-in llama.cpp tree: the two files the script looks for, committed to git.
-        Directory.CreateDirectory(source.Combine("include"));
-        File.WriteAllText(source.Combine("CMakeLists.txt"), "");
-        File.WriteAllText(source.Combine("include", "llama.h"), "");
-        await Processes.RunCheckedAsync("git", ["init", "-q", source.Path]);
-        await Processes.RunCheckedAsync("git", ["-C", source.Path, "add", "."]);
-        await Processes.RunCheckedAsync("git", ["-C", source.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "stand-in"]);
-        var head = (await Processes.RunCheckedAsync("git", ["-C", source.Path, "rev-parse", "HEAD"])).Trim();
+        var head = await CommitStandInTreeAsync(source);
 
         using var output = new TempDirectory();
         var (code, stdout, stderr) = await Processes.RunAsync("bash",
@@ -63,13 +56,7 @@ public sealed class LlamaCppVersionTests
     public async Task The_build_script_reads_an_archives_commit_and_refuses_one_without()
     {
         using var source = new TempDirectory();
-        Directory.CreateDirectory(source.Combine("include"));
-        File.WriteAllText(source.Combine("CMakeLists.txt"), "");
-        File.WriteAllText(source.Combine("include", "llama.h"), "");
-        await Processes.RunCheckedAsync("git", ["init", "-q", source.Path]);
-        await Processes.RunCheckedAsync("git", ["-C", source.Path, "add", "."]);
-        await Processes.RunCheckedAsync("git", ["-C", source.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "stand-in"]);
-        var head = (await Processes.RunCheckedAsync("git", ["-C", source.Path, "rev-parse", "HEAD"])).Trim();
+        var head = await CommitStandInTreeAsync(source);
         using var work = new TempDirectory();
         var ofCommit = work.Combine("llama.tar");
         var ofTree = work.Combine("tree.tar");
@@ -86,6 +73,18 @@ public sealed class LlamaCppVersionTests
         Assert.Equal(2, code);
         Assert.Equal($"build-llama-native: '{ofTree}' carries no commit id (make it with git archive from a commit, not a tree)\n", stderr);
         Assert.False(Directory.Exists(work.Combine("o1")) || Directory.Exists(work.Combine("o2")));
+    }
+
+    /// <summary>A stand-in llama.cpp tree: the two files the script looks for, committed to git. Returns the commit.</summary>
+    private static async Task<string> CommitStandInTreeAsync(TempDirectory source)
+    {
+        Directory.CreateDirectory(source.Combine("include"));
+        File.WriteAllText(source.Combine("CMakeLists.txt"), "");
+        File.WriteAllText(source.Combine("include", "llama.h"), "");
+        await Processes.RunCheckedAsync("git", ["init", "-q", source.Path]);
+        await Processes.RunCheckedAsync("git", ["-C", source.Path, "add", "."]);
+        await Processes.RunCheckedAsync("git", ["-C", source.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "stand-in"]);
+        return (await Processes.RunCheckedAsync("git", ["-C", source.Path, "rev-parse", "HEAD"])).Trim();
     }
 
     private static unsafe string GgmlCommit(string library)
