@@ -73,6 +73,8 @@ if [[ -n "$git_remote" ]]; then
     # (no copy, and blobs the build never reads need not be present); a remote is fetched by hash,
     # all branches if the remote refuses that.
     source_dir="$build_dir/src"
+    # A tree unpacked from an --archive into the same build directory is not a checkout: replaced.
+    [[ -d "$source_dir" && ! -d "$source_dir/.git" ]] && rm -rf "$source_dir"
     if [[ ! -d "$source_dir/.git" ]]; then
         if [[ -d "$git_remote" ]]; then
             git clone -q --shared --no-checkout "$git_remote" "$source_dir" || die "could not clone '$git_remote'"
@@ -119,6 +121,10 @@ if [[ -n "$archive" ]]; then
     printf '#!/bin/sh\n[ "$1" = rev-parse ] && echo %s\nexit 0\n' "$short_commit" >"$stand_in_git"
     chmod +x "$stand_in_git"
     extra_cmake=("-DGIT_EXE=$stand_in_git" "-DLLAMA_BUILD_COMMIT=$short_commit" "${extra_cmake[@]}")
+else
+    # CMake keeps both in its cache: a build directory an --archive build used before must not go on naming
+    # that archive's commit for a checkout.
+    extra_cmake=("-DGIT_EXE=$(command -v git)" -ULLAMA_BUILD_COMMIT "${extra_cmake[@]}")
 fi
 
 [[ -f "$source_dir/CMakeLists.txt" && -f "$source_dir/include/llama.h" ]] \

@@ -20,7 +20,7 @@ llama_git="" out="$root/dist/device-run"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --llama-git) llama_git="${2:?--llama-git needs a URL or path}"; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) out="$1"; shift ;;
     esac
 done
