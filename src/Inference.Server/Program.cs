@@ -16,6 +16,12 @@ catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationE
     Console.Error.WriteLine($"configuration error: {ex.Message}");
     return 2;
 }
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // Another process (often a server started earlier) listens there: say so, without a stack trace.
+    Console.Error.WriteLine($"cannot listen: {ex.Message} Stop what listens there, or choose another address with --urls.");
+    return 3;
+}
 await app.WaitForShutdownAsync();
 return 0;
 

@@ -66,6 +66,28 @@ public sealed class ConfigurationTests
         Assert.Contains("NumParallel", await secondErr);
     }
 
+    [Fact]
+    public async Task A_port_another_process_listens_on_stops_the_server_with_one_line_and_no_stack_trace()
+    {
+        using var other = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        other.Start();
+        int port = ((System.Net.IPEndPoint)other.LocalEndpoint).Port;
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Inference.Server.dll"),
+            "--urls", $"http://127.0.0.1:{port}", "--Inference:ModelsDirectory=" + Path.GetTempPath()])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(3, process.ExitCode);
+        Assert.Equal($"cannot listen: Failed to bind to address http://127.0.0.1:{port}: address already in use. " +
+            "Stop what listens there, or choose another address with --urls.", (await stderr).Trim());
+        Assert.DoesNotContain("   at ", await stdout);
+    }
+
     [Theory]
     [InlineData("http://localhost:3000", "", true)]
     [InlineData("http://127.0.0.1:8080", "", true)]
