@@ -23,6 +23,9 @@ internal sealed class PrefillPacer(double latencyFactor, int minChunk = 4)
         return (int)Math.Clamp(allowed, minChunk, Math.Max(minChunk, maxBudget));
     }
 
+    /// <summary>Seconds a step of this many prompt tokens alone is expected to take; 0 before any prompt was seen.</summary>
+    public double PromptSeconds(int promptTokens) => promptTokens * _promptTokenSeconds;
+
     public void Observe(int decodeTokens, int promptTokens, TimeSpan elapsed)
     {
         double seconds = elapsed.TotalSeconds;

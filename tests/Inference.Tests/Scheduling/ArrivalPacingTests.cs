@@ -80,4 +80,40 @@ public sealed class ArrivalPacingTests(StoriesWeights model) : IClassFixture<Sto
         Assert.True(lateSteps.Count >= 3, $"{evaluated} prompt tokens in {lateSteps.Count} steps: {string.Join(", ", lateSteps)}");
         Assert.Equal(evaluated + lateSteps.Count, lateSteps.Sum());
     }
+
+    [Fact]
+    public async Task A_burst_coming_just_after_an_idle_runner_took_its_first_request_is_prefilled_with_it_in_one_step()
+    {
+        using var runner = Create(model.Weights, parallel: 8, cachedSequences: 0, stepTokenBudget: 512, burstQuietPeriod: TimeSpan.FromSeconds(1));
+        var decode = runner.DecodeStep;
+        var steps = new List<(int Sequences, int Tokens)>();
+        runner.DecodeStep = (batch, requests) =>
+        {
+            int count;
+            lock (steps)
+            {
+                steps.Add((requests.Count, batch.TokenCount));
+                count = steps.Count;
+            }
+            // The first prompt (one token) takes 1.5 s: the runner learns that prompts are slow here, as a 1B model's are (a
+            // first step of ten tokens is then expected to take 15 s, and the runner waits up to 1 % of that, 150 ms).
+            if (count == 1) Thread.Sleep(1500);
+            return decode(batch, requests);
+        };
+        await ReadAsync(runner.Submit(Request([runner.Model.Vocab.BOS!.Value], 1, 1)));
+        int taught = steps.Count;
+        await UntilAsync(() => runner.Stats.ActiveSequences == 0);
+
+        var prompts = Openings[..4].Select(o => runner.Tokenize(o + " in the park.", true, false)).ToArray();
+        var first = runner.Submit(Request(prompts[0], 2, 2));
+        // The runner has taken the first request; the others come a moment later, as a burst's do over HTTP.
+        await UntilAsync(() => runner.Stats.ActiveSequences == 1);
+        var rest = prompts[1..].Select((p, i) => runner.Submit(Request(p, (uint)(3 + i), 2))).ToList();
+        var outcomes = await Task.WhenAll(rest.Prepend(first).Select(ReadAsync));
+
+        // Without the wait the first prompt would take a step alone, and the other three would wait it out.
+        Assert.Equal((4, prompts.Sum(p => p.Length)), steps[taught]);
+        Assert.Equal((4, 4), steps[taught + 1]);
+        Assert.All(outcomes, o => Assert.Equal(2, o.Done.EvalCount));
+    }
 }

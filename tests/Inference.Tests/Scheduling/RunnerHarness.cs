@@ -37,10 +37,12 @@ public sealed record Outcome(string Text, GenerationCompleted Done);
 public static class RunnerHarness
 {
     /// <remarks>llama.cpp aborts the process when a step's budget is below the sequence count (its output buffer is sized by it).</remarks>
-    public static ModelRunner Create(LLamaWeights weights, int parallel, int cachedSequences, int stepTokenBudget = 16, int draftTokens = 0) =>
+    public static ModelRunner Create(LLamaWeights weights, int parallel, int cachedSequences, int stepTokenBudget = 16, int draftTokens = 0,
+        TimeSpan? burstQuietPeriod = null) =>
         new(weights, new RunnerSettings
         {
             DraftTokens = draftTokens,
+            BurstQuietPeriod = burstQuietPeriod ?? new RunnerSettings().BurstQuietPeriod,
             ContextLength = 2048,
             Parallel = parallel,
             CachedSequences = cachedSequences,
