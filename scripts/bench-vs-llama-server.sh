@@ -114,21 +114,24 @@ for which in $which_models; do
   run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" "${ceiling_native_args[@]}" --json "$out/ceiling-$which.json" >/dev/null
   ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
   if [ -x "$batched_bench" ]; then
-    # 1 and 8 sequences in separate runs, three lines of each: the report takes the median of each (one run of 32
+    # Each shape in runs of its own, three lines of each: the report takes the median of each (one run of 32
     # steps is a second or two, which one stall of this machine's can cut by a third). On stories260K a run takes
     # about 10 ms, and llama-batched-bench then often exits 0 before its log thread has printed the line (15 of 30
     # runs with 1 sequence here, 7 of 9 with 8): runs are repeated, up to twenty, until three lines came.
     # llama.cpp's log goes to a file.
     : >"$out/batched-bench-$which.jsonl"
-    for npl in 1 8; do
+    # Decode: 8-token prompts, 32 steps, 1 and 8 sequences. Prefill: one 512-token prompt (its speed_pp; one step after),
+    # what batch-ceiling's prefill_512_tok_s measures on our side.
+    for shape in 8:32:1 8:32:8 512:1:1; do
+      IFS=: read -r npp ntg npl <<<"$shape"
       lines=0
       for try in $(seq 20); do
         [ "$lines" -ge 3 ] && break
-        run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp 8 -ntg 32 -npl "$npl" -t "$threads" --output-format jsonl \
-          2>"$out/batched-bench-$which-$npl-$try.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" && lines=$((lines + 1))
+        run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp "$npp" -ntg "$ntg" -npl "$npl" -t "$threads" --output-format jsonl \
+          2>"$out/batched-bench-$which-$npp-$npl-$try.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" && lines=$((lines + 1))
         [ "$dry" = 1 ] && break
       done
-      [ "$lines" -ge 3 ] || [ "$dry" = 1 ] || echo "(llama-batched-bench -npl $npl on $label wrote $lines lines in $try runs: see $out/batched-bench-$which-$npl-*.log)"
+      [ "$lines" -ge 3 ] || [ "$dry" = 1 ] || echo "(llama-batched-bench -npp $npp -npl $npl on $label wrote $lines lines in $try runs: see $out/batched-bench-$which-$npp-$npl-*.log)"
     done
     ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
   fi

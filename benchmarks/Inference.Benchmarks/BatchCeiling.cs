@@ -12,7 +12,8 @@ namespace Inference.Benchmarks;
 /// <summary>
 /// What batching can gain on this machine at most: the time of one bare llama_decode step with
 /// 1, 2, 4, 8 and 16 sequences (one token each, no scheduler), so the aggregate-throughput ceiling
-/// n / (step(n) / step(1)) can be set against what the server reaches.
+/// n / (step(n) / step(1)) can be set against what the server reaches; and the bare prefill rate of one
+/// 512-token prompt (one llama_decode), the ceiling of the server's prefill row.
 /// </summary>
 internal static class BatchCeiling
 {
@@ -67,10 +68,13 @@ internal static class BatchCeiling
             stepMs[n] = rounds[rounds.Count / 2];
         }
 
+        double prefillTokensPerSecond = PrefillRate(weights, threads);
+
         var result = new
         {
             model = Path.GetFileName(model),
             threads,
+            prefill_512_tok_s = prefillTokensPerSecond,
             step_ms = stepMs.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value),
             throughput_ceiling = stepMs.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Key * stepMs[1] / kv.Value),
         };
@@ -78,6 +82,36 @@ internal static class BatchCeiling
         Console.WriteLine(text);
         if (json is not null) File.WriteAllText(json, text);
         return 0;
+    }
+
+    /// <summary>
+    /// Tokens per second of one 512-token prompt decoded in one llama_decode (batch and micro-batch 512, as the server
+    /// steps), logits for its last token only; the median of at least five rounds after an untimed one.
+    /// </summary>
+    private static double PrefillRate(LLamaWeights weights, int threads)
+    {
+        const int promptTokens = 512;
+        var parameters = new ModelParams(string.Empty)
+        {
+            ContextSize = 1024, SeqMax = 1, BatchSize = promptTokens, UBatchSize = promptTokens, Threads = threads, BatchThreads = threads,
+        };
+        using var context = weights.CreateContext(parameters);
+        var words = weights.Tokenize(string.Join(' ', Enumerable.Repeat("the old man walked to the river and sat down by the water", 64)), true, false, System.Text.Encoding.UTF8);
+        var prompt = words.AsSpan(0, promptTokens).ToArray();
+        var batch = new LLamaBatch();
+        var seconds = new List<double>();
+        var timedTotal = Stopwatch.StartNew();
+        for (int round = 0; round < 6 || (timedTotal.ElapsedMilliseconds < 2000 && round < 20); round++)
+        {
+            context.NativeHandle.MemorySequenceRemove(LLamaSeqId.Zero, -1, -1);
+            batch.Clear();
+            for (int i = 0; i < prompt.Length; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
+            var sw = Stopwatch.StartNew();
+            context.NativeHandle.Decode(batch);
+            if (round > 0) seconds.Add(sw.Elapsed.TotalSeconds);
+        }
+        seconds.Sort();
+        return promptTokens / seconds[seconds.Count / 2];
     }
 
     private static string? Arg(string[] args, string name)

@@ -56,35 +56,49 @@ public static class VersusReport
         return eq > 0 ? (arg[..eq], arg[(eq + 1)..]) : throw new ArgumentException($"expected LABEL=PATH, got '{arg}'");
     }
 
-    /// <summary>The bare-decode ceiling of one model and llama.cpp build: tokens/s of 1 and of 8 sequences decoding together.</summary>
-    public sealed record Ceiling(double Single, double Eight)
+    /// <summary>
+    /// The bare ceilings of one model and llama.cpp build: tokens/s of 1 and of 8 sequences decoding together, and of one
+    /// 512-token prompt evaluated in one llama_decode (NaN where it was not measured).
+    /// </summary>
+    public sealed record Ceiling(double Single, double Eight, double Prefill = double.NaN)
     {
-        /// <summary>The batch-ceiling benchmark's JSON: step_ms per sequence count.</summary>
+        /// <summary>The batch-ceiling benchmark's JSON: step_ms per sequence count, prefill_512_tok_s.</summary>
         public static Ceiling FromBatchCeiling(string path)
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var steps = doc.RootElement.GetProperty("step_ms");
-            return new Ceiling(1000 / steps.GetProperty("1").GetDouble(), 8 * 1000 / steps.GetProperty("8").GetDouble());
+            double prefill = doc.RootElement.TryGetProperty("prefill_512_tok_s", out var p) ? p.GetDouble() : double.NaN;
+            return new Ceiling(1000 / steps.GetProperty("1").GetDouble(), 8 * 1000 / steps.GetProperty("8").GetDouble(), prefill);
         }
 
         /// <summary>
-        /// llama-batched-bench --output-format jsonl: speed_tg (tokens/s of all sequences) per pl, the median of the
-        /// runs of each pl (the harness runs each three times).
+        /// llama-batched-bench --output-format jsonl: speed_tg (tokens/s of all sequences) per pl, and speed_pp of the runs
+        /// with a 512-token prompt (pp 512) for prefill; the median of the runs of each (the harness runs each three times).
         /// </summary>
         public static Ceiling FromBatchedBench(string path)
         {
             var speeds = new Dictionary<int, List<double>>();
+            var prefill = new List<double>();
             foreach (var line in File.ReadLines(path).Where(l => l.StartsWith('{')))
             {
                 using var doc = JsonDocument.Parse(line);
-                var pl = doc.RootElement.GetProperty("pl").GetInt32();
+                var root = doc.RootElement;
+                if (root.TryGetProperty("pp", out var pp) && pp.GetInt32() == PrefillPromptTokens)
+                {
+                    prefill.Add(root.GetProperty("speed_pp").GetDouble());
+                    continue;
+                }
+                var pl = root.GetProperty("pl").GetInt32();
                 if (!speeds.TryGetValue(pl, out var runs)) speeds[pl] = runs = [];
-                runs.Add(doc.RootElement.GetProperty("speed_tg").GetDouble());
+                runs.Add(root.GetProperty("speed_tg").GetDouble());
             }
             // A line llama-batched-bench did not write shows as "-" rather than failing the report.
             double Speed(int pl) => speeds.TryGetValue(pl, out var runs) ? Median(runs) : double.NaN;
-            return new Ceiling(Speed(1), Speed(8));
+            return new Ceiling(Speed(1), Speed(8), prefill.Count > 0 ? Median(prefill) : double.NaN);
         }
+
+        /// <summary>The prompt length of the prefill ceilings (batch-ceiling's, and the harness's llama-batched-bench -npp).</summary>
+        public const int PrefillPromptTokens = 512;
     }
 
     /// <summary>
@@ -115,6 +129,8 @@ public static class VersusReport
             {
                 sb.Append(Inv($"| bare decode ceiling, 1 sequence (tok/s; ours: batch-ceiling on the library our server loads, llama-server: llama-batched-bench) | {Value(ours?.Single)} | {Value(theirs?.Single)} | {Ratio(ours?.Single, theirs?.Single)} | |\n"));
                 sb.Append(Inv($"| bare decode ceiling, 8 sequences (tok/s) | {Value(ours?.Eight)} | {Value(theirs?.Eight)} | {Ratio(ours?.Eight, theirs?.Eight)} | |\n"));
+                sb.Append(Inv($"| bare prefill ceiling, one {Ceiling.PrefillPromptTokens}-token prompt in one llama_decode (tok/s) | {Value(ours?.Prefill)} | {Value(theirs?.Prefill)} | {Ratio(ours?.Prefill, theirs?.Prefill)} | |\n"));
+                Share(sb, r, MetricKeys.Prefill, ours?.Prefill, theirs?.Prefill, "prefill as a share of its library's prefill ceiling");
                 Share(sb, r, MetricKeys.Decode, ours?.Single, theirs?.Single, "single-stream decode as a share of its library's 1-sequence ceiling");
                 Share(sb, r, MetricKeys.ArrivalsAggregate, ours?.Eight, theirs?.Eight, "8 arrivals aggregate (wall time, prefill included) as a share of its library's 8-sequence ceiling");
                 Share(sb, r, MetricKeys.ArrivalsAllDecoding, ours?.Eight, theirs?.Eight, "8 arrivals decoding all at once as a share of its library's 8-sequence ceiling");

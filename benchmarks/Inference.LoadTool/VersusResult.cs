@@ -53,6 +53,7 @@ public sealed record VersusCheck
 public static class MetricKeys
 {
     public const string Decode = "decode";
+    public const string Prefill = "prefill";
     public const string ArrivalsAggregate = "arrivals-aggregate";
     public const string ArrivalsAllDecoding = "arrivals-all-decoding";
 }

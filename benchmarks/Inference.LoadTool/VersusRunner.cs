@@ -59,7 +59,7 @@ public sealed class VersusRunner(VersusOptions o, Action<string> log)
 
     private async Task PrefillAsync(CancellationToken ct)
     {
-        var prefill = Metric($"prefill ({o.PrefillTokens}-token prompt)", "tok/s", true);
+        var prefill = Metric($"prefill ({o.PrefillTokens}-token prompt)", "tok/s", true, MetricKeys.Prefill);
         var prompts = new Dictionary<int, string>();
         await PairsAsync("prefill", async (side, seed) =>
         {

@@ -72,6 +72,7 @@ public sealed class VersusTests
             [
                 new VersusMetric { Key = MetricKeys.Decode, Name = "single-stream decode (64 tokens)", Unit = "tok/s", HigherIsBetter = true, Ours = [10, 12, 11], Theirs = [10, 10, 10] },
                 new VersusMetric { Name = "cold TTFT", Unit = "ms", Ours = [200, 300, 250], Theirs = [250, 250, 200] },
+                new VersusMetric { Key = MetricKeys.Prefill, Name = "prefill (512-token prompt)", Unit = "tok/s", HigherIsBetter = true, Ours = [180, 190, 170], Theirs = [200, 225, 250] },
                 // A pair where the streams never all decoded at once holds NaN: left out of the median and the spread.
                 new VersusMetric { Key = MetricKeys.ArrivalsAllDecoding, Name = "8 simultaneous arrivals: decode while all 8 stream", Unit = "tok/s", HigherIsBetter = true,
                     Ours = [40, double.NaN, 48], Theirs = [40, 40, 40] },
@@ -80,10 +81,11 @@ public sealed class VersusTests
         };
         using var dir = new TempDirectory();
         var ceiling = Path.Combine(dir.Path, "ceiling.json");
-        File.WriteAllText(ceiling, """{"step_ms": {"1": 50.0, "8": 160.0}}""");
+        File.WriteAllText(ceiling, """{"prefill_512_tok_s": 200.0, "step_ms": {"1": 50.0, "8": 160.0}}""");
         var batched = Path.Combine(dir.Path, "batched.jsonl");
-        // Three runs with one sequence (the median counts), one with eight.
-        File.WriteAllText(batched, "{\"pl\": 1, \"speed_tg\": 12.0}\n{\"pl\": 1, \"speed_tg\": 20.0}\n{\"pl\": 1, \"speed_tg\": 21.0}\n{\"pl\": 8, \"speed_tg\": 40.0}\n");
+        // Three runs with one sequence (the median counts), one with eight, two of a 512-token prompt (prefill: their speed_pp).
+        File.WriteAllText(batched, "{\"pp\": 8, \"pl\": 1, \"speed_tg\": 12.0}\n{\"pp\": 8, \"pl\": 1, \"speed_tg\": 20.0}\n{\"pp\": 8, \"pl\": 1, \"speed_tg\": 21.0}\n" +
+            "{\"pp\": 8, \"pl\": 8, \"speed_tg\": 40.0}\n{\"pp\": 512, \"pl\": 1, \"speed_pp\": 240.0, \"speed_tg\": 30.0}\n{\"pp\": 512, \"pl\": 1, \"speed_pp\": 260.0, \"speed_tg\": 9.0}\n");
 
         var table = VersusReport.Table([result],
             new Dictionary<string, VersusReport.Ceiling> { ["m"] = VersusReport.Ceiling.FromBatchCeiling(ceiling) },
@@ -97,6 +99,8 @@ public sealed class VersusTests
         Assert.Contains(lines, l => l.StartsWith("| bare decode ceiling, 1 sequence", StringComparison.Ordinal) && l.EndsWith("| 20.0 | 20.0 | 1.00 | |", StringComparison.Ordinal));
         Assert.Contains("| bare decode ceiling, 8 sequences (tok/s) | 50.0 | 40.0 | 1.25 | |", lines);
         Assert.Contains("| single-stream decode as a share of its library's 1-sequence ceiling | 55 % | 50 % | | |", lines);
+        Assert.Contains("| bare prefill ceiling, one 512-token prompt in one llama_decode (tok/s) | 200 | 250 | 0.80 | |", lines);
+        Assert.Contains("| prefill as a share of its library's prefill ceiling | 90 % | 90 % | | |", lines);
         Assert.Contains("| 8 simultaneous arrivals: decode while all 8 stream (tok/s) | 44.0 | 40.0 | 1.10 | 1.00-1.20 |", lines);
         Assert.Contains("| 8 arrivals decoding all at once as a share of its library's 8-sequence ceiling | 88 % | 100 % | | |", lines);
         Assert.Contains(lines, l => l.StartsWith("- single stream: same text 2/3, same completion tokens 3/3, same prompt tokens 3/3; 1 pair(s) re-run", StringComparison.Ordinal)
