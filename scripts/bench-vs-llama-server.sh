@@ -40,6 +40,8 @@ fi
 out="$root/benchmarks/results/$(date -u +%Y%m%d)-vs-llama-server${ours_natives:+-own-natives}"
 dry="${BENCH_DRY_RUN:-0}"
 [ "$dry" = 1 ] && out="$(mktemp -d)/dry-run"
+# A run the same day replaces that day's results: no log of an earlier run is left to be read as this one's.
+rm -rf "$out"
 mkdir -p "$out" "$(dirname "$model_1b")"
 started=$(date +%s)
 # Runs a command, or only prints it in a dry run (to the script's own output, fd 3, whatever the command's are sent to).
@@ -99,6 +101,36 @@ ours_library="LLamaSharp 0.30.0's bundled llama.cpp"
 [ -n "$ours_natives" ] && ours_library="the llama.cpp build in $ours_natives (Inference:NativeLibraryPath)"
 settings="ours on $ours_library; $threads threads, context $ctx per sequence, $parallel parallel sequences (ours: --Inference:NumParallel=$parallel; llama-server: -np $parallel -c $((ctx * parallel)) -b 512 -ub 512), greedy (temperature 0, repeat_penalty 1.1 over 64 tokens: our /v1 applies Ollama's defaults, llama-server is sent the same), streaming /v1/completions"
 
+# The bare ceilings of $model ($which, $label), measured before and after its side-by-side runs (suffix "" and
+# "-after"): the report takes the mean of the two, so a machine that changed speed in between moves both sides' shares alike.
+measure_ceilings() { # file-name suffix
+  local suffix="$1" shape npp ntg npl lines try
+  echo "== $label: bare llama_decode ceilings${suffix:+ again, after the side-by-side runs} ($(( $(date +%s) - started )) s in)"
+  run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" "${ceiling_native_args[@]}" --json "$out/ceiling-$which$suffix.json" >/dev/null
+  ceilings+=(--ceiling "$label=$out/ceiling-$which$suffix.json")
+  [ -x "$batched_bench" ] || return 0
+  # Each shape in runs of its own, three lines of each: the report takes the median of each (one run of 32
+  # steps is a second or two, which one stall of this machine's can cut by a third). On stories260K a run takes
+  # about 10 ms, and llama-batched-bench then often exits 0 before its log thread has printed the line (15 of 30
+  # runs with 1 sequence here, 7 of 9 with 8): runs are repeated, up to twenty, until three lines came.
+  # llama.cpp's log goes to a file.
+  : >"$out/batched-bench-$which$suffix.jsonl"
+  # Decode: 8-token prompts, 32 steps, 1 and 8 sequences. Prefill: one 512-token prompt (its speed_pp; one step after),
+  # what batch-ceiling's prefill_512_tok_s measures on our side.
+  for shape in 8:32:1 8:32:8 512:1:1; do
+    IFS=: read -r npp ntg npl <<<"$shape"
+    lines=0
+    for try in $(seq 20); do
+      [ "$lines" -ge 3 ] && break
+      run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp "$npp" -ntg "$ntg" -npl "$npl" -t "$threads" --output-format jsonl \
+        2>"$out/batched-bench-$which$suffix-$npp-$npl-$try.log" | grep -o '{.*}' >>"$out/batched-bench-$which$suffix.jsonl" && lines=$((lines + 1))
+      [ "$dry" = 1 ] && break
+    done
+    [ "$lines" -ge 3 ] || [ "$dry" = 1 ] || echo "(llama-batched-bench -npp $npp -npl $npl on $label wrote $lines lines in $try runs: see $out/batched-bench-$which$suffix-$npp-$npl-*.log)"
+  done
+  ceilings+=(--their-ceiling "$label=$out/batched-bench-$which$suffix.jsonl")
+}
+
 reports=() ceilings=()
 for which in $which_models; do
   case "$which" in
@@ -110,32 +142,7 @@ for which in $which_models; do
     *) echo "unknown model '$which' in BENCH_MODELS" >&2; exit 2 ;;
   esac
   [ -f "$model" ] || [ "$dry" = 1 ] || { echo "missing $model" >&2; exit 2; }
-  echo "== $label: bare llama_decode ceilings ($(( $(date +%s) - started )) s in)"
-  run dotnet "$(bin Inference.Benchmarks)" batch-ceiling --model "$model" --threads "$threads" "${ceiling_native_args[@]}" --json "$out/ceiling-$which.json" >/dev/null
-  ceilings+=(--ceiling "$label=$out/ceiling-$which.json")
-  if [ -x "$batched_bench" ]; then
-    # Each shape in runs of its own, three lines of each: the report takes the median of each (one run of 32
-    # steps is a second or two, which one stall of this machine's can cut by a third). On stories260K a run takes
-    # about 10 ms, and llama-batched-bench then often exits 0 before its log thread has printed the line (15 of 30
-    # runs with 1 sequence here, 7 of 9 with 8): runs are repeated, up to twenty, until three lines came.
-    # llama.cpp's log goes to a file.
-    : >"$out/batched-bench-$which.jsonl"
-    # Decode: 8-token prompts, 32 steps, 1 and 8 sequences. Prefill: one 512-token prompt (its speed_pp; one step after),
-    # what batch-ceiling's prefill_512_tok_s measures on our side.
-    for shape in 8:32:1 8:32:8 512:1:1; do
-      IFS=: read -r npp ntg npl <<<"$shape"
-      lines=0
-      for try in $(seq 20); do
-        [ "$lines" -ge 3 ] && break
-        run "$batched_bench" -m "$model" -c 4096 -b 512 -ub 512 -npp "$npp" -ntg "$ntg" -npl "$npl" -t "$threads" --output-format jsonl \
-          2>"$out/batched-bench-$which-$npp-$npl-$try.log" | grep -o '{.*}' >>"$out/batched-bench-$which.jsonl" && lines=$((lines + 1))
-        [ "$dry" = 1 ] && break
-      done
-      [ "$lines" -ge 3 ] || [ "$dry" = 1 ] || echo "(llama-batched-bench -npp $npp -npl $npl on $label wrote $lines lines in $try runs: see $out/batched-bench-$which-$npp-$npl-*.log)"
-    done
-    ceilings+=(--their-ceiling "$label=$out/batched-bench-$which.jsonl")
-  fi
-
+  measure_ceilings ""
   echo "== $label: side by side ($(( $(date +%s) - started )) s in)"
   start_theirs "$model" "$out/llama-server-$which.log"
   start_ours "$model" "$out/server-$which.log"
@@ -146,6 +153,7 @@ for which in $which_models; do
     --settings "$settings" --json "$out/versus-$which.json" >/dev/null || echo "(errors: see $out/versus-$which.json)"
   reports+=("$out/versus-$which.json")
   stop_servers
+  measure_ceilings "-after"
 done
 
 options_args=()

@@ -14,6 +14,7 @@ public static class VersusReport
         Usage: Inference.LoadTool versus-report --out report.md [--header TEXT] [--ceiling LABEL=PATH]... [--their-ceiling LABEL=PATH]... [--options PATH] VERSUS.json...
           --ceiling LABEL=PATH         batch-ceiling JSON (bare llama_decode of the library our server loads) of the model labelled LABEL
           --their-ceiling LABEL=PATH   llama-batched-bench JSONL (runs of -npl 1 and 8; the median of each) of llama-server's llama.cpp for that model
+                                       (either one given more than once for a label: the mean of those measurements)
           --options PATH   the option rows (options.json written by scripts/bench-vs-llama-server.sh)
         """;
 
@@ -38,8 +39,8 @@ public static class VersusReport
         }
         if (inputs.Count == 0) { Console.Error.WriteLine(Usage); return 2; }
         var results = inputs.Select(p => JsonSerializer.Deserialize<VersusResult>(File.ReadAllText(p), VersusResult.Json)!).ToList();
-        var ours = ceilings.Select(Labelled).ToDictionary(c => c.Label, c => Ceiling.FromBatchCeiling(c.Path));
-        var theirs = theirCeilings.Select(Labelled).ToDictionary(c => c.Label, c => Ceiling.FromBatchedBench(c.Path));
+        var ours = ByLabel(ceilings, Ceiling.FromBatchCeiling);
+        var theirs = ByLabel(theirCeilings, Ceiling.FromBatchedBench);
         var sb = new StringBuilder();
         if (header is not null) sb.Append(header).Append("\n\n");
         sb.Append(Table(results, ours, theirs));
@@ -49,6 +50,14 @@ public static class VersusReport
         if (output is not null) File.WriteAllText(output, text);
         return results.Any(r => r.Errors.Count > 0) ? 1 : 0;
     }
+
+    /// <summary>
+    /// One ceiling per model label: the mean of that label's files. The harness measures each ceiling before and after the
+    /// side-by-side runs, so a machine that slowed down or sped up between them moves both shares alike.
+    /// </summary>
+    public static Dictionary<string, Ceiling> ByLabel(IEnumerable<string> labelledPaths, Func<string, Ceiling> read) =>
+        labelledPaths.Select(Labelled).GroupBy(c => c.Label)
+            .ToDictionary(g => g.Key, g => Ceiling.Mean(g.Select(c => read(c.Path)).ToList()));
 
     private static (string Label, string Path) Labelled(string arg)
     {
@@ -97,6 +106,17 @@ public static class VersusReport
             return new Ceiling(Speed(1), Speed(8), prefill.Count > 0 ? Median(prefill) : double.NaN);
         }
 
+        /// <summary>Each rate's mean over the measurements that have it (NaN where none has).</summary>
+        public static Ceiling Mean(IReadOnlyList<Ceiling> all)
+        {
+            static double Of(IEnumerable<double> values)
+            {
+                var known = values.Where(v => !double.IsNaN(v)).ToList();
+                return known.Count > 0 ? known.Average() : double.NaN;
+            }
+            return new Ceiling(Of(all.Select(c => c.Single)), Of(all.Select(c => c.Eight)), Of(all.Select(c => c.Prefill)));
+        }
+
         /// <summary>The prompt length of the prefill ceilings (batch-ceiling's, and the harness's llama-batched-bench -npp).</summary>
         public const int PrefillPromptTokens = 512;
     }
@@ -111,7 +131,7 @@ public static class VersusReport
         var sb = new StringBuilder();
         foreach (var settings in results.Select(r => r.Settings).Distinct())
             sb.Append("Settings: ").Append(settings).Append('\n');
-        sb.Append("\nValue = median of the alternating pairs; ratio = ours / llama-server of the medians (tok/s: higher is better; ms and MiB: lower is better); spread = lowest-highest ratio of a single pair.\n\n");
+        sb.Append("\nValue = median of the alternating pairs; ratio = ours / llama-server of the medians (tok/s: higher is better; ms and MiB: lower is better); spread = lowest-highest ratio of a single pair. Bare ceilings: the mean of their measurements (the harness measures them before and after the side-by-side runs).\n\n");
         sb.Append("| metric | ours | llama-server | ratio | spread |\n|---|---|---|---|---|\n");
         foreach (var r in results)
         {

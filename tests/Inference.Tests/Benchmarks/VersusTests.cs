@@ -108,6 +108,24 @@ public sealed class VersusTests
     }
 
     [Fact]
+    public void Ceilings_measured_before_and_after_the_runs_are_averaged_per_model()
+    {
+        using var dir = new TempDirectory();
+        string Write(string name, string json) { var path = Path.Combine(dir.Path, name); File.WriteAllText(path, json); return path; }
+        var before = Write("before.json", """{"prefill_512_tok_s": 200.0, "step_ms": {"1": 50.0, "8": 160.0}}""");
+        // The machine slowed down during the runs; this file has no prefill measurement.
+        var after = Write("after.json", """{"step_ms": {"1": 25.0, "8": 80.0}}""");
+        var other = Write("other.json", """{"prefill_512_tok_s": 10.0, "step_ms": {"1": 100.0, "8": 800.0}}""");
+
+        var ceilings = VersusReport.ByLabel([$"m={before}", $"m={after}", $"x=y={other}"], VersusReport.Ceiling.FromBatchCeiling);
+
+        Assert.Equal(["m", "x=y"], ceilings.Keys.Order());
+        // 1 sequence: 20 and 40 tok/s; 8: 50 and 100; prefill only from the file that has it.
+        Assert.Equal(new VersusReport.Ceiling(30, 75, 200), ceilings["m"]);
+        Assert.Equal(new VersusReport.Ceiling(10, 10, 10), ceilings["x=y"]);
+    }
+
+    [Fact]
     public void The_all_decoding_rate_counts_tokens_between_the_last_first_token_and_the_first_finish()
     {
         // Stream a: first token at 100 ms, then one every 10 ms up to 200 (finish at 200).
