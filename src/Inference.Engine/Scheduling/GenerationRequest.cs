@@ -35,6 +35,13 @@ public sealed record SamplingSettings
     /// </summary>
     public bool CheckGrammarLazily { get; init; } = true;
 
+    /// <summary>
+    /// Greedy without a grammar: pick the token in managed code (see <see cref="TokenSampler"/>'s PickGreedy) rather
+    /// than through llama.cpp's chain, which walks the whole vocabulary twice; the same token either way. False is kept
+    /// for the equivalence tests.
+    /// </summary>
+    public bool PickGreedyInManagedCode { get; init; } = true;
+
     /// <summary>llama.cpp's LLAMA_DEFAULT_SEED: the sampler picks a random seed.</summary>
     public const uint LLamaSeedDefault = 0xFFFFFFFF;
 }
