@@ -61,6 +61,15 @@ internal sealed unsafe class BatchDecoder
             for (int i = 0; i < _ids.Length; i++) _idPointers[i] = (IntPtr)(first + i);
     }
 
+    /// <summary>Each token's (first) sequence id, in batch order: what llama.cpp forms its micro-batches from (tests look at it).</summary>
+    internal static int[] SequenceIdsOf(LLamaBatch batch)
+    {
+        var ids = SequenceIds(batch);
+        var result = new int[batch.TokenCount];
+        for (int i = 0; i < result.Length; i++) result[i] = ids[i][0].Value;
+        return result;
+    }
+
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_tokens")]
     private static extern ref LLamaToken[] Tokens(LLamaBatch batch);
 

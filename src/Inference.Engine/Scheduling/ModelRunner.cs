@@ -196,6 +196,7 @@ public sealed class ModelRunner : IDisposable
                     continue;
                 }
                 GatherBurst();
+                OrderNewSequencesByLength();
                 Step(batch);
                 PublishKvUsage();
             }
@@ -315,6 +316,39 @@ public sealed class ModelRunner : IDisposable
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// Gives the sequences that hold no KV cells yet (new prompts, none reused) their ids in order of prompt length, the
+    /// shortest on the lowest id. With a KV stream per sequence, llama.cpp splits a step into micro-batches of
+    /// consecutive ids taking the same number of tokens from each (split_equal), and every micro-batch is a pass over
+    /// the weights. Eight prompts of 34 to 46 tokens in arrival order made six passes for one step of 330 tokens (2.6 s
+    /// on the 1B model, LLAMA_BATCH_DEBUG=1); ordered by length, a step takes one pass per distinct length left over.
+    /// The ids are the ones these sequences already hold, so nothing else moves.
+    /// </summary>
+    private void OrderNewSequencesByLength()
+    {
+        _fresh.Clear();
+        foreach (var slot in _active)
+            if (slot.HasNoCells) _fresh.Add(slot);
+        if (_fresh.Count < 2) return;
+        _freshIds.Clear();
+        foreach (var slot in _fresh) _freshIds.Add(slot.SeqId.Value);
+        _freshIds.Sort();
+        // Stable: equal lengths keep their arrival order.
+        var byLength = _fresh.OrderBy(s => s.Request.PromptTokens.Length).ToList();
+        bool moved = false;
+        for (int i = 0; i < byLength.Count; i++)
+        {
+            if (byLength[i].SeqId.Value == _freshIds[i]) continue;
+            byLength[i].TakeId((LLamaSeqId)_freshIds[i]);
+            moved = true;
+        }
+        if (moved) _active.Sort((a, b) => a.SeqId.Value.CompareTo(b.SeqId.Value));
+    }
+
+    // Reused by OrderNewSequencesByLength.
+    private readonly List<SequenceSlot> _fresh = [];
+    private readonly List<int> _freshIds = [];
 
     private void Admit()
     {

@@ -43,7 +43,17 @@ internal sealed class SequenceSlot : IDisposable
     }
 
     public GenerationRequest Request { get; }
-    public LLamaSeqId SeqId { get; }
+    public LLamaSeqId SeqId { get; private set; }
+
+    /// <summary>Whether the sequence holds no KV cells yet: its id can then be traded for another (<see cref="TakeId"/>).</summary>
+    public bool HasNoCells => KvTokens.Count == 0 && PromptDone == 0;
+
+    /// <summary>Moves a sequence that holds no cells yet to another id (the runner orders new sequences by prompt length).</summary>
+    public void TakeId(LLamaSeqId id)
+    {
+        if (!HasNoCells) throw new InvalidOperationException("a sequence with KV cells cannot change its id");
+        SeqId = id;
+    }
     public int ContextLength { get; }
     public TokenSampler Sampler { get; }
     public StreamingTokenDecoder Decoder { get; }

@@ -119,4 +119,43 @@ public sealed class ArrivalPacingTests(StoriesWeights model) : IClassFixture<Sto
         Assert.Equal((4, 4), steps[taught + 1]);
         Assert.All(outcomes, o => Assert.Equal(2, o.Done.EvalCount));
     }
+
+    [Fact]
+    public async Task New_prompts_prefilled_together_take_consecutive_ids_shortest_first()
+    {
+        // llama.cpp splits a step into micro-batches of consecutive sequence ids with the same token count each (one pass
+        // over the weights per micro-batch): lengths that rise with the id leave one micro-batch per distinct length.
+        using var runner = Create(model.Weights, parallel: 8, cachedSequences: 0, stepTokenBudget: 512, burstQuietPeriod: TimeSpan.FromSeconds(1));
+        var decode = runner.DecodeStep;
+        var steps = new List<int[]>();
+        runner.DecodeStep = (batch, requests) =>
+        {
+            int count;
+            lock (steps)
+            {
+                steps.Add(Inference.Engine.Backend.BatchDecoder.SequenceIdsOf(batch));
+                count = steps.Count;
+            }
+            // As above: slow first prompt, so that the burst wait is the test's whole quiet period.
+            if (count == 1) Thread.Sleep(1500);
+            return decode(batch, requests);
+        };
+        await ReadAsync(runner.Submit(Request([runner.Model.Vocab.BOS!.Value], 1, 1)));
+        int taught = steps.Count;
+        await UntilAsync(() => runner.Stats.ActiveSequences == 0);
+
+        // Submitted longest first: in arrival order the ids would hold falling lengths.
+        var prompts = Openings[..4].Select((o, i) => runner.Tokenize(o + string.Concat(Enumerable.Repeat(" and the sun", 2 * (3 - i))) + " in the park.", true, false)).ToArray();
+        Assert.True(prompts[0].Length > prompts[1].Length && prompts[1].Length > prompts[2].Length && prompts[2].Length > prompts[3].Length);
+        var outcomes = await Task.WhenAll(prompts.Select((p, i) => runner.Submit(Request(p, (uint)(2 + i), 2))).Select(ReadAsync));
+
+        var ids = steps[taught];
+        Assert.Equal(prompts.Sum(p => p.Length), ids.Length);
+        // Tokens by sequence, in batch order: consecutive ids, the shortest prompt on the lowest.
+        var perSequence = ids.Distinct().Select(id => (Id: id, Tokens: ids.Count(x => x == id))).ToList();
+        Assert.Equal(Enumerable.Range(perSequence[0].Id, 4), perSequence.Select(s => s.Id));
+        Assert.Equal(prompts.Select(p => p.Length).Order(), perSequence.Select(s => s.Tokens));
+        Assert.All(outcomes, o => Assert.Equal(2, o.Done.EvalCount));
+        Assert.Equal(prompts.Select(p => p.Length), outcomes.Select(o => o.Done.PromptEvalCount));
+    }
 }
