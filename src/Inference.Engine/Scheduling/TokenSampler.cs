@@ -207,9 +207,10 @@ internal sealed class TokenSampler : IDisposable
     }
 
     /// <summary>
-    /// Greedy sampling as llama.cpp's chain (penalties, then greedy) does it, without its two passes over the whole
-    /// vocabulary: llama.cpp copies every logit into a candidate and then looks each candidate up in the penalties'
-    /// table (128,256 lookups a token on a Llama 3 vocabulary, about half a millisecond here). The penalties change only
+    /// Greedy sampling as llama.cpp's chain (penalties, then greedy) does it, without the chain's work per vocabulary
+    /// entry: llama.cpp copies every logit into a candidate and then looks each candidate up in the penalties' table
+    /// (128,256 lookups a token on a Llama 3 vocabulary: 365 µs a token here, against 21 µs for this pick, see
+    /// GreedySamplingBenchmarks). The penalties change only
     /// the recent tokens' logits: their values come from llama.cpp's own penalties sampler (as in
     /// <see cref="Penalise"/>), are written over those logits while the first largest logit is found, and put back (log
     /// probabilities read the raw logits after this). -1 when <see cref="FirstMax"/> cannot be sure (NaN logits).

@@ -85,25 +85,8 @@ public sealed class ArrivalPacingTests(StoriesWeights model) : IClassFixture<Sto
     public async Task A_burst_coming_just_after_an_idle_runner_took_its_first_request_is_prefilled_with_it_in_one_step()
     {
         using var runner = Create(model.Weights, parallel: 8, cachedSequences: 0, stepTokenBudget: 512, burstQuietPeriod: TimeSpan.FromSeconds(1));
-        var decode = runner.DecodeStep;
         var steps = new List<(int Sequences, int Tokens)>();
-        runner.DecodeStep = (batch, requests) =>
-        {
-            int count;
-            lock (steps)
-            {
-                steps.Add((requests.Count, batch.TokenCount));
-                count = steps.Count;
-            }
-            // The first prompt (one token) takes 1.5 s: the runner learns that prompts are slow here, as a 1B model's are. The
-            // burst's first prompt (over 100 tokens) is then expected to take minutes, so the runner waits the whole quiet
-            // period set here (1 s, below 1 % of that): room for a busy test machine between the first request and the rest.
-            if (count == 1) Thread.Sleep(1500);
-            return decode(batch, requests);
-        };
-        await ReadAsync(runner.Submit(Request([runner.Model.Vocab.BOS!.Value], 1, 1)));
-        int taught = steps.Count;
-        await UntilAsync(() => runner.Stats.ActiveSequences == 0);
+        int taught = await TeachSlowPromptsAsync(runner, steps, (batch, requests) => (requests.Count, batch.TokenCount));
 
         var prompts = Openings[..4].Select((o, i) => runner.Tokenize(
             o + " in the park." + (i == 0 ? string.Concat(Enumerable.Repeat(" The little dog liked to run.", 12)) : ""), true, false)).ToArray();
@@ -126,23 +109,8 @@ public sealed class ArrivalPacingTests(StoriesWeights model) : IClassFixture<Sto
         // llama.cpp splits a step into micro-batches of consecutive sequence ids with the same token count each (one pass
         // over the weights per micro-batch): lengths that rise with the id leave one micro-batch per distinct length.
         using var runner = Create(model.Weights, parallel: 8, cachedSequences: 0, stepTokenBudget: 512, burstQuietPeriod: TimeSpan.FromSeconds(1));
-        var decode = runner.DecodeStep;
         var steps = new List<int[]>();
-        runner.DecodeStep = (batch, requests) =>
-        {
-            int count;
-            lock (steps)
-            {
-                steps.Add(Inference.Engine.Backend.BatchDecoder.SequenceIdsOf(batch));
-                count = steps.Count;
-            }
-            // As above: slow first prompt, so that the burst wait is the test's whole quiet period.
-            if (count == 1) Thread.Sleep(1500);
-            return decode(batch, requests);
-        };
-        await ReadAsync(runner.Submit(Request([runner.Model.Vocab.BOS!.Value], 1, 1)));
-        int taught = steps.Count;
-        await UntilAsync(() => runner.Stats.ActiveSequences == 0);
+        int taught = await TeachSlowPromptsAsync(runner, steps, (batch, _) => Inference.Engine.Backend.BatchDecoder.SequenceIdsOf(batch));
 
         // Submitted longest first: in arrival order the ids would hold falling lengths.
         var prompts = Openings[..4].Select((o, i) => runner.Tokenize(o + string.Concat(Enumerable.Repeat(" and the sun", 2 * (3 - i))) + " in the park.", true, false)).ToArray();
@@ -157,5 +125,32 @@ public sealed class ArrivalPacingTests(StoriesWeights model) : IClassFixture<Sto
         Assert.Equal(prompts.Select(p => p.Length).Order(), perSequence.Select(s => s.Tokens));
         Assert.All(outcomes, o => Assert.Equal(2, o.Done.EvalCount));
         Assert.Equal(prompts.Select(p => p.Length), outcomes.Select(o => o.Done.PromptEvalCount));
+    }
+
+    /// <summary>
+    /// Records every step with <paramref name="record"/>, and makes the runner's first prompt (one token) take 1.5 s: the
+    /// runner learns that prompts are slow here, as a 1B model's are. A burst's prompt is then expected to take minutes, so
+    /// the runner waits the whole quiet period the test set (1 s, below 1 % of that): room for a busy test machine between
+    /// the first request of a burst and the rest. Returns how many steps that first prompt took.
+    /// </summary>
+    private static async Task<int> TeachSlowPromptsAsync<T>(ModelRunner runner, List<T> steps,
+        Func<LLamaBatch, IReadOnlyList<GenerationRequest>, T> record)
+    {
+        var decode = runner.DecodeStep;
+        runner.DecodeStep = (batch, requests) =>
+        {
+            int count;
+            lock (steps)
+            {
+                steps.Add(record(batch, requests));
+                count = steps.Count;
+            }
+            if (count == 1) Thread.Sleep(1500);
+            return decode(batch, requests);
+        };
+        await ReadAsync(runner.Submit(Request([runner.Model.Vocab.BOS!.Value], 1, 1)));
+        int taught = steps.Count;
+        await UntilAsync(() => runner.Stats.ActiveSequences == 0);
+        return taught;
     }
 }
