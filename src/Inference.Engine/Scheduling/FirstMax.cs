@@ -11,29 +11,42 @@ namespace Inference.Engine.Scheduling;
 internal static class FirstMax
 {
     /// <summary>
-    /// The first index holding the largest value; -1 where the answer could differ from llama.cpp's loop: a NaN first
-    /// value (llama.cpp then keeps index 0, since nothing compares greater than NaN) or no value equal to the maximum
-    /// (a NaN the vector maximum let through). The caller then samples with llama.cpp's own chain.
+    /// The first index holding the largest value; -1 when any value is NaN (or there are none). llama.cpp's loop skips a
+    /// NaN, unless it comes first, and a vector maximum can lose the lane's real maximum to one: the caller then samples
+    /// with llama.cpp's own chain.
     /// </summary>
     public static int Of(ReadOnlySpan<float> values)
     {
-        if (values.IsEmpty || float.IsNaN(values[0])) return -1;
+        if (values.IsEmpty) return -1;
         float max = float.NegativeInfinity;
+        bool nan = false;
         int i = 0;
-        if (Vector.IsHardwareAccelerated && values.Length >= 2 * Vector<float>.Count)
+        bool vectorised = Vector.IsHardwareAccelerated && values.Length >= 2 * Vector<float>.Count;
+        if (vectorised)
         {
             var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
             var best = new Vector<float>(float.NegativeInfinity);
-            foreach (var v in vectors) best = Vector.Max(best, v);
-            for (int k = 0; k < Vector<float>.Count; k++) max = MaxOf(max, best[k]);
+            // A lane is NaN where it differs from itself.
+            var unequal = Vector<int>.Zero;
+            foreach (var v in vectors)
+            {
+                best = Vector.Max(best, v);
+                unequal |= ~Vector.Equals(v, v);
+            }
+            nan = unequal != Vector<int>.Zero;
+            for (int k = 0; k < Vector<float>.Count; k++) max = MathF.Max(max, best[k]);
             i = vectors.Length * Vector<float>.Count;
         }
-        for (; i < values.Length; i++) max = MaxOf(max, values[i]);
-        if (float.IsNaN(max)) return -1;
+        for (; i < values.Length; i++)
+        {
+            nan |= float.IsNaN(values[i]);
+            if (values[i] > max) max = values[i];
+        }
+        if (nan) return -1;
 
         // The first value equal to the maximum (-0 and +0 are equal, as llama.cpp's comparison has them).
         i = 0;
-        if (Vector.IsHardwareAccelerated && values.Length >= 2 * Vector<float>.Count)
+        if (vectorised)
         {
             var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
             var wanted = new Vector<float>(max);
@@ -45,6 +58,4 @@ internal static class FirstMax
             if (values[i] == max) return i;
         return -1;
     }
-
-    private static float MaxOf(float a, float b) => b > a ? b : a;
 }

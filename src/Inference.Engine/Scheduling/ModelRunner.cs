@@ -848,5 +848,6 @@ public sealed class ModelRunner : IDisposable
         _thread.Join();
         _context.Dispose();
         _shutdown.Dispose();
+        _submitted.Dispose();
     }
 }

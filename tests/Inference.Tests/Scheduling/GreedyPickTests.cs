@@ -46,13 +46,16 @@ public sealed class GreedyPickTests(GrammarModels models) : IClassFixture<Gramma
         // All -inf: llama.cpp keeps index 0.
         Assert.Equal(0, FirstMax.Of(Enumerable.Repeat(float.NegativeInfinity, 50).ToArray()));
         Assert.Equal(3, FirstMax.Of([1f, 2f, 3f, float.PositiveInfinity, float.PositiveInfinity]));
-        // A NaN after the first value never compares greater: skipped, as in llama.cpp's loop.
-        var withNaN = Enumerable.Range(0, 64).Select(i => (float)i).ToArray();
-        withNaN[10] = float.NaN;
-        withNaN[63] = float.NaN;
-        Assert.Equal(62, FirstMax.Of(withNaN));
-        // A NaN first: llama.cpp keeps index 0; the caller leaves that to llama.cpp's chain.
+        // Any NaN, first, in a vector lane after that lane's largest value, or in the scalar tail: -1, and the caller
+        // leaves the token to llama.cpp's chain (a vector maximum could lose the lane's real maximum to a NaN).
         Assert.Equal(-1, FirstMax.Of([float.NaN, 1f, 2f]));
+        for (int at = 0; at < 67; at++)
+        {
+            var withNaN = Enumerable.Range(0, 67).Select(i => (float)(i % 7)).ToArray();
+            withNaN[60] = 100f;
+            withNaN[at == 60 ? 61 : at] = float.NaN;
+            Assert.Equal(-1, FirstMax.Of(withNaN));
+        }
     }
 
     [Fact]
