@@ -107,7 +107,8 @@ internal static class BatchCeiling
             batch.Clear();
             for (int i = 0; i < prompt.Length; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
             var sw = Stopwatch.StartNew();
-            context.NativeHandle.Decode(batch);
+            var result = context.NativeHandle.Decode(batch);
+            if (result != DecodeResult.Ok) throw new InvalidOperationException($"the {promptTokens}-token prefill failed: {result}");
             if (round > 0) seconds.Add(sw.Elapsed.TotalSeconds);
         }
         seconds.Sort();
